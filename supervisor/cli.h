@@ -1,0 +1,38 @@
+// cli.h: the command line of dpsupervise, parsed into Options.
+//
+//   dpsupervise [options] -- PROGRAM [ARGS...]
+//
+// Flags are Abseil flags (defined in cli.cc), accepted as --name=value,
+// --name value, and the short forms -o. Parsing is done here rather than by
+// absl::ParseCommandLine so that every misuse gives exit status 2 and one line
+// naming the problem, and so that the program's own arguments are never
+// mistaken for ours.
+#ifndef DPSUPERVISE_SUPERVISOR_CLI_H_
+#define DPSUPERVISE_SUPERVISOR_CLI_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace dpsupervise {
+
+struct Options {
+  bool help = false;
+  bool version = false;
+  std::string output;                // -o: report file; empty for stderr
+  std::vector<std::string> program;  // PROGRAM and its ARGS
+};
+
+// Parses argv (argv[0] included). InvalidArgumentError on misuse.
+absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv);
+
+// The --help text.
+std::string UsageText();
+
+// The --version text.
+std::string VersionText();
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_CLI_H_

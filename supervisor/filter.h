@@ -1,0 +1,58 @@
+// filter.h: the two seccomp programs dpsupervise uses, built with libseccomp.
+//
+// The *base filter* is installed on the whole program at launch. It allows
+// every syscall at native cost except the few the supervisor must see: the
+// dataplane prctls, clone with CLONE_UNTRACED (which would escape tracing) and
+// clone3 (whose flags BPF cannot read).
+//
+// The *strict filter* is stacked on one thread when it enters strict mode. It
+// allows prctl, exit, exit_group and the policy's rules, and traces everything
+// else, foreign ABIs included. It relies on the base filter below it for the
+// dataplane prctls: seccomp runs every stacked filter and keeps the action of
+// highest precedence, so the base filter's TRACE wins over the strict filter's
+// ALLOW for those two prctl options.
+#ifndef DPSUPERVISE_SUPERVISOR_FILTER_H_
+#define DPSUPERVISE_SUPERVISOR_FILTER_H_
+
+#include <seccomp.h>
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "supervisor/bpf_program.h"
+
+namespace dpsupervise {
+
+// SECCOMP_RET_DATA attached to SECCOMP_RET_TRACE, read back with
+// PTRACE_GETEVENTMSG: why the thread stopped.
+enum class TraceCookie : uint16_t {
+  kDataplanePrctl = 1,  // PR_SET_DATAPLANE or PR_GET_DATAPLANE
+  kViolation = 2,       // strict filter: a syscall the thread may not make
+  kClone3 = 3,          // base filter: clone3, answered with ENOSYS
+  kCloneUntraced = 4,   // base filter: clone with CLONE_UNTRACED
+  kForeignArch = 5,     // strict filter: a syscall through a foreign ABI
+};
+
+// One rule the policy adds to the strict filter: when `nr` is called and all
+// `conditions` hold, take `action` (SCMP_ACT_ALLOW or SCMP_ACT_ERRNO(e)).
+struct SyscallRule {
+  int nr = -1;
+  uint32_t action = SCMP_ACT_ALLOW;
+  std::vector<scmp_arg_cmp> conditions;
+};
+
+// The program every task of the supervised program runs under.
+absl::StatusOr<BpfProgram> BuildBaseFilter();
+
+// The per-thread strict-mode program, with the policy's `rules` added.
+absl::StatusOr<BpfProgram> BuildStrictFilter(const std::vector<SyscallRule>& rules);
+
+// Human-readable pseudo-code of the strict filter (libseccomp's PFC), for
+// --check-policy.
+absl::StatusOr<std::string> DescribeStrictFilter(const std::vector<SyscallRule>& rules);
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_FILTER_H_

@@ -1,0 +1,76 @@
+#include "supervisor/procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace dpsupervise {
+
+absl::StatusOr<std::string> ReadProcFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat("open ", path, ": ", strerror(errno)));
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+  const int saved = errno;
+  close(fd);
+  if (n < 0) return absl::NotFoundError(absl::StrCat("read ", path, ": ", strerror(saved)));
+  return out;
+}
+
+absl::StatusOr<std::string> TaskName(pid_t tid) {
+  auto comm = ReadProcFile(absl::StrCat("/proc/", tid, "/comm"));
+  if (!comm.ok()) return comm.status();
+  return std::string(absl::StripSuffix(*comm, "\n"));
+}
+
+absl::StatusOr<long long> TaskStatusField(pid_t tid, const std::string& field) {
+  auto status = ReadProcFile(absl::StrCat("/proc/", tid, "/status"));
+  if (!status.ok()) return status.status();
+  const std::string prefix = field + ":";
+  for (absl::string_view line : absl::StrSplit(*status, '\n')) {
+    if (!absl::ConsumePrefix(&line, prefix)) continue;
+    line = absl::StripAsciiWhitespace(line);
+    // Values like "VmLck:  0 kB" carry a unit after the number.
+    line = line.substr(0, line.find(' '));
+    long long value;
+    if (absl::SimpleAtoi(line, &value)) return value;
+    return absl::InternalError(absl::StrCat("/proc/", tid, "/status: bad ", field, " value"));
+  }
+  return absl::NotFoundError(absl::StrCat("/proc/", tid, "/status has no ", field, " field"));
+}
+
+absl::StatusOr<pid_t> TaskTgid(pid_t tid) {
+  auto tgid = TaskStatusField(tid, "Tgid");
+  if (!tgid.ok()) return tgid.status();
+  return static_cast<pid_t>(*tgid);
+}
+
+absl::StatusOr<int> TaskCpu(pid_t tid) {
+  auto stat = ReadProcFile(absl::StrCat("/proc/", tid, "/stat"));
+  if (!stat.ok()) return stat.status();
+  // comm (field 2) may contain spaces and parentheses: count from the last ')'.
+  const size_t close = stat->rfind(')');
+  if (close == std::string::npos) return absl::InternalError("malformed /proc stat");
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(*stat).substr(close + 2), ' ', absl::SkipEmpty());
+  // fields[0] is field 3 (state); the CPU is field 39.
+  constexpr size_t kCpuIndex = 39 - 3;
+  int cpu;
+  if (fields.size() <= kCpuIndex || !absl::SimpleAtoi(fields[kCpuIndex], &cpu)) {
+    return absl::InternalError("malformed /proc stat");
+  }
+  return cpu;
+}
+
+}  // namespace dpsupervise

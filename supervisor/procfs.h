@@ -1,0 +1,32 @@
+// procfs.h: the few /proc facts the supervisor needs about a task. Each read
+// is best-effort by nature (the task may exit at any moment), so each returns
+// a StatusOr and callers decide what to print when it fails.
+#ifndef DPSUPERVISE_SUPERVISOR_PROCFS_H_
+#define DPSUPERVISE_SUPERVISOR_PROCFS_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace dpsupervise {
+
+// Contents of a small /proc file.
+absl::StatusOr<std::string> ReadProcFile(const std::string& path);
+
+// /proc/<tid>/comm, without the trailing newline.
+absl::StatusOr<std::string> TaskName(pid_t tid);
+
+// The thread-group id of `tid` (the Tgid: line of /proc/<tid>/status).
+absl::StatusOr<pid_t> TaskTgid(pid_t tid);
+
+// The CPU `tid` last ran on (field 39 of /proc/<tid>/stat).
+absl::StatusOr<int> TaskCpu(pid_t tid);
+
+// A numeric "Name:\tvalue" field of /proc/<tid>/status.
+absl::StatusOr<long long> TaskStatusField(pid_t tid, const std::string& field);
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_PROCFS_H_

@@ -1,0 +1,28 @@
+// syscall_names.h: syscall numbers to names, per ABI, via libseccomp's tables.
+#ifndef DPSUPERVISE_SUPERVISOR_SYSCALL_NAMES_H_
+#define DPSUPERVISE_SUPERVISOR_SYSCALL_NAMES_H_
+
+#include <stdint.h>
+
+#include <string>
+
+namespace dpsupervise {
+
+// The ABIs a thread can enter the kernel through on x86-64.
+enum class SyscallAbi { kX86_64, kX32, kI386, kUnknown };
+
+// Classifies a syscall from the AUDIT_ARCH value and number the kernel gives.
+SyscallAbi ClassifyAbi(uint32_t audit_arch, uint64_t nr);
+
+// "x86-64", "x32", "x86-32".
+const char* AbiName(SyscallAbi abi);
+
+// The syscall's name in `abi`'s table, or "syscall_<nr>" when unknown.
+std::string SyscallName(SyscallAbi abi, uint64_t nr);
+
+// The number of `name` in the native (x86-64) table, or -1.
+int SyscallNumber(const std::string& name);
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_SYSCALL_NAMES_H_

@@ -1,0 +1,29 @@
+// thread_state.h: what the monitor knows about each traced task.
+#ifndef DPSUPERVISE_SUPERVISOR_THREAD_STATE_H_
+#define DPSUPERVISE_SUPERVISOR_THREAD_STATE_H_
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "lib/dataplane.h"
+
+namespace dpsupervise {
+
+struct ThreadState {
+  pid_t tid = 0;
+  pid_t tgid = 0;
+  // PR_SET_DATAPLANE flags as last set by the thread (0: not strict).
+  uint32_t dataplane_flags = 0;
+  // The strict filter is on this task (injected, or inherited at clone):
+  // it then never needs injecting again, since filters cannot be removed.
+  bool strict_filter_installed = false;
+  // CLOCK_MONOTONIC time of the last strict entry.
+  timespec strict_since{};
+
+  bool strict() const { return (dataplane_flags & PR_DATAPLANE_STRICT) != 0; }
+};
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_THREAD_STATE_H_

@@ -1,0 +1,19 @@
+#include "supervisor/violation.h"
+
+namespace dpsupervise {
+
+const char* ViolationKindName(ViolationKind kind) {
+  switch (kind) {
+    case ViolationKind::kSyscall:
+      return "syscall";
+    case ViolationKind::kPageFault:
+      return "page_fault";
+    case ViolationKind::kTrap:
+      return "trap";
+    case ViolationKind::kSignal:
+      return "signal";
+  }
+  return "unknown";
+}
+
+}  // namespace dpsupervise

@@ -1,0 +1,46 @@
+// run_util.h: runs real binaries for end-to-end tests and captures what they
+// did: exit status (shell convention: 128+signal when killed), stdout, stderr.
+#ifndef DPSUPERVISE_TESTS_RUN_UTIL_H_
+#define DPSUPERVISE_TESTS_RUN_UTIL_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dptest {
+
+struct RunResult {
+  int exit_status = -1;  // exit code, or 128+signal
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+struct RunOptions {
+  int timeout_seconds = 60;
+  std::string stdin_data;
+  // Runs in the parent once the child started (e.g. to signal it); gets its pid.
+  std::function<void(pid_t)> on_start;
+};
+
+// Runs argv[0] (a path) with argv, killing its whole process group on timeout.
+RunResult Run(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// Absolute path of a runfile given relative to the workspace root,
+// e.g. "supervisor/dpsupervise".
+std::string Runfile(const std::string& path);
+
+// Runs dpsupervise with `args` (options, "--", the program and its args).
+RunResult RunSupervised(const std::vector<std::string>& args, const RunOptions& options = {});
+
+// Path of a testdata program.
+std::string TestProgram(const std::string& name);
+
+// The number after "<label>=" in `text`, or -1.
+long FindLabeledNumber(const std::string& text, const std::string& label);
+
+}  // namespace dptest
+
+#endif  // DPSUPERVISE_TESTS_RUN_UTIL_H_

@@ -1,0 +1,376 @@
+#include "supervisor/syscall_decode.h"
+
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace dpsupervise {
+namespace {
+
+constexpr uint64_t kNrRead = 0;
+constexpr uint64_t kNrWrite = 1;
+constexpr uint64_t kNrClose = 3;
+constexpr uint64_t kNrLseek = 8;
+constexpr uint64_t kNrMmap = 9;
+constexpr uint64_t kNrRtSigaction = 13;
+constexpr uint64_t kNrGetpid = 39;
+constexpr uint64_t kNrKill = 62;
+constexpr uint64_t kNrMkdir = 83;
+constexpr uint64_t kNrOpenat = 257;
+constexpr uint64_t kNrTgkill = 234;
+
+// Highest number the consistency tests probe; past the end of the table on
+// purpose, so numbers libseccomp may learn later are covered too.
+constexpr uint64_t kProbeLimit = 470;
+
+// A sparse fake of tracee memory: reads succeed only inside added regions and
+// stop at a region's end, like a read that runs into an unmapped page.
+class FakeMemory {
+ public:
+  void Add(uint64_t addr, std::string bytes) { regions_[addr] = std::move(bytes); }
+
+  MemoryReader Reader() const {
+    return [this](uint64_t addr, size_t max) -> std::optional<std::string> {
+      for (const auto& [start, bytes] : regions_) {
+        if (addr >= start && addr < start + bytes.size()) return bytes.substr(addr - start, max);
+      }
+      return std::nullopt;
+    };
+  }
+
+ private:
+  std::map<uint64_t, std::string> regions_;
+};
+
+std::string Call(uint64_t nr, const std::array<uint64_t, 6>& args, const FakeMemory& memory) {
+  const SyscallSignature* sig = FindX86_64Signature(nr);
+  std::string name = sig != nullptr ? sig->name : "syscall_" + std::to_string(nr);
+  return FormatSyscallCall(name, DecodeSyscallArgs(nr, args, memory.Reader()));
+}
+
+std::string Call(uint64_t nr, const std::array<uint64_t, 6>& args) {
+  return Call(nr, args, FakeMemory());
+}
+
+TEST(SyscallDecodeTest, WriteShowsBufferContents) {
+  FakeMemory memory;
+  memory.Add(0x1000, "hello\n");
+  EXPECT_EQ(Call(kNrWrite, {1, 0x1000, 6, 0, 0, 0}, memory), R"(write(1, "hello\n", 6))");
+}
+
+TEST(SyscallDecodeTest, WriteArgumentsCarryNamesKindsAndRawValues) {
+  FakeMemory memory;
+  memory.Add(0x1000, "hi");
+  std::vector<DecodedArg> args =
+      DecodeSyscallArgs(kNrWrite, {2, 0x1000, 2, 0xdead, 0xbeef, 0}, memory.Reader());
+  ASSERT_EQ(args.size(), 3u);  // registers past the arity are not shown
+  EXPECT_EQ(args[0].name, "fd");
+  EXPECT_EQ(args[0].kind, "fd");
+  EXPECT_EQ(args[1].name, "buf");
+  EXPECT_EQ(args[1].kind, "buffer");
+  EXPECT_EQ(args[1].raw, 0x1000u);
+  EXPECT_EQ(args[1].text, R"("hi")");
+  EXPECT_EQ(args[2].name, "count");
+  EXPECT_EQ(args[2].kind, "uint");
+}
+
+TEST(SyscallDecodeTest, LongBufferIsTruncatedAfter32Bytes) {
+  FakeMemory memory;
+  memory.Add(0x1000, std::string(100, 'a'));
+  EXPECT_EQ(Call(kNrWrite, {1, 0x1000, 100, 0, 0, 0}, memory),
+            "write(1, \"" + std::string(32, 'a') + "\"..., 100)");
+}
+
+TEST(SyscallDecodeTest, BufferOf32BytesIsShownWhole) {
+  FakeMemory memory;
+  memory.Add(0x1000, std::string(32, 'b'));
+  EXPECT_EQ(Call(kNrWrite, {1, 0x1000, 32, 0, 0, 0}, memory),
+            "write(1, \"" + std::string(32, 'b') + "\", 32)");
+}
+
+TEST(SyscallDecodeTest, PartiallyReadableBufferShowsWhatWasReadAndEllipsis) {
+  FakeMemory memory;
+  memory.Add(0x1000, "abc");  // the rest of the 10 bytes is unmapped
+  EXPECT_EQ(Call(kNrWrite, {1, 0x1000, 10, 0, 0, 0}, memory), R"(write(1, "abc"..., 10))");
+}
+
+TEST(SyscallDecodeTest, ZeroLengthBufferIsEmptyString) {
+  FakeMemory memory;
+  memory.Add(0x1000, "unused");
+  EXPECT_EQ(Call(kNrWrite, {1, 0x1000, 0, 0, 0, 0}, memory), R"(write(1, "", 0))");
+}
+
+TEST(SyscallDecodeTest, UnreadablePointerFallsBackToHex) {
+  EXPECT_EQ(Call(kNrWrite, {1, 0x7ffd1234, 5, 0, 0, 0}), "write(1, 0x7ffd1234, 5)");
+  EXPECT_EQ(Call(kNrOpenat, {3, 0xdead0000, 0, 0, 0, 0}), "openat(3, 0xdead0000, 0, 000)");
+}
+
+TEST(SyscallDecodeTest, MissingReaderFallsBackToHex) {
+  std::vector<DecodedArg> args = DecodeSyscallArgs(kNrWrite, {1, 0x1000, 4, 0, 0, 0}, nullptr);
+  EXPECT_EQ(FormatSyscallCall("write", args), "write(1, 0x1000, 4)");
+}
+
+TEST(SyscallDecodeTest, OpenatRendersAtFdcwdPathFlagsAndMode) {
+  FakeMemory memory;
+  memory.Add(0x2000, std::string("/etc/passwd\0garbage", 19));
+  const uint64_t at_fdcwd = static_cast<uint64_t>(-100);
+  EXPECT_EQ(Call(kNrOpenat, {at_fdcwd, 0x2000, 0x80000, 0, 0, 0}, memory),
+            R"(openat(AT_FDCWD, "/etc/passwd", 0x80000, 000))");
+  // glibc may pass AT_FDCWD zero-extended; the kernel reads it as an int.
+  EXPECT_EQ(Call(kNrOpenat, {0xffffff9c, 0x2000, 0x241, 0644, 0, 0}, memory),
+            R"(openat(AT_FDCWD, "/etc/passwd", 0x241, 0644))");
+}
+
+TEST(SyscallDecodeTest, LongStringIsTruncatedAfter64Bytes) {
+  FakeMemory memory;
+  memory.Add(0x2000, std::string(100, 'p') + '\0');
+  EXPECT_EQ(Call(kNrMkdir, {0x2000, 0755, 0, 0, 0, 0}, memory),
+            "mkdir(\"" + std::string(64, 'p') + "\"..., 0755)");
+}
+
+TEST(SyscallDecodeTest, StringOfExactly64BytesIsNotMarkedTruncated) {
+  FakeMemory memory;
+  memory.Add(0x2000, std::string(64, 'q') + '\0');
+  EXPECT_EQ(Call(kNrMkdir, {0x2000, 0700, 0, 0, 0, 0}, memory),
+            "mkdir(\"" + std::string(64, 'q') + "\", 0700)");
+}
+
+TEST(SyscallDecodeTest, UnterminatedStringInReadableMemoryIsMarkedTruncated) {
+  FakeMemory memory;
+  memory.Add(0x2000, "/tm");  // memory ends before the NUL
+  EXPECT_EQ(Call(kNrMkdir, {0x2000, 0, 0, 0, 0, 0}, memory), R"(mkdir("/tm"..., 000))");
+}
+
+TEST(SyscallDecodeTest, GetpidHasNoArguments) {
+  EXPECT_EQ(Call(kNrGetpid, {1, 2, 3, 4, 5, 6}), "getpid()");
+  EXPECT_TRUE(DecodeSyscallArgs(kNrGetpid, {}, nullptr).empty());
+}
+
+TEST(SyscallDecodeTest, KillRendersSignalByName) {
+  EXPECT_EQ(Call(kNrKill, {1234, 15, 0, 0, 0, 0}), "kill(1234, SIGTERM)");
+  EXPECT_EQ(Call(kNrKill, {1, 0, 0, 0, 0, 0}), "kill(1, 0)");  // existence probe
+  EXPECT_EQ(Call(kNrKill, {static_cast<uint64_t>(-1), 9, 0, 0, 0, 0}), "kill(-1, SIGKILL)");
+  EXPECT_EQ(Call(kNrTgkill, {10, 11, 6, 0, 0, 0}), "tgkill(10, 11, SIGABRT)");
+  EXPECT_EQ(Call(kNrRtSigaction, {2, 0x3000, 0, 8, 0, 0}), "rt_sigaction(SIGINT, 0x3000, NULL, 8)");
+}
+
+TEST(SyscallDecodeTest, SignalNamesCoverRealtimeAndUnknown) {
+  EXPECT_EQ(SignalName(31), "SIGSYS");
+  EXPECT_EQ(SignalName(32), "SIGRTMIN");
+  EXPECT_EQ(SignalName(34), "SIGRT_2");
+  EXPECT_EQ(SignalName(64), "SIGRT_32");
+  EXPECT_EQ(SignalName(65), "65");
+  EXPECT_EQ(SignalName(-3), "-3");
+}
+
+// The static table must agree with the C library's own names (the table
+// exists so the output does not depend on the supervisor's libc or locale).
+TEST(SyscallDecodeTest, SignalTableMatchesGlibcAbbreviations) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  // Aliases where the table follows strace rather than glibc.
+  const std::map<int, std::string> kAliases = {{29, "SIGIO"}};  // glibc: POLL
+  for (int sig = 1; sig < 32; ++sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    ASSERT_NE(abbrev, nullptr) << sig;
+    auto alias = kAliases.find(sig);
+    std::string expected = alias != kAliases.end() ? alias->second : std::string("SIG") + abbrev;
+    EXPECT_EQ(SignalName(sig), expected) << sig;
+  }
+#else
+  GTEST_SKIP() << "sigabbrev_np needs glibc 2.32";
+#endif
+}
+
+TEST(SyscallDecodeTest, NullPointersRenderAsNull) {
+  EXPECT_EQ(Call(kNrWrite, {1, 0, 0, 0, 0, 0}), "write(1, NULL, 0)");
+  EXPECT_EQ(Call(35, {0, 0, 0, 0, 0, 0}), "nanosleep(NULL, NULL)");
+  EXPECT_EQ(Call(kNrOpenat, {3, 0, 0, 0, 0, 0}), "openat(3, NULL, 0, 000)");
+}
+
+TEST(SyscallDecodeTest, UnknownSyscallShowsSixHexArgs) {
+  std::vector<DecodedArg> args =
+      DecodeSyscallArgs(999, {0, 1, 0xff, 0x7ffd0000, static_cast<uint64_t>(-1), 42}, nullptr);
+  ASSERT_EQ(args.size(), 6u);
+  for (size_t i = 0; i < args.size(); ++i) {
+    EXPECT_EQ(args[i].name, "arg" + std::to_string(i));
+    EXPECT_EQ(args[i].kind, "hex");
+  }
+  EXPECT_EQ(FormatSyscallCall("syscall_999", args),
+            "syscall_999(0, 0x1, 0xff, 0x7ffd0000, 0xffffffffffffffff, 0x2a)");
+  EXPECT_EQ(FindX86_64Signature(999), nullptr);
+  EXPECT_EQ(FindX86_64Signature(400), nullptr);  // inside the 337..423 hole
+  EXPECT_EQ(FindX86_64Signature(UINT64_MAX), nullptr);
+}
+
+TEST(SyscallDecodeTest, EscapeBytesHandlesQuotesBackslashAndNonPrintables) {
+  EXPECT_EQ(EscapeBytes("plain text"), "plain text");
+  EXPECT_EQ(EscapeBytes("say \"hi\"\n"), R"(say \"hi\"\n)");
+  EXPECT_EQ(EscapeBytes("C:\\dir\ttab\r"), R"(C:\\dir\ttab\r)");
+  EXPECT_EQ(EscapeBytes(std::string("\0\x01\x7f\xff", 4)), R"(\x00\x01\x7f\xff)");
+  EXPECT_EQ(EscapeBytes("\v\f"), R"(\v\f)");
+}
+
+TEST(SyscallDecodeTest, EscapingAppliesInsideRenderedBuffers) {
+  FakeMemory memory;
+  memory.Add(0x1000, std::string("a\"b\\c\0\x1b", 7));
+  EXPECT_EQ(Call(kNrWrite, {2, 0x1000, 7, 0, 0, 0}, memory), R"(write(2, "a\"b\\c\x00\x1b", 7))");
+}
+
+TEST(SyscallDecodeTest, IntParametersIgnoreUpperRegisterBits) {
+  EXPECT_EQ(Call(kNrClose, {0xffffffff, 0, 0, 0, 0, 0}), "close(-1)");
+  EXPECT_EQ(Call(kNrClose, {0xdeadbeef00000003, 0, 0, 0, 0, 0}), "close(3)");
+  EXPECT_EQ(Call(kNrKill, {0x100000007, 0x10000000f, 0, 0, 0, 0}), "kill(7, SIGTERM)");
+}
+
+TEST(SyscallDecodeTest, WideParametersUseTheWholeRegister) {
+  // off_t is 64-bit and signed: a negative seek must not print as 4294967295.
+  EXPECT_EQ(Call(kNrLseek, {3, static_cast<uint64_t>(-1), 2, 0, 0, 0}), "lseek(3, -1, 2)");
+  EXPECT_EQ(Call(kNrRead, {0, 0x4000, 0x100000000, 0, 0, 0}), "read(0, 0x4000, 4294967296)");
+}
+
+TEST(SyscallDecodeTest, MmapLooksLikeStrace) {
+  EXPECT_EQ(Call(kNrMmap, {0, 4096, 0x3, 0x22, static_cast<uint64_t>(-1), 0}),
+            "mmap(NULL, 4096, 0x3, 0x22, -1, 0)");
+}
+
+TEST(SyscallDecodeTest, OctalModesHaveLeadingZero) {
+  FakeMemory memory;
+  memory.Add(0x2000, std::string("d\0", 2));
+  EXPECT_EQ(Call(kNrMkdir, {0x2000, 0755, 0, 0, 0, 0}, memory), R"(mkdir("d", 0755))");
+  EXPECT_EQ(Call(95, {022, 0, 0, 0, 0, 0}), "umask(022)");
+}
+
+TEST(SyscallDecodeTest, CommonSyscallsHaveExpectedNamesAndArity) {
+  const std::map<uint64_t, std::pair<std::string, int>> expected = {
+      {0, {"read", 3}},
+      {1, {"write", 3}},
+      {2, {"open", 3}},
+      {3, {"close", 1}},
+      {7, {"poll", 3}},
+      {9, {"mmap", 6}},
+      {10, {"mprotect", 3}},
+      {11, {"munmap", 2}},
+      {12, {"brk", 1}},
+      {13, {"rt_sigaction", 4}},
+      {14, {"rt_sigprocmask", 4}},
+      {16, {"ioctl", 3}},
+      {24, {"sched_yield", 0}},
+      {28, {"madvise", 3}},
+      {35, {"nanosleep", 2}},
+      {39, {"getpid", 0}},
+      {44, {"sendto", 6}},
+      {45, {"recvfrom", 6}},
+      {56, {"clone", 5}},
+      {59, {"execve", 3}},
+      {60, {"exit", 1}},
+      {62, {"kill", 2}},
+      {157, {"prctl", 5}},
+      {186, {"gettid", 0}},
+      {202, {"futex", 6}},
+      {230, {"clock_nanosleep", 4}},
+      {231, {"exit_group", 1}},
+      {232, {"epoll_wait", 4}},
+      {234, {"tgkill", 3}},
+      {257, {"openat", 4}},
+      {318, {"getrandom", 3}},
+      {324, {"membarrier", 3}},
+      {425, {"io_uring_setup", 2}},
+      {426, {"io_uring_enter", 6}},
+      {435, {"clone3", 2}},
+      {436, {"close_range", 3}},
+      {437, {"openat2", 4}},
+      {449, {"futex_waitv", 5}},
+      {453, {"map_shadow_stack", 3}},
+      {455, {"futex_wait", 6}},
+      {457, {"statmount", 4}},
+      {462, {"mseal", 3}},
+      {463, {"setxattrat", 6}},
+      {466, {"removexattrat", 4}},
+  };
+  for (const auto& [nr, name_and_arity] : expected) {
+    const SyscallSignature* sig = FindX86_64Signature(nr);
+    ASSERT_NE(sig, nullptr) << nr;
+    EXPECT_EQ(sig->name, name_and_arity.first) << nr;
+    EXPECT_EQ(sig->nargs, name_and_arity.second) << nr;
+  }
+}
+
+// libseccomp's names; empty when it does not know the number.
+std::string SeccompName(uint64_t nr) {
+  char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, static_cast<int>(nr));
+  if (name == nullptr) return "";
+  std::string result(name);
+  free(name);
+  return result;
+}
+
+TEST(SyscallDecodeTest, TableCoversEverySyscallLibseccompKnows) {
+  // Numbers whose libseccomp name legitimately differs from the kernel's.
+  // Empty today: libseccomp uses syscall_64.tbl's names verbatim.
+  const std::map<uint64_t, std::string> kNameExceptions = {};
+  int known = 0;
+  for (uint64_t nr = 0; nr <= kProbeLimit; ++nr) {
+    std::string expected = SeccompName(nr);
+    if (expected.empty()) continue;
+    ++known;
+    const SyscallSignature* sig = FindX86_64Signature(nr);
+    ASSERT_NE(sig, nullptr) << "no signature for " << nr << " (" << expected << ")";
+    auto exception = kNameExceptions.find(nr);
+    if (exception != kNameExceptions.end()) expected = exception->second;
+    EXPECT_EQ(sig->name, expected) << nr;
+  }
+  EXPECT_GT(known, 360);  // libseccomp really was consulted
+}
+
+TEST(SyscallDecodeTest, TableEntriesAreWellFormed) {
+  std::set<std::string> names;
+  int count = 0;
+  for (uint64_t nr = 0; nr < 1024; ++nr) {
+    const SyscallSignature* sig = FindX86_64Signature(nr);
+    if (sig == nullptr) continue;
+    ++count;
+    ASSERT_NE(sig->name, nullptr) << nr;
+    EXPECT_TRUE(names.insert(sig->name).second) << "duplicate name " << sig->name;
+    ASSERT_GE(sig->nargs, 0) << sig->name;
+    ASSERT_LE(sig->nargs, 6) << sig->name;
+    for (int i = 0; i < 6; ++i) {
+      const ArgSpec& arg = sig->args[i];
+      EXPECT_EQ(i < sig->nargs, arg.name != nullptr) << sig->name << " arg " << i;
+      if (i >= sig->nargs) continue;
+      EXPECT_LT(arg.length_arg, sig->nargs) << sig->name << " arg " << i;
+      if (arg.kind == ArgKind::kBuffer) {
+        EXPECT_GE(arg.length_arg, 0) << sig->name << " arg " << i;
+        EXPECT_NE(arg.length_arg, i) << sig->name << " arg " << i;
+      } else {
+        EXPECT_EQ(arg.length_arg, -1) << sig->name << " arg " << i;
+      }
+    }
+  }
+  // 0..336 and 424..471 of Linux 7.0's syscall_64.tbl.
+  EXPECT_EQ(count, 337 + 48);
+}
+
+TEST(SyscallDecodeTest, ArgKindNamesMatchTheDocumentedStrings) {
+  EXPECT_STREQ(ArgKindName(ArgKind::kInt), "int");
+  EXPECT_STREQ(ArgKindName(ArgKind::kUInt), "uint");
+  EXPECT_STREQ(ArgKindName(ArgKind::kHex), "hex");
+  EXPECT_STREQ(ArgKindName(ArgKind::kFd), "fd");
+  EXPECT_STREQ(ArgKindName(ArgKind::kPointer), "pointer");
+  EXPECT_STREQ(ArgKindName(ArgKind::kString), "string");
+  EXPECT_STREQ(ArgKindName(ArgKind::kBuffer), "buffer");
+  EXPECT_STREQ(ArgKindName(ArgKind::kSignal), "signal");
+  EXPECT_STREQ(ArgKindName(ArgKind::kOctal), "octal");
+}
+
+}  // namespace
+}  // namespace dpsupervise
