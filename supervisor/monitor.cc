@@ -304,8 +304,9 @@ Violation Monitor::DescribeSyscallViolation(const ThreadState& thread,
 
 absl::Status Monitor::HandleSyscallViolation(ThreadState& thread, const user_regs_struct& regs) {
   Violation violation = DescribeSyscallViolation(thread, regs);
-  absl::Status written =
-      options_.reports->Write(FormatTextReport(violation, "kill (SIGKILL to the whole program)"));
+  violation.action = "kill";
+  violation.action_detail = "kill (SIGKILL to the whole program)";
+  absl::Status written = options_.reports->Write(FormatTextReport(violation));
   // The syscall never runs: the thread stays in its seccomp stop until the
   // SIGKILL ends it.
   KillProgram();

@@ -49,7 +49,7 @@ void AppendRegisters(const user_regs_struct& r, std::string* out) {
 
 }  // namespace
 
-std::string FormatTextReport(const Violation& v, const std::string& action) {
+std::string FormatTextReport(const Violation& v) {
   std::string out = Headline(v);
   absl::StrAppend(&out, "  kind:    ", ViolationKindName(v.kind), "\n");
   absl::StrAppend(&out, "  thread:  ", v.tid, " (", v.thread_name, ")\n");
@@ -62,7 +62,7 @@ std::string FormatTextReport(const Violation& v, const std::string& action) {
   absl::StrAppendFormat(&out, "  pc:      0x%llx\n", v.regs.rip);
   out += "  registers:\n";
   AppendRegisters(v.regs, &out);
-  absl::StrAppend(&out, "  action:  ", action, "\n");
+  absl::StrAppend(&out, "  action:  ", v.action_detail, "\n");
   return out;
 }
 

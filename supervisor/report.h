@@ -2,6 +2,7 @@
 #ifndef DPSUPERVISE_SUPERVISOR_REPORT_H_
 #define DPSUPERVISE_SUPERVISOR_REPORT_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -12,8 +13,8 @@ namespace dpsupervise {
 
 // The oops-style text report. The first line says it all, in the seed
 // kernel's style: "dpsupervise: worker/1235 (cpu 3): strict mode violated by
-// syscall getpid()". `action` says what was done about it.
-std::string FormatTextReport(const Violation& violation, const std::string& action);
+// syscall getpid()". Ends with the action taken (violation.action_detail).
+std::string FormatTextReport(const Violation& violation);
 
 // Where reports go: stderr or a file (-o). Each report is written whole with
 // write(2) before the action runs, so nothing is lost when the program is

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "supervisor/syscall_names.h"
 
@@ -24,8 +25,46 @@ struct SyscallDetails {
   uint64_t nr = 0;
   std::string name;
   std::array<uint64_t, 6> args{};
-  std::string call;  // decoded, strace-style: "write(1, \"hi\\n\", 3)"
+  // Decoded, strace-style: write(1, "hi\n", 3).
+  std::string call;
+  // One entry per argument: name, kind, raw value and rendered text.
+  struct Arg {
+    std::string name;
+    std::string kind;
+    uint64_t raw = 0;
+    std::string text;
+  };
+  std::vector<Arg> decoded_args;
   uint64_t instruction_pointer = 0;  // just after the syscall instruction
+};
+
+// What the kernel said about a fault or a signal (from siginfo).
+struct SignalDetails {
+  int signo = 0;
+  std::string signal_name;  // "SIGSEGV"
+  int si_code = 0;
+  std::string si_code_name;  // "SEGV_MAPERR", "SI_USER", "TRAP_PERF", ...
+  uint64_t fault_address = 0;
+  bool has_fault_address = false;
+  // Page faults: "read", "write", "exec" or "unknown".
+  std::string access = "unknown";
+  // kind == kSignal: who sent it (SI_USER, SI_TKILL, SI_QUEUE, timers).
+  bool has_sender = false;
+  pid_t sender_pid = 0;
+  uid_t sender_uid = 0;
+  // A foreign-ABI syscall that the kernel turned into a fault (int 0x80
+  // without IA32 emulation): "int 0x80".
+  std::string foreign_instruction;
+};
+
+// One frame of a symbolized backtrace.
+struct Frame {
+  uint64_t pc = 0;
+  std::string function;  // demangled; empty: unknown ("??" in text)
+  uint64_t offset = 0;   // pc - function start
+  std::string module;    // path of the ELF file, or "[vdso]"
+  std::string file;      // source file, empty when no debug info
+  int line = 0;          // 0: unknown
 };
 
 struct Violation {
@@ -35,8 +74,18 @@ struct Violation {
   std::string thread_name;
   std::string process_name;
   int cpu = -1;  // -1: unknown
+  // CLOCK_REALTIME when seen, for the JSON record.
+  int64_t time_ns = 0;
   user_regs_struct regs{};
   SyscallDetails syscall;  // kind == kSyscall
+  SignalDetails signal;    // kinds kPageFault, kTrap, kSignal
+  // Innermost first; frames[0].pc == regs.rip. Empty when not symbolized.
+  std::vector<Frame> backtrace;
+  std::string backtrace_error;  // why there is no backtrace, if none
+  // What dpsupervise did about it: "kill", "signal SIGUSR1", "stop", "gdb",
+  // "log", "errno EPERM", and a sentence for the text report.
+  std::string action;
+  std::string action_detail;
 };
 
 }  // namespace dpsupervise
