@@ -51,6 +51,30 @@ int dp_status(void);
 /* Returns 1 when the program runs under dpsupervise, 0 otherwise. */
 int dp_supervised(void);
 
+/* Busy-waits, without entering the kernel, until the calling thread has run
+ * for `window_ns` with no interruption longer than `threshold_ns`: it reads
+ * the TSC in a tight loop and treats a gap between two consecutive reads
+ * longer than the threshold as an interruption (IRQ, timer tick, preemption,
+ * VM exit), restarting the window. Returns 0 once the window was quiet, or -1
+ * with errno ETIMEDOUT after `timeout_ns`, or EINVAL when threshold_ns is 0
+ * or window_ns > timeout_ns. window_ns 0 returns 0 at once. Usable from a
+ * strict thread: the loop makes no syscall.
+ *
+ * The first call calibrates the TSC against clock_gettime(CLOCK_MONOTONIC)
+ * for about 2 ms. That is a vDSO call, not a kernel entry, only while the
+ * clocksource is vDSO-capable (/sys/devices/system/clocksource/clocksource0/
+ * current_clocksource is "tsc"; dpsupervise's preflight checks it). With
+ * another clocksource (hpet, acpi_pm: the kernel found the TSC unstable)
+ * calibration is a real syscall, hence a violation when made in strict mode,
+ * and gaps measured with an unstable TSC may be wrong. Make a first call
+ * before entering strict mode, e.g. dp_wait_quiet(1, 0, 0), which calibrates
+ * and returns, and lock memory (mlockall) so the loop's pages do not fault.
+ *
+ * It observes; it does not make the CPU quiet. Quiet for the window says
+ * nothing about the next tick: see docs/quiesce-and-noise.md. */
+int dp_wait_quiet(unsigned long long threshold_ns, unsigned long long window_ns,
+                  unsigned long long timeout_ns);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

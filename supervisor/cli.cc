@@ -10,7 +10,22 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 
+ABSL_FLAG(std::string, policy, "",
+          "policy FILE: what strict threads may still do, and the action per violation kind "
+          "(-P; repeatable, later files override earlier directives)");
+ABSL_FLAG(std::string, on_violation, "",
+          "ACTION for violations the policy gives no action: kill (default), signal SIG, stop, "
+          "gdb, log, errno E");
+ABSL_FLAG(std::string, format, "text", "report format: text or json (JSON lines)");
 ABSL_FLAG(std::string, output, "", "write reports to FILE instead of standard error (-o)");
+ABSL_FLAG(std::string, strict, "prctl",
+          "prctl: threads become strict with PR_SET_DATAPLANE; exec: the whole program is strict "
+          "from its first instruction after exec");
+ABSL_FLAG(std::string, preflight, "",
+          "checks at strict entry: off, warn (default) or enforce (a failed check refuses entry)");
+ABSL_FLAG(bool, summary, false, "print the end-of-run summary of every strict thread");
+ABSL_FLAG(bool, check_policy, false,
+          "validate the -P files, print the compiled rules and the BPF size, and exit");
 ABSL_FLAG(bool, help, false, "print this help and exit");
 ABSL_FLAG(bool, version, false, "print the version and exit");
 
@@ -24,16 +39,42 @@ struct FlagSpec {
   const char* value_name;  // nullptr: boolean
 };
 constexpr FlagSpec kFlags[] = {
+    {"policy", "P", "FILE"},
+    {"on_violation", nullptr, "ACTION"},
+    {"format", nullptr, "FORMAT"},
     {"output", "o", "FILE"},
+    {"strict", nullptr, "MODE"},
+    {"preflight", nullptr, "MODE"},
+    {"summary", nullptr, nullptr},
+    {"check_policy", nullptr, nullptr},
     {"help", "h", nullptr},
     {"version", nullptr, nullptr},
 };
 
-const FlagSpec* FindSpec(absl::string_view name) {
+
+std::string WrittenName(const FlagSpec& spec) {
+  std::string name(spec.name);
+  for (char& c : name) {
+    if (c == '_') c = '-';
+  }
+  return name;
+}
+
+const FlagSpec* FindSpec(absl::string_view written, bool long_form) {
   for (const FlagSpec& spec : kFlags) {
-    if (name == spec.name || (spec.short_name != nullptr && name == spec.short_name)) return &spec;
+    if (long_form && written == WrittenName(spec)) return &spec;
+    if (!long_form && spec.short_name != nullptr && written == spec.short_name) return &spec;
   }
   return nullptr;
+}
+
+absl::Status CheckOneOf(absl::string_view flag, absl::string_view value,
+                        std::initializer_list<absl::string_view> allowed) {
+  for (absl::string_view a : allowed) {
+    if (value == a) return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("invalid value '", value, "' for --", flag,
+                                                 ": expected ", absl::StrJoin(allowed, ", ")));
 }
 
 absl::Status Usage(absl::string_view message) {
@@ -54,6 +95,7 @@ absl::Status SetFlag(const FlagSpec& spec, absl::string_view value) {
 }  // namespace
 
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
+  std::vector<std::string> policies;
   size_t i = 1;
   for (; i < argv.size(); ++i) {
     const std::string& arg = argv[i];
@@ -67,11 +109,8 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
     absl::string_view name = body.substr(0, body.find('='));
     const bool has_value = body.find('=') != absl::string_view::npos;
     absl::string_view value = has_value ? body.substr(body.find('=') + 1) : "";
-    const FlagSpec* spec = FindSpec(name);
+    const FlagSpec* spec = FindSpec(name, long_form);
     if (spec == nullptr) return Usage(absl::StrCat("unknown option '", arg, "' (see --help)"));
-    if (long_form != (name == spec->name)) {
-      return Usage(absl::StrCat("unknown option '", arg, "' (see --help)"));
-    }
     if (spec->value_name == nullptr) {
       absl::Status set = SetFlag(*spec, has_value ? value : "true");
       if (!set.ok()) return set;
@@ -83,6 +122,11 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
       }
       value = argv[++i];
     }
+    if (std::string(spec->name) == "policy") {
+      if (value.empty()) return Usage("option -P needs a file name");
+      policies.emplace_back(value);
+      continue;
+    }
     absl::Status set = SetFlag(*spec, value);
     if (!set.ok()) return set;
   }
@@ -91,8 +135,26 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
   options.help = absl::GetFlag(FLAGS_help);
   options.version = absl::GetFlag(FLAGS_version);
   options.output = absl::GetFlag(FLAGS_output);
+  options.policies = policies;
+  options.on_violation = absl::GetFlag(FLAGS_on_violation);
+  options.format = absl::GetFlag(FLAGS_format);
+  options.strict = absl::GetFlag(FLAGS_strict);
+  options.preflight = absl::GetFlag(FLAGS_preflight);
+  options.summary = absl::GetFlag(FLAGS_summary);
+  options.check_policy = absl::GetFlag(FLAGS_check_policy);
   options.program.assign(argv.begin() + std::min(i, argv.size()), argv.end());
   if (options.help || options.version) return options;
+  absl::Status valid = CheckOneOf("format", options.format, {"text", "json"});
+  if (valid.ok()) valid = CheckOneOf("strict", options.strict, {"prctl", "exec"});
+  if (valid.ok() && !options.preflight.empty()) {
+    valid = CheckOneOf("preflight", options.preflight, {"off", "warn", "enforce"});
+  }
+  if (!valid.ok()) return valid;
+  if (options.check_policy) {
+    if (options.policies.empty()) return Usage("--check-policy needs at least one -P FILE");
+    if (!options.program.empty()) return Usage("--check-policy takes no program");
+    return options;
+  }
   if (options.program.empty()) return Usage("no program given: dpsupervise [options] -- PROGRAM [ARGS]");
   return options;
 }
@@ -108,10 +170,11 @@ std::string UsageText() {
       "Options:\n";
   for (const FlagSpec& spec : kFlags) {
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(spec.name);
-    std::string left = spec.short_name ? absl::StrCat("  -", spec.short_name, ", --", spec.name)
-                                       : absl::StrCat("      --", spec.name);
+    std::string left = spec.short_name
+                           ? absl::StrCat("  -", spec.short_name, ", --", WrittenName(spec))
+                           : absl::StrCat("      --", WrittenName(spec));
     if (spec.value_name != nullptr) absl::StrAppend(&left, "=", spec.value_name);
-    left.resize(std::max<size_t>(left.size() + 2, 30), ' ');
+    left.resize(std::max<size_t>(left.size() + 2, 32), ' ');
     absl::StrAppend(&text, left, flag ? flag->Help() : "", "\n");
   }
   text +=

@@ -3,7 +3,7 @@
 //   dpsupervise [options] -- PROGRAM [ARGS...]
 //
 // Flags are Abseil flags (defined in cli.cc), accepted as --name=value,
-// --name value, and the short forms -o. Parsing is done here rather than by
+// --name value, and the short forms -P, -o, -h. -P may be repeated. Parsing is done here rather than by
 // absl::ParseCommandLine so that every misuse gives exit status 2 and one line
 // naming the problem, and so that the program's own arguments are never
 // mistaken for ours.
@@ -20,8 +20,15 @@ namespace dpsupervise {
 struct Options {
   bool help = false;
   bool version = false;
-  std::string output;                // -o: report file; empty for stderr
-  std::vector<std::string> program;  // PROGRAM and its ARGS
+  std::vector<std::string> policies;  // -P, in order
+  std::string on_violation;           // empty: the policy's default, else kill
+  std::string format = "text";        // text | json
+  std::string output;                 // -o: report file; empty for stderr
+  std::string strict = "prctl";       // prctl | exec
+  std::string preflight;              // off | warn | enforce; empty: policy or warn
+  bool summary = false;
+  bool check_policy = false;
+  std::vector<std::string> program;   // PROGRAM and its ARGS
 };
 
 // Parses argv (argv[0] included). InvalidArgumentError on misuse.

@@ -6,11 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "supervisor/action.h"
 #include "supervisor/cli.h"
 #include "supervisor/exit_codes.h"
 #include "supervisor/filter.h"
 #include "supervisor/launcher.h"
 #include "supervisor/monitor.h"
+#include "supervisor/policy.h"
 #include "supervisor/report.h"
 
 namespace dpsupervise {
@@ -19,6 +22,40 @@ namespace {
 int Fail(const absl::Status& status) {
   fprintf(stderr, "dpsupervise: %s\n", std::string(status.message()).c_str());
   return ExitCodeFor(status);
+}
+
+// Policy @action lines, then --on-violation for every kind the policy left
+// to its default.
+absl::StatusOr<ActionTable> ResolveActions(const Policy& policy, const Options& options) {
+  ActionTable table;
+  table.per_kind = policy.actions;
+  if (policy.default_action) table.fallback = *policy.default_action;
+  if (!options.on_violation.empty()) {
+    auto action = ParseAction(options.on_violation);
+    if (!action.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--on-violation: ", action.status().message()));
+    }
+    table.fallback = *action;
+  }
+  return table;
+}
+
+int CheckPolicy(const Policy& policy) {
+  auto strict_filter = BuildStrictFilter(policy.rules);
+  if (!strict_filter.ok()) return Fail(strict_filter.status());
+  auto pseudo_code = DescribeStrictFilter(policy.rules);
+  if (!pseudo_code.ok()) return Fail(pseudo_code.status());
+  printf("policy OK: %zu file(s), %zu rule(s)\n", policy.files.size(), policy.rules.size());
+  for (const std::string& source : policy.rule_sources) printf("  %s\n", source.c_str());
+  for (const auto& [kind, action] : policy.actions) {
+    printf("  @action %s %s\n", ViolationKindName(kind), action.ToString().c_str());
+  }
+  if (policy.default_action) printf("  @action default %s\n", policy.default_action->ToString().c_str());
+  printf("strict filter: %zu BPF instructions (limit %d)\n", strict_filter->instructions.size(),
+         BPF_MAXINSNS);
+  printf("%s", pseudo_code->c_str());
+  return 0;
 }
 
 int Main(int argc, char** argv) {
@@ -32,6 +69,15 @@ int Main(int argc, char** argv) {
     fputs(VersionText().c_str(), stdout);
     return 0;
   }
+  Policy policy;
+  if (!options->policies.empty()) {
+    auto loaded = LoadPolicyFiles(options->policies);
+    if (!loaded.ok()) return Fail(loaded.status());
+    policy = std::move(*loaded);
+  }
+  if (options->check_policy) return CheckPolicy(policy);
+  auto actions = ResolveActions(policy, *options);
+  if (!actions.ok()) return Fail(actions.status());
 
   std::unique_ptr<ReportWriter> reports = std::make_unique<ReportWriter>();
   if (!options->output.empty()) {
@@ -41,15 +87,17 @@ int Main(int argc, char** argv) {
   }
   auto base_filter = BuildBaseFilter();
   if (!base_filter.ok()) return Fail(base_filter.status());
-  auto strict_filter = BuildStrictFilter({});
+  auto strict_filter = BuildStrictFilter(policy.rules);
   if (!strict_filter.ok()) return Fail(strict_filter.status());
   auto path = ResolveProgram(options->program[0]);
   if (!path.ok()) return Fail(path.status());
 
+  const bool strict_from_exec = options->strict == "exec";
   LaunchRequest request;
   request.path = *path;
   request.argv = options->program;
   request.base_filter = &*base_filter;
+  request.exec_filter = strict_from_exec ? &*strict_filter : nullptr;
   auto launched = Launch(request);
   if (!launched.ok()) return Fail(launched.status());
 
@@ -59,6 +107,14 @@ int Main(int argc, char** argv) {
   monitor_options.program_name = options->program[0];
   monitor_options.strict_filter = &*strict_filter;
   monitor_options.reports = reports.get();
+  monitor_options.format = options->format == "json" ? ReportFormat::kJson : ReportFormat::kText;
+  monitor_options.actions = *actions;
+  monitor_options.strict_from_exec = strict_from_exec;
+  const std::string preflight = !options->preflight.empty() ? options->preflight
+                                : policy.preflight == PreflightMode::kEnforce ? "enforce"
+                                : policy.preflight == PreflightMode::kOff     ? "off"
+                                                                              : "warn";
+  monitor_options.require_page_fault_detection = preflight == "enforce";
   Monitor monitor(monitor_options);
   auto exit_status = monitor.Run();
   if (!exit_status.ok()) return Fail(exit_status.status());

@@ -8,16 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <set>
-
 #include "absl/strings/str_cat.h"
-#include "lib/dataplane.h"
+#include "supervisor/classify.h"
+#include "supervisor/fault_detector.h"
 #include "supervisor/filter.h"
-#include "supervisor/inject.h"
 #include "supervisor/launcher.h"
+#include "supervisor/prefault.h"
 #include "supervisor/procfs.h"
 #include "supervisor/ptrace_util.h"
-#include "supervisor/syscall_decode.h"
 
 namespace dpsupervise {
 namespace {
@@ -38,12 +36,20 @@ absl::Status IgnoreVanished(absl::Status status) {
   return absl::IsNotFound(status) ? absl::OkStatus() : status;
 }
 
-std::string ProcName(pid_t tid) {
-  auto name = TaskName(tid);
-  return name.ok() ? *name : "?";
-}
-
 }  // namespace
+
+Action ActionTable::For(ViolationKind kind, int thread_signal) const {
+  if (thread_signal != 0) {
+    Action action;
+    action.kind = ActionKind::kSignal;
+    action.signal = thread_signal;
+    return action;
+  }
+  auto it = per_kind.find(kind);
+  Action action = it != per_kind.end() ? it->second : fallback;
+  if (action.kind == ActionKind::kErrno && kind != ViolationKind::kSyscall) return Action{};
+  return action;
+}
 
 Monitor::Monitor(const MonitorOptions& options) : options_(options) {
   ThreadState& main = Track(options_.program_pid);
@@ -93,6 +99,7 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
   }
   if (!WIFSTOPPED(status)) return absl::OkStatus();
   ThreadState& thread = Track(tid);
+  if (detaching_.count(thread.tgid)) return DetachForDebugger(thread, status);
   const int signal = WSTOPSIG(status);
   const int event = status >> 16;
   switch (event) {
@@ -113,11 +120,11 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
   }
   // A syscall stop outside an injection carries no signal.
   if (signal == (SIGTRAP | 0x80)) return Continue(tid);
-  // Signal-delivery-stop: forwarded unchanged.
-  return Continue(tid, signal);
+  return HandleSignalStop(thread, signal);
 }
 
 void Monitor::HandleExit(pid_t tid, int status) {
+  if (debugger_pids_.erase(tid) > 0) return;
   if (tid == options_.program_pid) {
     program_exited_ = true;
     program_wait_status_ = status;
@@ -134,15 +141,42 @@ absl::Status Monitor::HandleEventStop(ThreadState& thread, int signal) {
   return Continue(thread.tid);
 }
 
+absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
+  auto info = GetSigInfo(thread.tid);
+  if (!info.ok()) return info.status();
+  const bool ours = IsOurPageFaultTrap(*info);
+  if (!thread.strict() || killing_) {
+    // Our page-fault SIGTRAP can still arrive just after the thread left
+    // strict mode; it is never the program's to see.
+    return Continue(thread.tid, ours ? 0 : signal);
+  }
+  auto regs = GetRegs(thread.tid);
+  if (!regs.ok()) return regs.status();
+  Violation violation = NewViolation(ClassifySignal(*info), thread.tgid, thread.tid, *regs);
+  DescribeSignal(thread.tid, *info, *regs, &violation.signal);
+  return HandleViolation(thread, std::move(violation), signal);
+}
+
 absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   auto new_tid = GetEventMsg(parent.tid);
   if (!new_tid.ok()) return new_tid.status();
+  const pid_t parent_tid = parent.tid;
+  const bool parent_filter = parent.strict_filter_installed;
+  const bool parent_strict = parent.strict();
+  // Track() may rehash the table: `parent` is not used past this point.
   ThreadState& child = Track(static_cast<pid_t>(*new_tid));
   if (event != PTRACE_EVENT_CLONE) child.tgid = child.tid;
   // The kernel copies seccomp filters to every child, thread or process. A
-  // new task is not strict itself (strict mode is per thread).
-  child.strict_filter_installed = child.strict_filter_installed || parent.strict_filter_installed;
-  return Continue(parent.tid);
+  // new task is not strict itself (strict mode is per thread), except under
+  // --strict=exec, where the whole program is.
+  child.strict_filter_installed = child.strict_filter_installed || parent_filter;
+  if (options_.strict_from_exec && parent_strict) {
+    child.dataplane_flags = PR_DATAPLANE_STRICT;
+    clock_gettime(CLOCK_MONOTONIC, &child.strict_since);
+    absl::Status armed = ArmPageFaults(child);
+    if (!armed.ok()) return armed;
+  }
+  return Continue(parent_tid);
 }
 
 absl::Status Monitor::HandleExec(ThreadState& thread) {
@@ -151,21 +185,42 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
   auto former_tid = GetEventMsg(thread.tid);
   if (!former_tid.ok()) return former_tid.status();
   const pid_t tgid = thread.tid;
-  ThreadState survivor = thread;
-  if (static_cast<pid_t>(*former_tid) != tgid) {
-    auto it = threads_.find(static_cast<pid_t>(*former_tid));
-    if (it != threads_.end()) survivor = it->second;
+  ThreadState survivor;
+  auto former = threads_.find(static_cast<pid_t>(*former_tid));
+  if (former != threads_.end()) {
+    survivor = std::move(former->second);
+  } else {
+    survivor = std::move(thread);
   }
   survivor.tid = tgid;
   survivor.tgid = tgid;
   for (auto it = threads_.begin(); it != threads_.end();) {
-    it = it->second.tgid == tgid ? threads_.erase(it) : std::next(it);
+    it = it->second.tgid == tgid || it->first == static_cast<pid_t>(*former_tid)
+             ? threads_.erase(it)
+             : std::next(it);
   }
-  threads_[tgid] = survivor;
+  ThreadState& execed = threads_[tgid] = std::move(survivor);
   if (tgid == options_.program_pid && !program_execed_) {
     program_execed_ = true;
     close(options_.setup_error_fd);
     options_.setup_error_fd = -1;
+    if (options_.strict_from_exec) {
+      // The strict filter was stacked just before exec; execve was its last
+      // allowed call. From here on, everything is a violation.
+      execed.strict_filter_installed = true;
+      execed.dataplane_flags = PR_DATAPLANE_STRICT;
+      // Populate what exec mapped, or the first instruction fetch would be
+      // the first violation.
+      auto prefaulted = PrefaultAddressSpace(tgid);
+      if (!prefaulted.ok()) return prefaulted.status();
+      clock_gettime(CLOCK_MONOTONIC, &execed.strict_since);
+    }
+  }
+  if (execed.strict()) {
+    // exec removed the page-fault event (remove_on_exec): open a new one.
+    execed.page_faults = PageFaultDetector();
+    absl::Status armed = ArmPageFaults(execed);
+    if (!armed.ok()) return armed;
   }
   return Continue(tgid);
 }
@@ -179,11 +234,15 @@ absl::Status Monitor::HandleSeccompStop(ThreadState& thread) {
     case TraceCookie::kDataplanePrctl:
       return HandleDataplanePrctl(thread, *regs);
     case TraceCookie::kViolation:
-    case TraceCookie::kForeignArch:
+    case TraceCookie::kForeignArch: {
       // The strict filter stays after a thread leaves strict mode, and is
       // inherited by its children: their syscalls take this slow path.
       if (!thread.strict() || killing_) return Continue(thread.tid);
-      return HandleSyscallViolation(thread, *regs);
+      Violation violation =
+          NewViolation(ViolationKind::kSyscall, thread.tgid, thread.tid, *regs);
+      DescribeSyscall(thread.tid, *regs, &violation.syscall);
+      return HandleViolation(thread, std::move(violation), 0);
+    }
     case TraceCookie::kClone3:
       // BPF cannot read clone3's flags (CLONE_UNTRACED could hide in them):
       // answer ENOSYS so the C library falls back to clone, as sandbox2 does.
@@ -210,112 +269,9 @@ absl::Status Monitor::ReturnFromSyscall(pid_t tid, user_regs_struct regs, long v
   return Continue(tid);
 }
 
-absl::Status Monitor::HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs) {
-  const uint32_t option = static_cast<uint32_t>(regs.rdi);
-  if (option == PR_GET_DATAPLANE) {
-    return ReturnFromSyscall(thread.tid, regs, static_cast<long>(thread.dataplane_flags));
-  }
-  // PR_SET_DATAPLANE.
-  const uint64_t flags = regs.rsi;
-  const uint64_t signal = PR_DATAPLANE_SIG_OF(flags);
-  if ((flags & ~static_cast<uint64_t>(PR_DATAPLANE_VALID_MASK)) != 0 || signal >= _NSIG) {
-    return ReturnFromSyscall(thread.tid, regs, -EINVAL);
-  }
-  if ((flags & PR_DATAPLANE_STRICT) == 0) {
-    thread.dataplane_flags = static_cast<uint32_t>(flags);
-    return ReturnFromSyscall(thread.tid, regs, 0);
-  }
-  bool injected = false;
-  auto result = EnterStrict(thread, regs, static_cast<uint32_t>(flags), &injected);
-  if (!result.ok()) return result.status();
-  if (!injected) return ReturnFromSyscall(thread.tid, regs, *result);
-  // The thread sits at the injected syscall's exit: restore every register
-  // and give the prctl its return value.
-  user_regs_struct restored = regs;
-  restored.rax = static_cast<unsigned long long>(*result);
-  absl::Status set = SetRegs(thread.tid, restored);
-  if (!set.ok()) return set;
-  return Continue(thread.tid);
-}
-
-absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_struct& regs,
-                                          uint32_t flags, bool* injected) {
-  if (!thread.strict_filter_installed) {
-    auto outcome = InjectSeccompFilter(thread.tid, regs, *options_.strict_filter);
-    if (!outcome.ok()) return outcome.status();
-    if (outcome->thread_died) {
-      HandleExit(thread.tid, outcome->wait_status);
-      return absl::NotFoundError("thread died during strict entry");
-    }
-    *injected = true;
-    if (outcome->result < 0) {
-      const std::string message =
-          absl::StrCat("dpsupervise: cannot make thread ", thread.tid,
-                       " strict: seccomp(SECCOMP_SET_MODE_FILTER): ", strerror(-outcome->result),
-                       "\n");
-      (void)options_.reports->Write(message);
-      return outcome->result;
-    }
-    thread.strict_filter_installed = true;
-  }
-  thread.dataplane_flags = flags;
-  clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
-  return 0;
-}
-
-Violation Monitor::DescribeSyscallViolation(const ThreadState& thread,
-                                            const user_regs_struct& regs) {
-  Violation v;
-  v.kind = ViolationKind::kSyscall;
-  v.pid = thread.tgid;
-  v.tid = thread.tid;
-  v.thread_name = ProcName(thread.tid);
-  v.process_name = ProcName(thread.tgid);
-  auto cpu = TaskCpu(thread.tid);
-  v.cpu = cpu.ok() ? *cpu : -1;
-  v.regs = regs;
-  SyscallDetails& s = v.syscall;
-  s.nr = regs.orig_rax;
-  s.args = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
-  s.instruction_pointer = regs.rip;
-  auto info = GetSyscallInfo(thread.tid);
-  if (info.ok() && info->op == PTRACE_SYSCALL_INFO_SECCOMP) {
-    s.abi = ClassifyAbi(info->arch, info->seccomp.nr);
-    s.nr = info->seccomp.nr;
-    for (int i = 0; i < 6; ++i) s.args[i] = info->seccomp.args[i];
-  }
-  s.name = SyscallName(s.abi, s.nr);
-  if (s.abi == SyscallAbi::kX86_64) {
-    const pid_t tid = thread.tid;
-    MemoryReader reader = [tid](uint64_t addr, size_t max) -> std::optional<std::string> {
-      auto bytes = ReadMemory(tid, addr, max);
-      if (!bytes.ok()) return std::nullopt;
-      return *bytes;
-    };
-    s.call = FormatSyscallCall(s.name, DecodeSyscallArgs(s.nr, s.args, reader));
-  } else {
-    // Foreign tables have no signatures here: show the raw arguments.
-    s.call = absl::StrCat(s.name, "(0x", absl::Hex(s.args[0]), ", 0x", absl::Hex(s.args[1]),
-                          ", 0x", absl::Hex(s.args[2]), ", 0x", absl::Hex(s.args[3]), ", 0x",
-                          absl::Hex(s.args[4]), ", 0x", absl::Hex(s.args[5]), ")");
-  }
-  return v;
-}
-
-absl::Status Monitor::HandleSyscallViolation(ThreadState& thread, const user_regs_struct& regs) {
-  Violation violation = DescribeSyscallViolation(thread, regs);
-  violation.action = "kill";
-  violation.action_detail = "kill (SIGKILL to the whole program)";
-  absl::Status written = options_.reports->Write(FormatTextReport(violation));
-  // The syscall never runs: the thread stays in its seccomp stop until the
-  // SIGKILL ends it.
-  KillProgram();
-  return written;
-}
-
 void Monitor::KillProgram() {
   killing_ = true;
-  std::set<pid_t> groups;
+  std::set<pid_t> groups(detaching_.begin(), detaching_.end());
   for (const auto& [tid, thread] : threads_) groups.insert(thread.tgid);
   for (pid_t tgid : groups) kill(tgid, SIGKILL);
 }

@@ -1,17 +1,22 @@
 // monitor.h: the ptrace event loop. It owns the per-thread state, reacts to
-// every stop of every traced task, and returns the program's exit status once
-// all of them are gone.
+// every stop of every traced task, turns kernel entries of strict threads
+// into violations, acts on them, and returns the program's exit status once
+// all traced tasks are gone.
 #ifndef DPSUPERVISE_SUPERVISOR_MONITOR_H_
 #define DPSUPERVISE_SUPERVISOR_MONITOR_H_
 
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "supervisor/action.h"
 #include "supervisor/bpf_program.h"
 #include "supervisor/report.h"
 #include "supervisor/thread_state.h"
@@ -19,12 +24,32 @@
 
 namespace dpsupervise {
 
+// Which action each violation kind gets (policy @action lines and
+// --on-violation, resolved by the caller).
+struct ActionTable {
+  std::map<ViolationKind, Action> per_kind;
+  Action fallback;  // kill unless configured
+
+  // The thread's own PR_DATAPLANE_SIG wins; then the per-kind action; then
+  // the fallback. errno only applies to syscalls: other kinds get kill.
+  Action For(ViolationKind kind, int thread_signal) const;
+};
+
+enum class ReportFormat { kText, kJson };
+
 struct MonitorOptions {
-  pid_t program_pid = -1;      // seized by Launch, not yet exec'd
-  int setup_error_fd = -1;     // LaunchedProgram::setup_error_fd; the monitor closes it
-  std::string program_name;    // argv[0], for messages
+  pid_t program_pid = -1;    // seized by Launch, not yet exec'd
+  int setup_error_fd = -1;   // LaunchedProgram::setup_error_fd; the monitor closes it
+  std::string program_name;  // argv[0], for messages
   const BpfProgram* strict_filter = nullptr;
   ReportWriter* reports = nullptr;
+  ReportFormat format = ReportFormat::kText;
+  ActionTable actions;
+  // --strict=exec: every thread is strict from its first instruction after
+  // the program's exec (the strict filter was stacked before exec).
+  bool strict_from_exec = false;
+  // Refuse strict entry (EPERM) when page faults cannot be detected.
+  bool require_page_fault_detection = false;
 };
 
 class Monitor {
@@ -33,33 +58,53 @@ class Monitor {
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
 
-  // Runs until no traced task is left. Returns the status dpsupervise should
-  // exit with: the program's exit code, or 128+signal when it was killed.
-  // Errors: the program could not be executed (NotFound: 127,
-  // PermissionDenied: 126) or the supervisor failed (Internal: 125; the
-  // program has been killed then).
+  // Runs until no traced task is left and the program has ended. Returns
+  // the status dpsupervise should exit with: the program's exit code, or
+  // 128+signal when it was killed. Errors: the program could not be
+  // executed (NotFound: 127, PermissionDenied: 126) or the supervisor failed
+  // (Internal: 125; the program has been killed then).
   absl::StatusOr<int> Run();
 
  private:
+  // Event dispatch (monitor.cc).
   absl::Status HandleWaitStatus(pid_t tid, int status);
   void HandleExit(pid_t tid, int status);
   absl::Status HandleSeccompStop(ThreadState& thread);
-  absl::Status HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs);
   absl::Status HandleNewTask(ThreadState& parent, int event);
   absl::Status HandleExec(ThreadState& thread);
   absl::Status HandleEventStop(ThreadState& thread, int signal);
-  absl::Status HandleSyscallViolation(ThreadState& thread, const user_regs_struct& regs);
+  absl::Status HandleSignalStop(ThreadState& thread, int signal);
+  ThreadState& Track(pid_t tid);
 
-  // Makes `thread` strict; returns the value its prctl should return.
+  // Strict mode entry and exit (strict_entry.cc).
+  absl::Status HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs);
   absl::StatusOr<long> EnterStrict(ThreadState& thread, const user_regs_struct& regs,
                                    uint32_t flags, bool* injected);
-  // Skips the syscall `tid` is stopped at, making it return `value`.
-  absl::Status ReturnFromSyscall(pid_t tid, user_regs_struct regs, long value);
-  Violation DescribeSyscallViolation(const ThreadState& thread, const user_regs_struct& regs);
-  // SIGKILLs every process of the program.
+  absl::Status ArmPageFaults(ThreadState& thread);
+  void LeaveStrict(ThreadState& thread);
+
+  // Violations and actions (actions.cc). `stop_signal` is the signal the
+  // thread is stopped for (0 for a seccomp stop).
+  absl::Status HandleViolation(ThreadState& thread, Violation violation, int stop_signal);
+  absl::Status Report(const Violation& violation);
+  absl::Status ActKill();
+  absl::Status ActLog(ThreadState& thread, const Violation& violation, int stop_signal);
+  absl::Status ActSignal(ThreadState& thread, const Violation& violation, int stop_signal,
+                         int signal);
+  absl::Status ActErrno(ThreadState& thread, const Violation& violation, int error);
+  absl::Status ActStop(ThreadState& thread, const Violation& violation, int stop_signal,
+                       bool run_gdb);
+  // While a process is being handed over to a debugger, its threads are
+  // detached as they reach a stop.
+  absl::Status DetachForDebugger(ThreadState& thread, int status);
+  // Once no thread of `tgid` is traced: prints how to debug it, or runs gdb.
+  absl::Status FinishDetachIfDone(pid_t tgid);
+  // Starts gdb on `pid`; dpsupervise keeps serving the rest meanwhile.
+  void RunDebugger(pid_t pid);
   void KillProgram();
 
-  ThreadState& Track(pid_t tid);
+  // Skips the syscall `tid` is stopped at, making it return `value`.
+  absl::Status ReturnFromSyscall(pid_t tid, user_regs_struct regs, long value);
 
   MonitorOptions options_;
   std::unordered_map<pid_t, ThreadState> threads_;
@@ -67,6 +112,13 @@ class Monitor {
   bool program_exited_ = false;
   int program_wait_status_ = 0;
   bool killing_ = false;
+  // Processes handed to a debugger: their threads are detached when they
+  // next stop; they stay our children, so their exit is still reaped.
+  std::set<pid_t> detaching_;
+  std::set<pid_t> gdb_after_detach_;
+  // gdb processes we started: our children, but not the program's.
+  std::set<pid_t> debugger_pids_;
+  bool warned_no_page_faults_ = false;
 };
 
 }  // namespace dpsupervise

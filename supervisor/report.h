@@ -7,14 +7,33 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "supervisor/summary.h"
 #include "supervisor/violation.h"
 
 namespace dpsupervise {
 
-// The oops-style text report. The first line says it all, in the seed
-// kernel's style: "dpsupervise: worker/1235 (cpu 3): strict mode violated by
-// syscall getpid()". Ends with the action taken (violation.action_detail).
+// The oops-style text report, several lines, ending with "\n". The first line
+// says it all, in the seed kernel's style: "dpsupervise: worker/1235 (cpu 3):
+// strict mode violated by syscall getpid()". Then kind, thread, process, CPU,
+// the syscall / fault / signal details, pc, registers, backtrace, and last the
+// action taken (violation.action_detail). Strings that come from the program
+// (thread and process names, function, module and file names) have control
+// characters, invalid UTF-8 and backslashes escaped, so no line can be forged.
+// docs/report.md describes the format.
 std::string FormatTextReport(const Violation& violation);
+
+// The same violation as ONE line of JSON followed by "\n" ("type":
+// "violation"). Field names are stable and documented in docs/report.md;
+// addresses and registers are hex strings; invalid UTF-8 becomes U+FFFD.
+std::string FormatJsonReport(const Violation& violation);
+
+// The end-of-run summary as a human-readable table: a header line
+// "dpsupervise: summary: N violations, exit status S" and a block per thread.
+std::string FormatTextSummary(const RunSummary& summary);
+
+// The end-of-run summary as ONE line of JSON followed by "\n" ("type":
+// "summary"); counters not measured (-1) are null.
+std::string FormatJsonSummary(const RunSummary& summary);
 
 // Where reports go: stderr or a file (-o). Each report is written whole with
 // write(2) before the action runs, so nothing is lost when the program is

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/dataplane.h"
+#include "supervisor/fault_detector.h"
 
 namespace dpsupervise {
 
@@ -20,8 +21,12 @@ struct ThreadState {
   bool strict_filter_installed = false;
   // CLOCK_MONOTONIC time of the last strict entry.
   timespec strict_since{};
+  // Armed while strict (when perf events are available).
+  PageFaultDetector page_faults;
 
   bool strict() const { return (dataplane_flags & PR_DATAPLANE_STRICT) != 0; }
+  // The signal the thread asked for with PR_DATAPLANE_SIG, or 0.
+  int violation_signal() const { return PR_DATAPLANE_SIG_OF(dataplane_flags); }
 };
 
 }  // namespace dpsupervise

@@ -2,10 +2,18 @@
 // the supervisor's slow path, since a seccomp filter cannot be removed).
 // Enters and leaves a second time (no second filter needed), then exits 0.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
 
 #include "testdata/strict_test_util.h"
 
+namespace {
+volatile sig_atomic_t g_handled = 0;
+void OnUsr1(int) { g_handled = 1; }
+}  // namespace
+
 int main() {
+  signal(SIGUSR1, OnUsr1);
   dptest::LockAndPrefault();
   for (int round = 1; round <= 2; ++round) {
     dptest::EnterStrictOrDie(PR_DATAPLANE_SIG(10));
@@ -18,5 +26,15 @@ int main() {
            dp_status(), getpid() > 0);
     fflush(stdout);
   }
+  // Strict once more, then out: neither a fresh page nor a signal may be
+  // reported any more.
+  dptest::EnterStrictOrDie();
+  dp_exit_strict();
+  char* page = static_cast<char*>(
+      mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  page[0] = 1;
+  raise(SIGUSR1);
+  printf("after leave: fault %s, signal %s\n", page[0] == 1 ? "ok" : "bad",
+         g_handled ? "ok" : "bad");
   return 0;
 }

@@ -1,0 +1,221 @@
+// Monitor: what happens once a violation has been seen: the report, then the
+// configured action.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "supervisor/monitor.h"
+#include "supervisor/procfs.h"
+#include "supervisor/ptrace_util.h"
+
+namespace dpsupervise {
+namespace {
+
+// Both `syscall` (0f 05) and `int 0x80` (cd 80) are two bytes long.
+constexpr unsigned long long kSyscallInstructionLength = 2;
+
+// Registers that make the thread execute its syscall instruction again when
+// resumed, with the syscall skipped now: a debugger, or a signal handler
+// that returns, finds it exactly where it violated.
+user_regs_struct RewoundToSyscall(user_regs_struct regs) {
+  regs.rax = regs.orig_rax;
+  regs.orig_rax = static_cast<unsigned long long>(-1);
+  regs.rip -= kSyscallInstructionLength;
+  return regs;
+}
+
+long Tgkill(pid_t tgid, pid_t tid, int signal) { return syscall(SYS_tgkill, tgid, tid, signal); }
+
+}  // namespace
+
+absl::Status Monitor::Report(const Violation& violation) {
+  return options_.reports->Write(options_.format == ReportFormat::kJson
+                                     ? FormatJsonReport(violation)
+                                     : FormatTextReport(violation));
+}
+
+absl::Status Monitor::HandleViolation(ThreadState& thread, Violation violation,
+                                      int stop_signal) {
+  const Action action = options_.actions.For(violation.kind, thread.violation_signal());
+  violation.action = action.ToString();
+  switch (action.kind) {
+    case ActionKind::kKill:
+      violation.action_detail = "kill (SIGKILL to the whole program)";
+      break;
+    case ActionKind::kLog:
+      violation.action_detail = "log (the program continues)";
+      break;
+    case ActionKind::kSignal:
+      violation.action_detail = absl::StrCat(action.ToString(), " (thread ", thread.tid,
+                                             " left strict mode)");
+      break;
+    case ActionKind::kErrno:
+      violation.action_detail =
+          absl::StrCat(action.ToString(), " (the syscall failed without running)");
+      break;
+    case ActionKind::kStop:
+    case ActionKind::kGdb:
+      violation.action_detail =
+          absl::StrCat(action.ToString(), " (process ", thread.tgid,
+                       " left stopped at the violation for a debugger: gdb -p ", thread.tgid, ")");
+      break;
+  }
+  absl::Status reported = Report(violation);
+  absl::Status acted;
+  switch (action.kind) {
+    case ActionKind::kKill:
+      acted = ActKill();
+      break;
+    case ActionKind::kLog:
+      acted = ActLog(thread, violation, stop_signal);
+      break;
+    case ActionKind::kSignal:
+      acted = ActSignal(thread, violation, stop_signal, action.signal);
+      break;
+    case ActionKind::kErrno:
+      acted = ActErrno(thread, violation, action.errno_value);
+      break;
+    case ActionKind::kStop:
+    case ActionKind::kGdb:
+      acted = ActStop(thread, violation, stop_signal, action.kind == ActionKind::kGdb);
+      break;
+  }
+  return acted.ok() ? reported : acted;
+}
+
+absl::Status Monitor::ActKill() {
+  // The violating thread stays in its stop (a syscall never runs) until the
+  // SIGKILL ends it.
+  KillProgram();
+  return absl::OkStatus();
+}
+
+absl::Status Monitor::ActLog(ThreadState& thread, const Violation& violation, int stop_signal) {
+  switch (violation.kind) {
+    case ViolationKind::kSyscall:
+      return Continue(thread.tid);  // the syscall runs
+    case ViolationKind::kPageFault:
+      return Continue(thread.tid, 0);  // our SIGTRAP is dropped
+    case ViolationKind::kTrap:
+    case ViolationKind::kSignal:
+      return Continue(thread.tid, stop_signal);  // as without dpsupervise
+  }
+  return Continue(thread.tid);
+}
+
+absl::Status Monitor::ActSignal(ThreadState& thread, const Violation& violation, int stop_signal,
+                                int signal) {
+  // As in the seed kernel: the thread leaves strict mode so that its
+  // handler may make syscalls.
+  LeaveStrict(thread);
+  switch (violation.kind) {
+    case ViolationKind::kSyscall: {
+      // The syscall does not run now; when the handler returns, the thread
+      // executes it again, no longer strict.
+      absl::Status set = SetRegs(thread.tid, RewoundToSyscall(violation.regs));
+      if (!set.ok()) return set;
+      if (Tgkill(thread.tgid, thread.tid, signal) != 0) {
+        return absl::InternalError(absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno)));
+      }
+      return Continue(thread.tid);
+    }
+    case ViolationKind::kPageFault:
+    case ViolationKind::kTrap:
+      // Delivered in place of the SIGTRAP or fault signal, at the faulting
+      // instruction.
+      return Continue(thread.tid, signal);
+    case ViolationKind::kSignal:
+      // Both arrive: the configured signal, and the one that was sent.
+      if (Tgkill(thread.tgid, thread.tid, signal) != 0) {
+        return absl::InternalError(absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno)));
+      }
+      return Continue(thread.tid, stop_signal);
+  }
+  return Continue(thread.tid);
+}
+
+absl::Status Monitor::ActErrno(ThreadState& thread, const Violation& violation, int error) {
+  return ReturnFromSyscall(thread.tid, violation.regs, -error);
+}
+
+absl::Status Monitor::ActStop(ThreadState& thread, const Violation& violation, int stop_signal,
+                              bool run_gdb) {
+  const pid_t tgid = thread.tgid;
+  const pid_t tid = thread.tid;
+  if (violation.kind == ViolationKind::kSyscall) {
+    absl::Status set = SetRegs(tid, RewoundToSyscall(violation.regs));
+    if (!set.ok()) return set;
+  }
+  // SIGSTOP puts the whole thread group into group-stop. Each thread is
+  // detached as it reaches a stop (DetachForDebugger); a thread detached in
+  // group-stop stays stopped, ready for `gdb -p`.
+  detaching_.insert(tgid);
+  if (run_gdb) gdb_after_detach_.insert(tgid);
+  if (kill(tgid, SIGSTOP) != 0) {
+    return absl::InternalError(absl::StrCat("kill(", tgid, ", SIGSTOP): ", strerror(errno)));
+  }
+  if (ptrace(PTRACE_DETACH, tid, nullptr, nullptr) != 0 && errno != ESRCH) {
+    return absl::InternalError(absl::StrCat("ptrace(PTRACE_DETACH, ", tid, "): ", strerror(errno)));
+  }
+  threads_.erase(tid);
+  // A sent signal stays pending for the debugger to see; a fault or our
+  // SIGTRAP is not re-sent: the instruction faults again when resumed.
+  if (violation.kind == ViolationKind::kSignal) Tgkill(tgid, tid, stop_signal);
+  return FinishDetachIfDone(tgid);
+}
+
+absl::Status Monitor::DetachForDebugger(ThreadState& thread, int status) {
+  const pid_t tgid = thread.tgid;
+  const pid_t tid = thread.tid;
+  const int signal = WSTOPSIG(status);
+  const int event = status >> 16;
+  // A signal-delivery-stop passes its signal on (SIGSTOP among them, which
+  // starts the group-stop); any other stop detaches with none.
+  const int deliver = (event == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
+  if (ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(deliver))) !=
+          0 &&
+      errno != ESRCH) {
+    return absl::InternalError(absl::StrCat("ptrace(PTRACE_DETACH, ", tid, "): ", strerror(errno)));
+  }
+  threads_.erase(tid);
+  return FinishDetachIfDone(tgid);
+}
+
+absl::Status Monitor::FinishDetachIfDone(pid_t tgid) {
+  for (const auto& [tid, thread] : threads_) {
+    if (thread.tgid == tgid) return absl::OkStatus();  // more to detach
+  }
+  detaching_.erase(tgid);
+  const bool run_gdb = gdb_after_detach_.erase(tgid) > 0;
+  if (run_gdb && isatty(STDIN_FILENO)) {
+    (void)options_.reports->Write(absl::StrCat("dpsupervise: process ", tgid,
+                                               " is stopped at the violation; running gdb -p ",
+                                               tgid, "\n"));
+    RunDebugger(tgid);
+    return absl::OkStatus();
+  }
+  (void)options_.reports->Write(absl::StrCat(
+      "dpsupervise: process ", tgid, " is stopped at the violation", run_gdb ? " (stdin is not a terminal)" : "",
+      "; debug it with: gdb -p ", tgid, "\n",
+      "dpsupervise: or resume it with: kill -CONT ", tgid, "; dpsupervise exits when it ends\n"));
+  return absl::OkStatus();
+}
+
+void Monitor::RunDebugger(pid_t pid) {
+  const std::string pid_text = absl::StrCat(pid);
+  pid_t gdb = fork();
+  if (gdb == 0) {
+    execlp("gdb", "gdb", "-q", "-p", pid_text.c_str(), static_cast<char*>(nullptr));
+    fprintf(stderr, "dpsupervise: cannot run gdb: %s; debug with: gdb -p %d\n", strerror(errno),
+            pid);
+    _exit(127);
+  }
+  if (gdb > 0) debugger_pids_.insert(gdb);
+}
+
+}  // namespace dpsupervise

@@ -1,0 +1,84 @@
+#include "supervisor/prefault.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "supervisor/procfs.h"
+
+namespace dpsupervise {
+namespace {
+
+constexpr size_t kPage = 4096;
+
+struct Mapping {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  bool readable = false;
+  bool writable = false;
+  bool shared = false;
+  std::string name;
+};
+
+std::vector<Mapping> ParseMaps(const std::string& text) {
+  std::vector<Mapping> maps;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (f.size() < 5) continue;
+    std::vector<absl::string_view> range = absl::StrSplit(f[0], '-');
+    Mapping m;
+    if (range.size() != 2 || !absl::SimpleHexAtoi(range[0], &m.start) ||
+        !absl::SimpleHexAtoi(range[1], &m.end) || f[1].size() < 4) {
+      continue;
+    }
+    m.readable = f[1][0] == 'r';
+    m.writable = f[1][1] == 'w';
+    m.shared = f[1][3] == 's';
+    if (f.size() >= 6) m.name = std::string(f[5]);
+    maps.push_back(m);
+  }
+  return maps;
+}
+
+}  // namespace
+
+absl::StatusOr<PrefaultStats> PrefaultAddressSpace(pid_t pid) {
+  auto text = ReadProcFile(absl::StrCat("/proc/", pid, "/maps"));
+  if (!text.ok()) return text.status();
+  PrefaultStats stats;
+  std::vector<char> page(kPage);
+  for (const Mapping& m : ParseMaps(*text)) {
+    // vvar and vsyscall are special (PFN/IO) mappings the kernel will not
+    // hand out through process_vm_readv.
+    if (!m.readable || m.name == "[vvar]" || m.name == "[vvar_vclock]" ||
+        m.name == "[vsyscall]") {
+      ++stats.mappings_skipped;
+      continue;
+    }
+    for (uint64_t addr = m.start; addr < m.end; addr += kPage) {
+      iovec local{page.data(), kPage};
+      iovec remote{reinterpret_cast<void*>(addr), kPage};
+      if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(kPage)) {
+        ++stats.mappings_skipped;  // e.g. a file mapping past EOF
+        break;
+      }
+      ++stats.pages_read;
+      // Shared writable mappings have no copy-on-write to break.
+      if (m.writable && !m.shared) {
+        if (process_vm_writev(pid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(kPage)) {
+          return absl::InternalError(absl::StrCat("process_vm_writev(", pid, ", 0x",
+                                                  absl::Hex(addr), "): ", strerror(errno)));
+        }
+        ++stats.pages_written;
+      }
+    }
+  }
+  return stats;
+}
+
+}  // namespace dpsupervise

@@ -1,0 +1,111 @@
+// Monitor: entering and leaving strict mode (the dataplane prctls).
+#include <errno.h>
+#include <string.h>
+
+#include "absl/strings/str_cat.h"
+#include "lib/dataplane.h"
+#include "supervisor/inject.h"
+#include "supervisor/monitor.h"
+#include "supervisor/procfs.h"
+#include "supervisor/ptrace_util.h"
+
+namespace dpsupervise {
+namespace {
+
+std::string Label(const ThreadState& thread) {
+  auto name = TaskName(thread.tid);
+  return absl::StrCat(name.ok() ? *name : "?", "/", thread.tid);
+}
+
+}  // namespace
+
+absl::Status Monitor::HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs) {
+  const uint32_t option = static_cast<uint32_t>(regs.rdi);
+  if (option == PR_GET_DATAPLANE) {
+    return ReturnFromSyscall(thread.tid, regs, static_cast<long>(thread.dataplane_flags));
+  }
+  // PR_SET_DATAPLANE.
+  const uint64_t flags = regs.rsi;
+  const uint64_t signal = PR_DATAPLANE_SIG_OF(flags);
+  if ((flags & ~static_cast<uint64_t>(PR_DATAPLANE_VALID_MASK)) != 0 || signal >= _NSIG) {
+    return ReturnFromSyscall(thread.tid, regs, -EINVAL);
+  }
+  if ((flags & PR_DATAPLANE_STRICT) == 0) {
+    LeaveStrict(thread);
+    thread.dataplane_flags = static_cast<uint32_t>(flags);
+    return ReturnFromSyscall(thread.tid, regs, 0);
+  }
+  bool injected = false;
+  auto result = EnterStrict(thread, regs, static_cast<uint32_t>(flags), &injected);
+  if (!result.ok()) return result.status();
+  if (!injected) return ReturnFromSyscall(thread.tid, regs, *result);
+  // The thread sits at the injected syscall's exit: restore every register
+  // and give the prctl its return value.
+  user_regs_struct restored = regs;
+  restored.rax = static_cast<unsigned long long>(*result);
+  absl::Status set = SetRegs(thread.tid, restored);
+  if (!set.ok()) return set;
+  return Continue(thread.tid);
+}
+
+absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_struct& regs,
+                                          uint32_t flags, bool* injected) {
+  if (!thread.strict_filter_installed) {
+    auto outcome = InjectSeccompFilter(thread.tid, regs, *options_.strict_filter);
+    if (!outcome.ok()) return outcome.status();
+    if (outcome->thread_died) {
+      HandleExit(thread.tid, outcome->wait_status);
+      return absl::NotFoundError("thread died during strict entry");
+    }
+    *injected = true;
+    if (outcome->result < 0) {
+      (void)options_.reports->Write(absl::StrCat(
+          "dpsupervise: ", Label(thread),
+          ": cannot enter strict mode: seccomp(SECCOMP_SET_MODE_FILTER): ",
+          strerror(static_cast<int>(-outcome->result)), "\n"));
+      return outcome->result;
+    }
+    thread.strict_filter_installed = true;
+  }
+  const uint32_t previous = thread.dataplane_flags;
+  thread.dataplane_flags = flags;
+  absl::Status armed = ArmPageFaults(thread);
+  if (absl::IsFailedPrecondition(armed)) {
+    // --preflight=enforce and no page-fault detection: refuse the entry.
+    thread.dataplane_flags = previous;
+    (void)options_.reports->Write(absl::StrCat("dpsupervise: ", Label(thread),
+                                               ": strict entry refused: ", armed.message(), "\n"));
+    return -EPERM;
+  }
+  if (!armed.ok()) return armed;
+  if ((previous & PR_DATAPLANE_STRICT) == 0) clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
+  return 0;
+}
+
+absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
+  if (thread.page_faults.open()) return thread.page_faults.Enable();
+  auto detector = PageFaultDetector::Open(thread.tid);
+  if (detector.ok()) {
+    thread.page_faults = std::move(*detector);
+    return absl::OkStatus();
+  }
+  if (options_.require_page_fault_detection) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("page faults cannot be detected: ", detector.status().message()));
+  }
+  if (!warned_no_page_faults_) {
+    warned_no_page_faults_ = true;
+    (void)options_.reports->Write(absl::StrCat(
+        "dpsupervise: ", Label(thread), ": page faults of strict threads will not be detected: ",
+        detector.status().message(), "; detecting syscalls, traps and signals only\n"));
+  }
+  return absl::OkStatus();
+}
+
+void Monitor::LeaveStrict(ThreadState& thread) {
+  thread.dataplane_flags = 0;
+  // Disarming can only fail if the thread is gone; its exit is handled then.
+  (void)thread.page_faults.Disable();
+}
+
+}  // namespace dpsupervise

@@ -1,0 +1,158 @@
+// symbolize.h: symbols, source lines and backtraces of a live traced process,
+// for violation reports. Built on elfutils libdwfl.
+//
+// The thread being unwound is in a ptrace stop held by the caller; every other
+// thread of the process may keep running. Nothing here attaches, stops,
+// resumes or detaches anything: registers come from the caller and memory is
+// read with process_vm_readv (PTRACE_PEEKDATA as a fallback, which is valid
+// because the caller holds the thread stopped). Debug information comes from
+// local files; debuginfod is not consulted, so a report does not wait on the
+// network while a strict thread is held.
+#ifndef DPSUPERVISE_SUPERVISOR_SYMBOLIZE_H_
+#define DPSUPERVISE_SUPERVISOR_SYMBOLIZE_H_
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "supervisor/violation.h"
+
+// libdwfl and libelf types, declared here (at global scope, where elfutils
+// declares them) so users of this header need no elfutils headers.
+struct Dwfl;
+struct Dwfl_Frame;
+struct Dwfl_Module;
+struct Dwfl_Thread;
+struct Elf;
+
+namespace dpsupervise {
+
+struct SymbolizerOptions {
+  // Also take source lines from separate debug files (/usr/lib/debug, e.g.
+  // libc6-dbg for libc). Their DWARF is zlib-compressed and libdw inflates
+  // all of it on first use: ~35 ms for libc, once per Symbolizer, while the
+  // thread is held. Off, such modules still get function names (from the
+  // debug file's symbol table, which is cheap) but no file:line; modules that
+  // carry their own DWARF (the application, built with -g) always get lines.
+  bool separate_debug_lines = false;
+};
+
+// Symbolizes addresses and unwinds stopped threads of one process. Not
+// thread-safe: use one Symbolizer from one thread at a time.
+//
+// Frame fields as filled here: `function` is demangled (empty when unknown);
+// `offset` is pc - function start, or, when the function is unknown but the
+// module is, pc - the module's load bias (the address addr2line wants);
+// `module` is the mapped file's path as in /proc/pid/maps, or "[vdso]";
+// `file` is the source file as recorded in the debug info.
+class Symbolizer {
+ public:
+  // Prepares symbolization for process `pid`: reads /proc/pid/maps and reports
+  // its modules to libdwfl. ELF and DWARF data are loaded lazily, on first use
+  // of each module, so this is cheap.
+  static absl::StatusOr<std::unique_ptr<Symbolizer>> Create(
+      pid_t pid, const SymbolizerOptions& options = SymbolizerOptions());
+
+  ~Symbolizer();
+  Symbolizer(const Symbolizer&) = delete;
+  Symbolizer& operator=(const Symbolizer&) = delete;
+
+  // Re-reads the module list, after dlopen/mmap or exec. Modules that did not
+  // change keep their loaded symbol tables.
+  absl::Status Refresh();
+
+  // Symbol of one address, taken as an exact instruction address (as for a
+  // faulting pc or frame 0). An address that no module covers gives an empty
+  // function and module ("??").
+  Frame Symbolize(uint64_t pc);
+
+  // Backtrace of thread `tid`, which the caller already holds in a ptrace
+  // stop (never attached, interrupted or detached here). `regs` are its
+  // current registers. Innermost first, frames[0].pc == regs.rip, at most
+  // `max_frames` frames. Caller frames hold the return address as pc but are
+  // symbolized at pc - 1, the call instruction, like gdb does. Unwinds with
+  // libdwfl (CFI, and libdwfl's own frame-pointer fallback); when that stops
+  // early with an error, also walks the frame-pointer chain and keeps the
+  // longer result.
+  absl::StatusOr<std::vector<Frame>> Backtrace(pid_t tid, const user_regs_struct& regs,
+                                               int max_frames = 32);
+
+  // The fallback unwinder on its own: follows the rbp chain, checking that
+  // each frame is aligned, above the previous one and inside the stack
+  // mapping, and that each return address follows a call instruction in an
+  // executable mapping. Needs -fno-omit-frame-pointer code. Exposed for tests
+  // and for diagnosing bad CFI.
+  absl::StatusOr<std::vector<Frame>> FramePointerBacktrace(pid_t tid, const user_regs_struct& regs,
+                                                           int max_frames = 32);
+
+ private:
+  struct Mapping {
+    uint64_t start = 0;
+    uint64_t end = 0;
+    bool executable = false;
+    std::string path;
+  };
+  struct UnwindContext;
+
+  Symbolizer(pid_t pid, const SymbolizerOptions& options);
+
+  absl::Status Init();
+  absl::Status ReportModules();
+  absl::Status ReadMaps();
+  const Mapping* FindMapping(uint64_t addr) const;
+  // Like FindMapping, but re-reads /proc/pid/maps once when `addr` is not in
+  // a known mapping (new thread stacks, dlopen), and reports new modules.
+  const Mapping* FindMappingOrRefresh(uint64_t addr);
+
+  // Symbolizes `pc`; `is_return_address` selects lookup at pc - 1.
+  Frame SymbolizeAt(uint64_t pc, bool is_return_address);
+  // Whether to look up source lines in `mod` (see SymbolizerOptions).
+  bool WantLines(Dwfl_Module* mod);
+  // Start of the function containing `pc` per the symbol table, or 0.
+  uint64_t FunctionStart(uint64_t pc);
+
+  bool ReadWord(pid_t tid, uint64_t addr, uint64_t* value) const;
+  bool ReadBytes(pid_t tid, uint64_t addr, void* buf, size_t size) const;
+  // True when `addr` is executable and preceded by a call instruction.
+  bool LooksLikeReturnAddress(pid_t tid, uint64_t addr);
+  // Where frame 0's return address is, when frame 0 has not set up (or has
+  // already torn down) its own rbp frame; 0 when it has one.
+  uint64_t LeafReturnAddressSlot(pid_t tid, const user_regs_struct& regs);
+
+  // libdwfl callbacks (Dwfl_Thread_Callbacks); `arg` is the Symbolizer.
+  static pid_t NextThread(Dwfl* dwfl, void* arg, void** thread_arg);
+  static bool GetThread(Dwfl* dwfl, pid_t tid, void* arg, void** thread_arg);
+  static bool MemoryRead(Dwfl* dwfl, uint64_t addr, uint64_t* result, void* arg);
+  static bool SetInitialRegisters(Dwfl_Thread* thread, void* thread_arg);
+  static int CollectFrame(Dwfl_Frame* state, void* arg);
+
+  const pid_t pid_;
+  const SymbolizerOptions options_;
+  Dwfl* dwfl_ = nullptr;
+  // Backs libdwfl's architecture backend for the process state; must outlive
+  // dwfl_. Owned here, not by a reported module, so a Refresh that drops
+  // modules (exec) cannot free it under libdwfl.
+  Elf* arch_elf_ = nullptr;
+  int arch_fd_ = -1;
+  bool attached_ = false;
+  std::vector<Mapping> maps_;
+  // WantLines answers per module; cleared when modules are re-reported.
+  std::unordered_map<Dwfl_Module*, bool> want_lines_;
+  // Set only during Backtrace: the thread and registers libdwfl unwinds from.
+  UnwindContext* unwind_ = nullptr;
+};
+
+// "symbol+0xoff (file:line)", "symbol+0xoff (module)", "?? (module+0xoff)",
+// or "??" when nothing is known: the form used in text reports.
+std::string FormatFrame(const Frame& f);
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_SYMBOLIZE_H_

@@ -1,0 +1,94 @@
+// Stops itself at a known place, for the backtrace tests of
+// supervisor/symbolize:
+//   symbolize_target          main -> Outer -> Middle -> Inner; Inner stops
+//                             the process with kill(getpid(), SIGSTOP).
+//   symbolize_target threads  starts spinning threads, then a worker runs
+//                             Worker -> Outer -> Middle -> Inner, and Inner
+//                             sends SIGUSR1 to the worker only (tgkill): under
+//                             ptrace only that thread stops, the rest spin.
+// Before each call on the way it prints "name=value" lines: the source line
+// of the call (so tests need not hard-code line numbers), and addresses.
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+
+namespace {
+
+bool g_thread_mode = false;
+std::atomic<uint64_t> g_spins{0};
+
+void Print(const char* name, long value) {
+  printf("%s=%ld\n", name, value);
+  fflush(stdout);
+}
+
+void* Spin(void*) {
+  for (;;) g_spins.fetch_add(1, std::memory_order_relaxed);
+  return nullptr;
+}
+
+void OnUsr1(int) {}
+
+}  // namespace
+
+// Not static and not inlined, so each keeps its own symbol and frame; the
+// empty asm after each call keeps the compiler from making it a tail call.
+__attribute__((noinline)) void Inner() {
+  if (g_thread_mode) {
+    Print("inner_line", __LINE__ + 1);
+    syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1);
+  } else {
+    Print("inner_line", __LINE__ + 1);
+    kill(getpid(), SIGSTOP);
+  }
+  asm volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void Middle() {
+  Print("middle_line", __LINE__ + 1);
+  Inner();
+  asm volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void Outer() {
+  Print("outer_line", __LINE__ + 1);
+  Middle();
+  asm volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void* Worker(void*) {
+  Print("worker_tid", syscall(SYS_gettid));
+  Print("worker_line", __LINE__ + 1);
+  Outer();
+  asm volatile("" ::: "memory");
+  return nullptr;
+}
+
+int main(int argc, char** argv) {
+  // Never outlive a test that lost track of us.
+  alarm(60);
+  Print("pid", getpid());
+  Print("inner_addr", reinterpret_cast<long>(&Inner));
+  Print("spins_addr", reinterpret_cast<long>(&g_spins));
+  if (argc > 1 && strcmp(argv[1], "threads") == 0) {
+    g_thread_mode = true;
+    signal(SIGUSR1, OnUsr1);
+    pthread_t thread;
+    for (int i = 0; i < 2; ++i) pthread_create(&thread, nullptr, Spin, nullptr);
+    // Stop only once the spinners demonstrably run.
+    while (g_spins.load() < 1000000) {
+    }
+    pthread_create(&thread, nullptr, Worker, nullptr);
+    Spin(nullptr);
+  }
+  Print("main_line", __LINE__ + 1);
+  Outer();
+  asm volatile("" ::: "memory");
+  return 0;
+}
