@@ -1,6 +1,6 @@
 // signals MODE, with a strict worker spinning until told to stop:
-//   child: a forked child process sends SIGUSR1 to the worker with tgkill;
-//          it prints "sender_pid=P" first.
+//   child: a child process (forked before the worker starts) sends SIGUSR1
+//          to the worker with tgkill; it prints "sender_pid=P" first.
 //   timer: a POSIX timer aimed at the worker's tid (SIGEV_THREAD_ID) fires.
 //   nonstrict: SIGUSR1 goes to the main thread, which is not strict: its
 //          handler runs as usual, the worker is untouched; exit 0.
@@ -21,8 +21,9 @@ volatile sig_atomic_t g_main_handled = 0;
 void* Worker(void*) {
   dptest::LockAndPrefault();
   dptest::AnnounceTid("worker_tid");
+  const int tid = static_cast<int>(syscall(SYS_gettid));
   dptest::EnterStrictOrDie();
-  g_worker_tid = static_cast<int>(syscall(SYS_gettid));
+  g_worker_tid = tid;
   while (!g_stop.load()) {
   }
   dp_exit_strict();
@@ -36,20 +37,30 @@ void OnUsr1(int) { g_main_handled = 1; }
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "child";
   signal(SIGUSR1, OnUsr1);
-  pthread_t worker = dptest::StartThread(Worker);
-  while (g_worker_tid.load() == 0) {
-  }
+  // The sender is forked before the worker exists: a fork after it went
+  // strict would make its stack copy-on-write, and its next write a fault.
+  int to_sender[2];
+  if (pipe(to_sender) != 0) return 10;
   const pid_t pid = getpid();
-  const int tid = g_worker_tid.load();
+  pid_t sender = -1;
   if (strcmp(mode, "child") == 0) {
-    pid_t child = fork();
-    if (child == 0) {
+    sender = fork();
+    if (sender == 0) {
       printf("sender_pid=%d\n", getpid());
       fflush(stdout);
+      int tid = 0;
+      if (read(to_sender[0], &tid, sizeof(tid)) != sizeof(tid)) _exit(1);
       syscall(SYS_tgkill, pid, tid, SIGUSR1);
       _exit(0);
     }
-    waitpid(child, nullptr, 0);
+  }
+  pthread_t worker = dptest::StartThread(Worker);
+  while (g_worker_tid.load() == 0) {
+  }
+  const int tid = g_worker_tid.load();
+  if (strcmp(mode, "child") == 0) {
+    if (write(to_sender[1], &tid, sizeof(tid)) != sizeof(tid)) return 11;
+    waitpid(sender, nullptr, 0);
   } else if (strcmp(mode, "timer") == 0) {
     sigevent event{};
     event.sigev_notify = SIGEV_THREAD_ID;

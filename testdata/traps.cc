@@ -20,8 +20,9 @@ void* Worker(void*) {
   } else if (strcmp(g_mode, "ill") == 0) {
     asm volatile("ud2");
   } else if (strcmp(g_mode, "fpe") == 0) {
-    volatile int x = 1 / g_zero;
-    (void)x;
+    // An explicit idiv: the compiler may rewrite 1 / x without dividing.
+    int eax = 1, edx = 0, divisor = g_zero;
+    asm volatile("idivl %2" : "+a"(eax), "+d"(edx) : "r"(divisor));
   } else if (strcmp(g_mode, "trap") == 0) {
     asm volatile("int3");
   } else if (strcmp(g_mode, "bus") == 0) {
