@@ -39,8 +39,16 @@ absl::Status Monitor::Report(const Violation& violation) {
                                      : FormatTextReport(violation));
 }
 
+void Monitor::Say(const std::string& text) {
+  (void)options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonMessage(text)
+                                                                       : text);
+}
+
 absl::Status Monitor::HandleViolation(ThreadState& thread, Violation violation,
                                       int stop_signal) {
+  ++total_violations_;
+  ++thread.summary.violations[ViolationKindName(violation.kind)];
+  Symbolize(&violation);
   const Action action = options_.actions.For(violation.kind, thread.violation_signal());
   violation.action = action.ToString();
   switch (action.kind) {
@@ -193,13 +201,13 @@ absl::Status Monitor::FinishDetachIfDone(pid_t tgid) {
   detaching_.erase(tgid);
   const bool run_gdb = gdb_after_detach_.erase(tgid) > 0;
   if (run_gdb && isatty(STDIN_FILENO)) {
-    (void)options_.reports->Write(absl::StrCat("dpsupervise: process ", tgid,
+    Say(absl::StrCat("dpsupervise: process ", tgid,
                                                " is stopped at the violation; running gdb -p ",
                                                tgid, "\n"));
     RunDebugger(tgid);
     return absl::OkStatus();
   }
-  (void)options_.reports->Write(absl::StrCat(
+  Say(absl::StrCat(
       "dpsupervise: process ", tgid, " is stopped at the violation", run_gdb ? " (stdin is not a terminal)" : "",
       "; debug it with: gdb -p ", tgid, "\n",
       "dpsupervise: or resume it with: kill -CONT ", tgid, "; dpsupervise exits when it ends\n"));

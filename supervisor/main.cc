@@ -110,11 +110,12 @@ int Main(int argc, char** argv) {
   monitor_options.format = options->format == "json" ? ReportFormat::kJson : ReportFormat::kText;
   monitor_options.actions = *actions;
   monitor_options.strict_from_exec = strict_from_exec;
-  const std::string preflight = !options->preflight.empty() ? options->preflight
-                                : policy.preflight == PreflightMode::kEnforce ? "enforce"
-                                : policy.preflight == PreflightMode::kOff     ? "off"
-                                                                              : "warn";
-  monitor_options.require_page_fault_detection = preflight == "enforce";
+  // --preflight wins over the policy's @preflight; warn by default.
+  monitor_options.preflight = policy.preflight.value_or(PreflightMode::kWarn);
+  if (options->preflight == "off") monitor_options.preflight = PreflightMode::kOff;
+  if (options->preflight == "warn") monitor_options.preflight = PreflightMode::kWarn;
+  if (options->preflight == "enforce") monitor_options.preflight = PreflightMode::kEnforce;
+  monitor_options.summary = options->summary;
   Monitor monitor(monitor_options);
   auto exit_status = monitor.Run();
   if (!exit_status.ok()) return Fail(exit_status.status());

@@ -89,7 +89,12 @@ absl::StatusOr<int> Monitor::Run() {
     close(options_.setup_error_fd);
     if (!setup.ok()) return setup;
   }
-  return ExitStatusOf(program_wait_status_);
+  const int exit_status = ExitStatusOf(program_wait_status_);
+  if (options_.summary || options_.format == ReportFormat::kJson) {
+    absl::Status written = WriteSummary(exit_status);
+    if (!written.ok()) return written;
+  }
+  return exit_status;
 }
 
 absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
@@ -115,7 +120,9 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
       return HandleEventStop(thread, signal);
     case 0:
       break;
-    default:  // PTRACE_EVENT_VFORK_DONE, PTRACE_EVENT_EXIT: nothing to do.
+    case PTRACE_EVENT_EXIT:
+      return HandleExitEvent(thread);
+    default:  // PTRACE_EVENT_VFORK_DONE: nothing to do.
       return Continue(tid);
   }
   // A syscall stop outside an injection carries no signal.
@@ -125,6 +132,18 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
 
 void Monitor::HandleExit(pid_t tid, int status) {
   if (debugger_pids_.erase(tid) > 0) return;
+  auto it = threads_.find(tid);
+  if (it != threads_.end() && it->second.ever_strict) {
+    // Counters can no longer be read: only the time of an open window counts.
+    if (it->second.strict()) {
+      timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      const timespec& since = it->second.strict_since;
+      it->second.summary.strict_seconds +=
+          (now.tv_sec - since.tv_sec) + (now.tv_nsec - since.tv_nsec) / 1e9;
+    }
+    finished_.push_back(it->second.summary);
+  }
   if (tid == options_.program_pid) {
     program_exited_ = true;
     program_wait_status_ = status;
@@ -172,7 +191,7 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   child.strict_filter_installed = child.strict_filter_installed || parent_filter;
   if (options_.strict_from_exec && parent_strict) {
     child.dataplane_flags = PR_DATAPLANE_STRICT;
-    clock_gettime(CLOCK_MONOTONIC, &child.strict_since);
+    BeginStrictWindow(child);
     absl::Status armed = ArmPageFaults(child);
     if (!armed.ok()) return armed;
   }
@@ -194,6 +213,8 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
   }
   survivor.tid = tgid;
   survivor.tgid = tgid;
+  survivor.summary.tid = tgid;
+  symbolizers_.erase(tgid);  // a new program image
   for (auto it = threads_.begin(); it != threads_.end();) {
     it = it->second.tgid == tgid || it->first == static_cast<pid_t>(*former_tid)
              ? threads_.erase(it)
@@ -209,11 +230,11 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
       // allowed call. From here on, everything is a violation.
       execed.strict_filter_installed = true;
       execed.dataplane_flags = PR_DATAPLANE_STRICT;
+      BeginStrictWindow(execed);
       // Populate what exec mapped, or the first instruction fetch would be
       // the first violation.
       auto prefaulted = PrefaultAddressSpace(tgid);
       if (!prefaulted.ok()) return prefaulted.status();
-      clock_gettime(CLOCK_MONOTONIC, &execed.strict_since);
     }
   }
   if (execed.strict()) {
@@ -270,6 +291,8 @@ absl::Status Monitor::ReturnFromSyscall(pid_t tid, user_regs_struct regs, long v
 }
 
 void Monitor::KillProgram() {
+  // Read the noise counters while the strict threads still exist.
+  if (!killing_) EndStrictWindows(0);
   killing_ = true;
   std::set<pid_t> groups(detaching_.begin(), detaching_.end());
   for (const auto& [tid, thread] : threads_) groups.insert(thread.tgid);

@@ -18,6 +18,8 @@
 #include "absl/status/statusor.h"
 #include "supervisor/action.h"
 #include "supervisor/bpf_program.h"
+#include "supervisor/policy.h"
+#include "supervisor/symbolize.h"
 #include "supervisor/report.h"
 #include "supervisor/thread_state.h"
 #include "supervisor/violation.h"
@@ -48,8 +50,11 @@ struct MonitorOptions {
   // --strict=exec: every thread is strict from its first instruction after
   // the program's exec (the strict filter was stacked before exec).
   bool strict_from_exec = false;
-  // Refuse strict entry (EPERM) when page faults cannot be detected.
-  bool require_page_fault_detection = false;
+  // Checks at strict entry; enforce also refuses entry (EPERM) when page
+  // faults cannot be detected.
+  PreflightMode preflight = PreflightMode::kWarn;
+  // Print the end-of-run summary (always printed in JSON format).
+  bool summary = false;
 };
 
 class Monitor {
@@ -82,11 +87,25 @@ class Monitor {
                                    uint32_t flags, bool* injected);
   absl::Status ArmPageFaults(ThreadState& thread);
   void LeaveStrict(ThreadState& thread);
+  // Preflight checks; returns the prctl's error (0: proceed).
+  long RunEntryChecks(ThreadState& thread);
+  // Starts and ends a strict window: time and noise counters.
+  void BeginStrictWindow(ThreadState& thread);
+  void EndStrictWindow(ThreadState& thread);
+  // Ends every open window of `tgid` (0: of every process).
+  void EndStrictWindows(pid_t tgid);
+  absl::Status HandleExitEvent(ThreadState& thread);
+  absl::Status WriteSummary(int exit_status);
+  // Fills the backtrace of a violation (the thread is stopped).
+  void Symbolize(Violation* violation);
 
   // Violations and actions (actions.cc). `stop_signal` is the signal the
   // thread is stopped for (0 for a seccomp stop).
   absl::Status HandleViolation(ThreadState& thread, Violation violation, int stop_signal);
   absl::Status Report(const Violation& violation);
+  // Writes a message of dpsupervise's own (not a violation) to the reports,
+  // as text or as JSON lines.
+  void Say(const std::string& text);
   absl::Status ActKill();
   absl::Status ActLog(ThreadState& thread, const Violation& violation, int stop_signal);
   absl::Status ActSignal(ThreadState& thread, const Violation& violation, int stop_signal,
@@ -119,6 +138,10 @@ class Monitor {
   // gdb processes we started: our children, but not the program's.
   std::set<pid_t> debugger_pids_;
   bool warned_no_page_faults_ = false;
+  // Threads that were strict and have exited, for the summary.
+  std::vector<ThreadSummary> finished_;
+  long long total_violations_ = 0;
+  std::unordered_map<pid_t, std::unique_ptr<Symbolizer>> symbolizers_;
 };
 
 }  // namespace dpsupervise

@@ -24,7 +24,7 @@ absl::Status PtraceError(absl::string_view request, pid_t tid) {
 const unsigned long kSeizeOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP |
                                     PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
                                     PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
-                                    PTRACE_O_TRACESYSGOOD;
+                                    PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXIT;
 
 absl::Status Seize(pid_t pid) {
   if (ptrace(PTRACE_SEIZE, pid, nullptr, kSeizeOptions) != 0) {

@@ -528,4 +528,19 @@ absl::Status ReportWriter::Write(const std::string& text) {
   return absl::OkStatus();
 }
 
+std::string FormatJsonMessage(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    Json j = Json::object();
+    j["type"] = "message";
+    j["text"] = text.substr(start, end - start);
+    out += DumpLine(j);
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace dpsupervise

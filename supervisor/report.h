@@ -35,6 +35,11 @@ std::string FormatTextSummary(const RunSummary& summary);
 // "summary"); counters not measured (-1) are null.
 std::string FormatJsonSummary(const RunSummary& summary);
 
+// A message of dpsupervise's own (preflight findings, warnings, how to
+// debug a stopped process) as JSON lines: one {"type":"message","text":...}
+// object per line of `text`, so that --format=json output stays JSON lines.
+std::string FormatJsonMessage(const std::string& text);
+
 // Where reports go: stderr or a file (-o). Each report is written whole with
 // write(2) before the action runs, so nothing is lost when the program is
 // killed or the supervisor is signalled.

@@ -6,7 +6,9 @@
 #include "lib/dataplane.h"
 #include "supervisor/inject.h"
 #include "supervisor/monitor.h"
+#include "supervisor/preflight.h"
 #include "supervisor/procfs.h"
+#include "supervisor/quiesce_flush.h"
 #include "supervisor/ptrace_util.h"
 
 namespace dpsupervise {
@@ -59,7 +61,7 @@ absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_s
     }
     *injected = true;
     if (outcome->result < 0) {
-      (void)options_.reports->Write(absl::StrCat(
+      Say(absl::StrCat(
           "dpsupervise: ", Label(thread),
           ": cannot enter strict mode: seccomp(SECCOMP_SET_MODE_FILTER): ",
           strerror(static_cast<int>(-outcome->result)), "\n"));
@@ -67,18 +69,51 @@ absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_s
     }
     thread.strict_filter_installed = true;
   }
+  const long refused = RunEntryChecks(thread);
+  if (refused != 0) return refused;
   const uint32_t previous = thread.dataplane_flags;
   thread.dataplane_flags = flags;
   absl::Status armed = ArmPageFaults(thread);
   if (absl::IsFailedPrecondition(armed)) {
     // --preflight=enforce and no page-fault detection: refuse the entry.
     thread.dataplane_flags = previous;
-    (void)options_.reports->Write(absl::StrCat("dpsupervise: ", Label(thread),
+    Say(absl::StrCat("dpsupervise: ", Label(thread),
                                                ": strict entry refused: ", armed.message(), "\n"));
     return -EPERM;
   }
   if (!armed.ok()) return armed;
-  if ((previous & PR_DATAPLANE_STRICT) == 0) clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
+  if (flags & PR_DATAPLANE_QUIESCE) {
+    // Done while the thread is still stopped in its prctl: the flush runs
+    // work on every CPU, the strict thread's included.
+    absl::Status flushed = FlushKernelWork();
+    if (!flushed.ok()) {
+      Say(
+          absl::StrCat("dpsupervise: ", Label(thread), ": quiesce: ", flushed.message(), "\n"));
+    }
+  }
+  if ((previous & PR_DATAPLANE_STRICT) == 0) BeginStrictWindow(thread);
+  return 0;
+}
+
+long Monitor::RunEntryChecks(ThreadState& thread) {
+  if (options_.preflight == PreflightMode::kOff) return 0;
+  const bool enforce = options_.preflight == PreflightMode::kEnforce;
+  // Warnings are said once per thread; enforcement judges every entry.
+  if (!enforce && thread.preflight_reported) return 0;
+  std::vector<PreflightFinding> findings = RunPreflight(thread.tgid, thread.tid);
+  if (enforce) {
+    absl::Status verdict = CheckPreflight(findings, true);
+    if (!verdict.ok()) {
+      Say(absl::StrCat(
+          "dpsupervise: ", Label(thread), ": strict entry refused (--preflight=enforce): ",
+          verdict.message(), "\n"));
+      return -EPERM;
+    }
+    return 0;
+  }
+  thread.preflight_reported = true;
+  const std::string text = FormatFindings(findings, Label(thread));
+  if (!text.empty()) Say(text);
   return 0;
 }
 
@@ -89,13 +124,13 @@ absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
     thread.page_faults = std::move(*detector);
     return absl::OkStatus();
   }
-  if (options_.require_page_fault_detection) {
+  if (options_.preflight == PreflightMode::kEnforce) {
     return absl::FailedPreconditionError(
         absl::StrCat("page faults cannot be detected: ", detector.status().message()));
   }
   if (!warned_no_page_faults_) {
     warned_no_page_faults_ = true;
-    (void)options_.reports->Write(absl::StrCat(
+    Say(absl::StrCat(
         "dpsupervise: ", Label(thread), ": page faults of strict threads will not be detected: ",
         detector.status().message(), "; detecting syscalls, traps and signals only\n"));
   }
@@ -103,6 +138,7 @@ absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
 }
 
 void Monitor::LeaveStrict(ThreadState& thread) {
+  if (thread.strict()) EndStrictWindow(thread);
   thread.dataplane_flags = 0;
   // Disarming can only fail if the thread is gone; its exit is handled then.
   (void)thread.page_faults.Disable();

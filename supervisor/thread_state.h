@@ -8,6 +8,8 @@
 
 #include "lib/dataplane.h"
 #include "supervisor/fault_detector.h"
+#include "supervisor/noise.h"
+#include "supervisor/summary.h"
 
 namespace dpsupervise {
 
@@ -23,6 +25,12 @@ struct ThreadState {
   timespec strict_since{};
   // Armed while strict (when perf events are available).
   PageFaultDetector page_faults;
+  // End-of-run accounting: filled while the thread is or was strict.
+  bool ever_strict = false;
+  ThreadSummary summary;
+  NoiseSnapshot noise_at_entry;
+  // Preflight findings are printed once per thread (--preflight=warn).
+  bool preflight_reported = false;
 
   bool strict() const { return (dataplane_flags & PR_DATAPLANE_STRICT) != 0; }
   // The signal the thread asked for with PR_DATAPLANE_SIG, or 0.

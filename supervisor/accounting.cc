@@ -1,0 +1,103 @@
+// Monitor: strict windows (time and kernel-noise counters per strict
+// thread), the end-of-run summary, and backtraces for reports.
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "supervisor/monitor.h"
+#include "supervisor/noise.h"
+#include "supervisor/procfs.h"
+#include "supervisor/ptrace_util.h"
+
+namespace dpsupervise {
+namespace {
+
+double SecondsSince(const timespec& since) {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - since.tv_sec) + (now.tv_nsec - since.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
+void Monitor::BeginStrictWindow(ThreadState& thread) {
+  clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
+  ThreadSummary& summary = thread.summary;
+  thread.ever_strict = true;
+  summary.pid = thread.tgid;
+  summary.tid = thread.tid;
+  auto name = TaskName(thread.tid);
+  if (name.ok()) summary.thread_name = *name;
+  auto cpu = TaskCpu(thread.tid);
+  summary.cpu = cpu.ok() ? *cpu : -1;
+  ++summary.strict_entries;
+  auto snapshot = TakeNoiseSnapshot(thread.tgid, thread.tid, summary.cpu);
+  thread.noise_at_entry = snapshot.ok() ? *snapshot : NoiseSnapshot{};
+}
+
+void Monitor::EndStrictWindow(ThreadState& thread) {
+  thread.summary.strict_seconds += SecondsSince(thread.strict_since);
+  auto after = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.noise_at_entry.cpu);
+  if (after.ok()) AccumulateNoise(thread.noise_at_entry, *after, &thread.summary);
+  // The window is closed: a later exit must not count it again.
+  clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
+  thread.noise_at_entry = NoiseSnapshot{};
+}
+
+void Monitor::EndStrictWindows(pid_t tgid) {
+  for (auto& [tid, thread] : threads_) {
+    if (thread.strict() && (tgid == 0 || thread.tgid == tgid)) EndStrictWindow(thread);
+  }
+}
+
+absl::Status Monitor::HandleExitEvent(ThreadState& thread) {
+  // The last moment the thread's counters can be read. A thread calling
+  // exit_group takes its siblings down with it: close theirs too.
+  if (killing_) return Continue(thread.tid);
+  auto regs = GetRegs(thread.tid);
+  if (regs.ok() && regs->orig_rax == SYS_exit_group) {
+    EndStrictWindows(thread.tgid);
+  } else if (thread.strict()) {
+    EndStrictWindow(thread);
+  }
+  return Continue(thread.tid);
+}
+
+absl::Status Monitor::WriteSummary(int exit_status) {
+  RunSummary run;
+  run.exit_status = exit_status;
+  run.total_violations = total_violations_;
+  run.threads = finished_;
+  for (const auto& [tid, thread] : threads_) {
+    if (thread.ever_strict) run.threads.push_back(thread.summary);
+  }
+  return options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonSummary(run)
+                                                                        : FormatTextSummary(run));
+}
+
+void Monitor::Symbolize(Violation* violation) {
+  std::unique_ptr<Symbolizer>& symbolizer = symbolizers_[violation->pid];
+  absl::Status ready = absl::OkStatus();
+  if (symbolizer == nullptr) {
+    auto created = Symbolizer::Create(violation->pid);
+    if (created.ok()) {
+      symbolizer = std::move(*created);
+    } else {
+      ready = created.status();
+    }
+  } else {
+    // Libraries may have been loaded since the last report.
+    ready = symbolizer->Refresh();
+  }
+  if (!ready.ok()) {
+    violation->backtrace_error = std::string(ready.message());
+    return;
+  }
+  auto frames = symbolizer->Backtrace(violation->tid, violation->regs);
+  if (!frames.ok()) {
+    violation->backtrace_error = std::string(frames.status().message());
+    return;
+  }
+  violation->backtrace = std::move(*frames);
+}
+
+}  // namespace dpsupervise
