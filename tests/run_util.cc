@@ -113,4 +113,101 @@ long FindLabeledNumber(const std::string& text, const std::string& label) {
   return std::stol(match[1]);
 }
 
+Background::Background(const std::vector<std::string>& argv) {
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC)) return;
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    setpgid(0, 0);
+    int null_fd = open("/dev/null", O_RDONLY);
+    dup2(null_fd, 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  out_fd_ = out_pipe[0];
+  err_fd_ = err_pipe[0];
+}
+
+Background::~Background() {
+  if (pid_ > 0 && !reaped_) {
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (out_fd_ >= 0) close(out_fd_);
+  if (err_fd_ >= 0) close(err_fd_);
+}
+
+bool Background::Pump(int timeout_ms) {
+  pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+  int n = poll(fds, 2, timeout_ms);
+  if (n <= 0) return n == 0 || errno == EINTR;
+  bool open_any = false;
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i].fd < 0) continue;
+    if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char buf[8192];
+      ssize_t got = read(fds[i].fd, buf, sizeof(buf));
+      if (got > 0) {
+        (i == 0 ? result_.out : result_.err).append(buf, got);
+        open_any = true;
+      } else {
+        close(fds[i].fd);
+        (i == 0 ? out_fd_ : err_fd_) = -1;
+      }
+    } else {
+      open_any = true;
+    }
+  }
+  return open_any;
+}
+
+static bool WaitForText(Background* bg, const std::string& (Background::*text)() const,
+                        const std::string& needle, int timeout_seconds,
+                        const std::function<bool(int)>& pump) {
+  const double deadline = Now() + timeout_seconds;
+  while (((*bg).*text)().find(needle) == std::string::npos) {
+    if (Now() > deadline) return false;
+    if (!pump(100)) return ((*bg).*text)().find(needle) != std::string::npos;
+  }
+  return true;
+}
+
+bool Background::WaitForStderr(const std::string& needle, int timeout_seconds) {
+  return WaitForText(this, &Background::err, needle, timeout_seconds,
+                     [this](int ms) { return (out_fd_ >= 0 || err_fd_ >= 0) && Pump(ms); });
+}
+
+bool Background::WaitForStdout(const std::string& needle, int timeout_seconds) {
+  return WaitForText(this, &Background::out, needle, timeout_seconds,
+                     [this](int ms) { return (out_fd_ >= 0 || err_fd_ >= 0) && Pump(ms); });
+}
+
+RunResult Background::Wait(int timeout_seconds) {
+  const double deadline = Now() + timeout_seconds;
+  while (out_fd_ >= 0 || err_fd_ >= 0) {
+    if (Now() > deadline) {
+      result_.timed_out = true;
+      kill(-pid_, SIGKILL);
+      kill(pid_, SIGKILL);
+      break;
+    }
+    Pump(100);
+  }
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  if (WIFEXITED(status)) result_.exit_status = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result_.exit_status = 128 + WTERMSIG(status);
+  return result_;
+}
+
 }  // namespace dptest

@@ -28,6 +28,33 @@ struct RunOptions {
 // Runs argv[0] (a path) with argv, killing its whole process group on timeout.
 RunResult Run(const std::vector<std::string>& argv, const RunOptions& options = {});
 
+// A program running in the background, in its own process group, with
+// stdout and stderr captured, for tests that act while it runs.
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& argv);
+  ~Background();  // kills the process group if still running
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Reads output until stderr contains `needle` (true) or the timeout.
+  bool WaitForStderr(const std::string& needle, int timeout_seconds = 30);
+  bool WaitForStdout(const std::string& needle, int timeout_seconds = 30);
+  // Waits for the exit (killing the group after the timeout).
+  RunResult Wait(int timeout_seconds = 60);
+  const std::string& out() const { return result_.out; }
+  const std::string& err() const { return result_.err; }
+
+ private:
+  bool Pump(int timeout_ms);
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  bool reaped_ = false;
+  RunResult result_;
+};
+
 // Absolute path of a runfile given relative to the workspace root,
 // e.g. "supervisor/dpsupervise".
 std::string Runfile(const std::string& path);
