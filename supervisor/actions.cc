@@ -159,13 +159,16 @@ absl::Status Monitor::ActStop(ThreadState& thread, const Violation& violation, i
     absl::Status set = SetRegs(tid, RewoundToSyscall(violation.regs));
     if (!set.ok()) return set;
   }
-  // SIGSTOP puts the whole thread group into group-stop. Each thread is
-  // detached as it reaches a stop (DetachForDebugger); a thread detached in
-  // group-stop stays stopped, ready for `gdb -p`.
+  // A SIGSTOP aimed at the violating thread itself: once detached, it takes
+  // the signal before running a single instruction and puts the whole group
+  // into group-stop. (A process-directed SIGSTOP could be taken by another,
+  // still traced thread, letting this one run on in the meantime.) The other
+  // threads are detached as they reach their group-stop (DetachForDebugger);
+  // a thread detached in group-stop stays stopped, ready for `gdb -p`.
   detaching_.insert(tgid);
   if (run_gdb) gdb_after_detach_.insert(tgid);
-  if (kill(tgid, SIGSTOP) != 0) {
-    return absl::InternalError(absl::StrCat("kill(", tgid, ", SIGSTOP): ", strerror(errno)));
+  if (Tgkill(tgid, tid, SIGSTOP) != 0) {
+    return absl::InternalError(absl::StrCat("tgkill(", tid, ", SIGSTOP): ", strerror(errno)));
   }
   if (ptrace(PTRACE_DETACH, tid, nullptr, nullptr) != 0 && errno != ESRCH) {
     return absl::InternalError(absl::StrCat("ptrace(PTRACE_DETACH, ", tid, "): ", strerror(errno)));
