@@ -15,6 +15,7 @@
 #include "supervisor/monitor.h"
 #include "supervisor/policy.h"
 #include "supervisor/report.h"
+#include "supervisor/signal_forwarding.h"
 
 namespace dpsupervise {
 namespace {
@@ -100,6 +101,8 @@ int Main(int argc, char** argv) {
   request.exec_filter = strict_from_exec ? &*strict_filter : nullptr;
   auto launched = Launch(request);
   if (!launched.ok()) return Fail(launched.status());
+  absl::Status forwarding = ForwardSignalsTo(launched->pid);
+  if (!forwarding.ok()) return Fail(forwarding);
 
   MonitorOptions monitor_options;
   monitor_options.program_pid = launched->pid;

@@ -1,0 +1,184 @@
+// End-to-end tests of what the user reads: the oops-style text report with a
+// symbolized backtrace, JSON lines, the summary with noise counters, and the
+// preflight findings on this machine.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/run_util.h"
+
+namespace dptest {
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+std::string Describe(const RunResult& r) {
+  return "exit=" + std::to_string(r.exit_status) + "\n--- stdout\n" + r.out + "--- stderr\n" +
+         r.err;
+}
+
+int ViolationLine() {
+  std::ifstream source(Runfile("testdata/report_target.cc"));
+  std::string line;
+  for (int n = 1; std::getline(source, line); ++n) {
+    if (line.find("// VIOLATION_LINE") != std::string::npos) return n;
+  }
+  return -1;
+}
+
+// The "    #N  ..." lines of the first report's backtrace, in order.
+std::vector<std::string> BacktraceLines(const std::string& err) {
+  std::vector<std::string> frames;
+  std::istringstream in(err);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("    #", 0) != 0) continue;
+    if (line.rfind("    #0 ", 0) == 0 && !frames.empty()) break;
+    frames.push_back(line);
+  }
+  return frames;
+}
+
+std::vector<Json> JsonLines(const std::string& text) {
+  std::vector<Json> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    lines.push_back(Json::parse(line));
+  }
+  return lines;
+}
+
+TEST(TextReport, NamesFunctionAndSourceLineOfTheViolation) {
+  RunResult r = RunSupervised({"--", TestProgram("report_target"), "violate"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  const std::string line = std::to_string(ViolationLine());
+  ASSERT_NE(line, "-1");
+  EXPECT_THAT(r.err, HasSubstr("strict mode violated by syscall getpid()"));
+  const std::vector<std::string> frames = BacktraceLines(r.err);
+  ASSERT_GE(frames.size(), 4u) << r.err;
+  // Frame #0 is the raw syscall helper, inlined into InnerFunction; the
+  // caller's frame names the marked statement, as gdb would.
+  EXPECT_THAT(frames[0], HasSubstr("RawSyscall0"));
+  EXPECT_THAT(frames[0], HasSubstr("[inlined]"));
+  EXPECT_THAT(frames[0], HasSubstr("strict_test_util.h:"));
+  EXPECT_THAT(frames[1], HasSubstr("InnerFunction"));
+  EXPECT_THAT(frames[1], HasSubstr("testdata/report_target.cc:" + line));
+  EXPECT_THAT(frames[2], HasSubstr("OuterFunction"));
+  EXPECT_THAT(frames[3], HasSubstr("Worker"));
+  EXPECT_THAT(r.err, ::testing::ContainsRegex("pc: +0x[0-9a-f]+ in [^\n]*RawSyscall0"));
+  EXPECT_THAT(r.err, HasSubstr("start_thread"));
+  for (const char* reg : {"RIP:", "RSP:", "RAX:", "RBX:", "RCX:", "RDX:", "RSI:", "RDI:", "RBP:",
+                          "R08:", "R09:", "R10:", "R11:", "R12:", "R13:", "R14:", "R15:",
+                          "ORIG_RAX:", "EFLAGS:", "FS_BASE:"}) {
+    EXPECT_THAT(r.err, HasSubstr(reg));
+  }
+}
+
+TEST(JsonReport, EveryLineParsesAndHasTheDocumentedFields) {
+  RunResult r = RunSupervised({"--format=json", "--", TestProgram("report_target"), "violate"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  std::vector<Json> lines;
+  ASSERT_NO_THROW(lines = JsonLines(r.err)) << r.err;
+  const Json* violation = nullptr;
+  const Json* summary = nullptr;
+  for (const Json& j : lines) {
+    ASSERT_TRUE(j.contains("type")) << j.dump();
+    if (j["type"] == "violation") violation = &j;
+    if (j["type"] == "summary") summary = &j;
+    if (j["type"] == "message") EXPECT_TRUE(j["text"].is_string());
+  }
+  // Nothing else than JSON lines on the report stream.
+  for (const std::string& text_line : {std::string("dpsupervise: preflight")}) {
+    EXPECT_EQ(r.err.find("\n" + text_line), std::string::npos);
+  }
+  ASSERT_NE(violation, nullptr) << r.err;
+  const Json& v = *violation;
+  EXPECT_EQ(v["kind"], "syscall");
+  EXPECT_EQ(v["tid"], FindLabeledNumber(r.out, "worker_tid"));
+  EXPECT_TRUE(v["pid"].is_number_integer());
+  EXPECT_TRUE(v["thread"].is_string());
+  EXPECT_TRUE(v["cpu"].is_number_integer());
+  EXPECT_EQ(v["syscall"]["name"], "getpid");
+  EXPECT_EQ(v["syscall"]["nr"], 39);
+  EXPECT_EQ(v["syscall"]["abi"], "x86-64");
+  EXPECT_EQ(v["registers"]["orig_rax"], "0x27");
+  EXPECT_EQ(v["action"], "kill");
+  ASSERT_TRUE(v["backtrace"].is_array());
+  ASSERT_GE(v["backtrace"].size(), 3u);
+  EXPECT_THAT(v["backtrace"][0]["function"].get<std::string>(), HasSubstr("[inlined]"));
+  EXPECT_THAT(v["backtrace"][1]["function"].get<std::string>(), HasSubstr("InnerFunction"));
+  EXPECT_EQ(v["backtrace"][1]["line"], ViolationLine());
+  EXPECT_EQ(v["pc"], v["backtrace"][0]["pc"]);
+  // The summary is always part of JSON output.
+  ASSERT_NE(summary, nullptr) << r.err;
+  EXPECT_EQ((*summary)["exit_status"], 137);
+  EXPECT_EQ((*summary)["total_violations"], 1);
+}
+
+TEST(Summary, CountersMoveWhenTheProgramProvokesThem) {
+  RunResult r = RunSupervised({"--format=json", "--on-violation=log", "--preflight=off", "--",
+                               TestProgram("report_target"), "noise"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  const Json* summary = nullptr;
+  std::vector<Json> lines = JsonLines(r.err);
+  for (const Json& j : lines) {
+    if (j["type"] == "summary") summary = &j;
+  }
+  ASSERT_NE(summary, nullptr) << r.err;
+  ASSERT_EQ((*summary)["threads"].size(), 1u) << summary->dump();
+  const Json& t = (*summary)["threads"][0];
+  EXPECT_EQ(t["tid"], FindLabeledNumber(r.out, "worker_tid"));
+  EXPECT_EQ(t["violations"]["syscall"], 50);
+  EXPECT_EQ(t["strict_entries"], 1);
+  EXPECT_GT(t["strict_seconds"].get<double>(), 0.0);
+  // Each logged violation is a ptrace stop: the thread blocks (voluntary).
+  EXPECT_GE(t["voluntary_context_switches"].get<long>(), 50) << t.dump();
+  EXPECT_EQ(t["cpu"], 1);
+  // membarrier from CPU 0 sends function-call IPIs to the thread's CPU.
+  ASSERT_TRUE(t["interrupts"].contains("CAL")) << t.dump();
+  EXPECT_GT(t["interrupts"]["CAL"].get<long>(), 0);
+}
+
+TEST(Summary, TextSummaryOnRequest) {
+  RunResult r = RunSupervised({"--summary", "--on-violation=log", "--preflight=off", "--",
+                               TestProgram("report_target"), "noise"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("dpsupervise: summary: 50 violations, exit status 0"));
+  EXPECT_THAT(r.err, HasSubstr("context switches:"));
+  EXPECT_THAT(r.err, HasSubstr("CAL"));
+}
+
+TEST(Preflight, WarnsAboutThisMachine) {
+  RunResult r = RunSupervised({"--", TestProgram("report_target"), "quiesce"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  // No isolated CPU and no nohz_full here (see DESIGN.md section 4.6).
+  EXPECT_THAT(r.err, HasSubstr("dpsupervise: preflight: "));
+  EXPECT_THAT(r.err, HasSubstr("no CPU is isolated"));
+  EXPECT_THAT(r.err, HasSubstr("nohz_full"));
+  EXPECT_THAT(r.out, HasSubstr("quiesce flags=3"));
+}
+
+TEST(Preflight, EnforceRefusesEntryWithEperm) {
+  RunResult r =
+      RunSupervised({"--preflight=enforce", "--", TestProgram("report_target"), "violate"});
+  EXPECT_EQ(r.exit_status, 4) << Describe(r);  // EnterStrictOrDie: not EINVAL
+  EXPECT_THAT(r.err, HasSubstr("strict entry refused (--preflight=enforce)"));
+  EXPECT_THAT(r.err, HasSubstr("dp_enter_strict: Operation not permitted"));
+}
+
+TEST(Preflight, OffSaysNothing) {
+  RunResult r = RunSupervised({"--preflight=off", "--", TestProgram("report_target"), "quiesce"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_EQ(r.err, "");
+}
+
+}  // namespace
+}  // namespace dptest
