@@ -31,6 +31,27 @@ struct InjectionOutcome {
 absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tid, const user_regs_struct& stop_regs,
                                                      const BpfProgram& program);
 
+// The address of a `syscall` instruction (0f 05) in the vDSO of `pid`, for
+// running syscalls in a thread that is not stopped at one of its own.
+absl::StatusOr<uint64_t> FindSyscallInstruction(pid_t pid);
+
+// Installs `program` as a seccomp filter on `tid`, which is in any ptrace
+// stop but a seccomp stop (PTRACE_INTERRUPT, signal-delivery, event stop),
+// by running seccomp(2) through the `syscall` instruction at
+// `syscall_instruction`. Every register is restored afterwards; when the
+// thread had been stopped inside an interrupted syscall (-ERESTART*), it is
+// set up to restart that syscall exactly as the kernel would have, and an
+// -EINTR it had already received stays. On return (unless it died) the
+// thread is stopped and must be resumed by the caller. Signals that arrive
+// during the injection are queued again with tgkill (their siginfo is lost).
+absl::StatusOr<InjectionOutcome> InjectSeccompFilterAnywhere(pid_t tgid, pid_t tid,
+                                                             uint64_t syscall_instruction,
+                                                             const BpfProgram& program);
+
+// The registers to resume a thread with after an injection, given those it
+// was stopped with: applies the syscall-restart rules (exposed for tests).
+user_regs_struct RegistersAfterInjection(const user_regs_struct& stopped);
+
 }  // namespace dpsupervise
 
 #endif  // DPSUPERVISE_SUPERVISOR_INJECT_H_
