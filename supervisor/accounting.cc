@@ -52,14 +52,14 @@ void Monitor::EndStrictWindows(pid_t tgid) {
 absl::Status Monitor::HandleExitEvent(ThreadState& thread) {
   // The last moment the thread's counters can be read. A thread calling
   // exit_group takes its siblings down with it: close theirs too.
-  if (killing_) return Continue(thread.tid);
+  if (killing_) return Resume(thread);
   auto regs = GetRegs(thread.tid);
   if (regs.ok() && regs->orig_rax == SYS_exit_group) {
     EndStrictWindows(thread.tgid);
   } else if (thread.strict()) {
     EndStrictWindow(thread);
   }
-  return Continue(thread.tid);
+  return Resume(thread);
 }
 
 absl::Status Monitor::WriteSummary(int exit_status) {

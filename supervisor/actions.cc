@@ -106,14 +106,14 @@ absl::Status Monitor::ActKill() {
 absl::Status Monitor::ActLog(ThreadState& thread, const Violation& violation, int stop_signal) {
   switch (violation.kind) {
     case ViolationKind::kSyscall:
-      return Continue(thread.tid);  // the syscall runs
+      return Resume(thread);  // the syscall runs
     case ViolationKind::kPageFault:
-      return Continue(thread.tid, 0);  // our SIGTRAP is dropped
+      return Resume(thread, 0);  // our SIGTRAP is dropped
     case ViolationKind::kTrap:
     case ViolationKind::kSignal:
-      return Continue(thread.tid, stop_signal);  // as without dpsupervise
+      return Resume(thread, stop_signal);  // as without dpsupervise
   }
-  return Continue(thread.tid);
+  return Resume(thread);
 }
 
 absl::Status Monitor::ActSignal(ThreadState& thread, const Violation& violation, int stop_signal,
@@ -130,25 +130,25 @@ absl::Status Monitor::ActSignal(ThreadState& thread, const Violation& violation,
       if (Tgkill(thread.tgid, thread.tid, signal) != 0) {
         return absl::InternalError(absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno)));
       }
-      return Continue(thread.tid);
+      return Resume(thread);
     }
     case ViolationKind::kPageFault:
     case ViolationKind::kTrap:
       // Delivered in place of the SIGTRAP or fault signal, at the faulting
       // instruction.
-      return Continue(thread.tid, signal);
+      return Resume(thread, signal);
     case ViolationKind::kSignal:
       // Both arrive: the configured signal, and the one that was sent.
       if (Tgkill(thread.tgid, thread.tid, signal) != 0) {
         return absl::InternalError(absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno)));
       }
-      return Continue(thread.tid, stop_signal);
+      return Resume(thread, stop_signal);
   }
-  return Continue(thread.tid);
+  return Resume(thread);
 }
 
 absl::Status Monitor::ActErrno(ThreadState& thread, const Violation& violation, int error) {
-  return ReturnFromSyscall(thread.tid, violation.regs, -error);
+  return ReturnFromSyscall(thread, violation.regs, -error);
 }
 
 absl::Status Monitor::ActStop(ThreadState& thread, const Violation& violation, int stop_signal,

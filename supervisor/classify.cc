@@ -59,6 +59,11 @@ void DescribeSyscall(pid_t tid, const user_regs_struct& regs, SyscallDetails* s)
     s->abi = ClassifyAbi(info->arch, info->seccomp.nr);
     s->nr = info->seccomp.nr;
     for (int i = 0; i < 6; ++i) s->args[i] = info->seccomp.args[i];
+  } else if (info.ok() && info->op == PTRACE_SYSCALL_INFO_ENTRY) {
+    // Attach mode: a syscall-entry stop.
+    s->abi = ClassifyAbi(info->arch, info->entry.nr);
+    s->nr = info->entry.nr;
+    for (int i = 0; i < 6; ++i) s->args[i] = info->entry.args[i];
   }
   s->name = SyscallName(s->abi, s->nr);
   std::vector<DecodedArg> decoded;

@@ -1,6 +1,7 @@
 #include "supervisor/cli.h"
 
 #include <map>
+#include <tuple>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 
 ABSL_FLAG(std::string, policy, "",
           "policy FILE: what strict threads may still do, and the action per violation kind "
@@ -24,6 +26,15 @@ ABSL_FLAG(std::string, strict, "prctl",
 ABSL_FLAG(std::string, preflight, "",
           "checks at strict entry: off, warn (default) or enforce (a failed check refuses entry)");
 ABSL_FLAG(bool, summary, false, "print the end-of-run summary of every strict thread");
+ABSL_FLAG(std::string, strict_thread, "",
+          "make threads whose name matches GLOB strict, from outside (repeatable)");
+ABSL_FLAG(std::string, strict_after, "0s",
+          "with --strict-thread: how long the name must have matched first (e.g. 2s, 500ms)");
+ABSL_FLAG(std::string, strict_for, "0s",
+          "with --strict-thread: leave strict mode after this long (0s: stay strict)");
+ABSL_FLAG(int, pid, 0,
+          "attach to the running process PID instead of launching one (-p); SIGINT, SIGTERM "
+          "or SIGHUP detach and leave it running as before");
 ABSL_FLAG(bool, check_policy, false,
           "validate the -P files, print the compiled rules and the BPF size, and exit");
 ABSL_FLAG(bool, help, false, "print this help and exit");
@@ -47,6 +58,10 @@ constexpr FlagSpec kFlags[] = {
     {"preflight", nullptr, "MODE"},
     {"summary", nullptr, nullptr},
     {"check_policy", nullptr, nullptr},
+    {"strict_thread", nullptr, "GLOB"},
+    {"strict_after", nullptr, "DURATION"},
+    {"strict_for", nullptr, "DURATION"},
+    {"pid", "p", "PID"},
     {"help", "h", nullptr},
     {"version", nullptr, nullptr},
 };
@@ -96,6 +111,7 @@ absl::Status SetFlag(const FlagSpec& spec, absl::string_view value) {
 
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
   std::vector<std::string> policies;
+  std::vector<std::string> strict_threads;
   size_t i = 1;
   for (; i < argv.size(); ++i) {
     const std::string& arg = argv[i];
@@ -127,6 +143,11 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
       policies.emplace_back(value);
       continue;
     }
+    if (std::string(spec->name) == "strict_thread") {
+      if (value.empty()) return Usage("option --strict-thread needs a pattern");
+      strict_threads.emplace_back(value);
+      continue;
+    }
     absl::Status set = SetFlag(*spec, value);
     if (!set.ok()) return set;
   }
@@ -142,6 +163,20 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
   options.preflight = absl::GetFlag(FLAGS_preflight);
   options.summary = absl::GetFlag(FLAGS_summary);
   options.check_policy = absl::GetFlag(FLAGS_check_policy);
+  options.strict_threads = strict_threads;
+  options.attach_pid = absl::GetFlag(FLAGS_pid);
+  for (auto [flag, text, out] :
+       {std::make_tuple("strict-after", absl::GetFlag(FLAGS_strict_after),
+                        &options.strict_after_seconds),
+        std::make_tuple("strict-for", absl::GetFlag(FLAGS_strict_for),
+                        &options.strict_for_seconds)}) {
+    absl::Duration duration;
+    if (!absl::ParseDuration(text, &duration) || duration < absl::ZeroDuration()) {
+      return Usage(absl::StrCat("invalid value '", text, "' for --", flag,
+                                ": expected a duration such as 2s or 500ms"));
+    }
+    *out = absl::ToDoubleSeconds(duration);
+  }
   options.program.assign(argv.begin() + std::min(i, argv.size()), argv.end());
   if (options.help || options.version) return options;
   absl::Status valid = CheckOneOf("format", options.format, {"text", "json"});
@@ -155,6 +190,19 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
     if (!options.program.empty()) return Usage("--check-policy takes no program");
     return options;
   }
+  if (options.attach_pid != 0) {
+    if (options.attach_pid < 0) return Usage("-p needs a positive process id");
+    if (!options.program.empty()) return Usage("-p PID takes no program");
+    if (options.strict == "exec") return Usage("--strict=exec cannot apply to -p PID");
+    if (options.strict_threads.empty()) {
+      return Usage("-p PID needs --strict-thread: an attached program cannot call the prctl");
+    }
+    return options;
+  }
+  if ((options.strict_after_seconds > 0 || options.strict_for_seconds > 0) &&
+      options.strict_threads.empty()) {
+    return Usage("--strict-after and --strict-for need --strict-thread");
+  }
   if (options.program.empty()) return Usage("no program given: dpsupervise [options] -- PROGRAM [ARGS]");
   return options;
 }
@@ -162,6 +210,7 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
 std::string UsageText() {
   std::string text =
       "Usage: dpsupervise [options] -- PROGRAM [ARGS...]\n"
+      "       dpsupervise [options] --strict-thread=GLOB -p PID\n"
       "\n"
       "Runs PROGRAM under a ptrace + seccomp supervisor that enforces dataplane\n"
       "strict mode: a thread that calls prctl(PR_SET_DATAPLANE, PR_DATAPLANE_STRICT)\n"

@@ -28,7 +28,11 @@ struct Options {
   std::string preflight;              // off | warn | enforce; empty: policy or warn
   bool summary = false;
   bool check_policy = false;
-  std::vector<std::string> program;   // PROGRAM and its ARGS
+  std::vector<std::string> strict_threads;  // --strict-thread GLOBs
+  double strict_after_seconds = 0;          // --strict-after
+  double strict_for_seconds = 0;            // --strict-for (0: no limit)
+  int attach_pid = 0;                       // -p: attach instead of launching
+  std::vector<std::string> program;   // PROGRAM and its ARGS (none with -p)
 };
 
 // Parses argv (argv[0] included). InvalidArgumentError on misuse.

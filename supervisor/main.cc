@@ -16,6 +16,8 @@
 #include "supervisor/policy.h"
 #include "supervisor/report.h"
 #include "supervisor/signal_forwarding.h"
+#include "supervisor/attach.h"
+#include "supervisor/wakeups.h"
 
 namespace dpsupervise {
 namespace {
@@ -90,24 +92,41 @@ int Main(int argc, char** argv) {
   if (!base_filter.ok()) return Fail(base_filter.status());
   auto strict_filter = BuildStrictFilter(policy.rules);
   if (!strict_filter.ok()) return Fail(strict_filter.status());
-  auto path = ResolveProgram(options->program[0]);
-  if (!path.ok()) return Fail(path.status());
-
   const bool strict_from_exec = options->strict == "exec";
-  LaunchRequest request;
-  request.path = *path;
-  request.argv = options->program;
-  request.base_filter = &*base_filter;
-  request.exec_filter = strict_from_exec ? &*strict_filter : nullptr;
-  auto launched = Launch(request);
-  if (!launched.ok()) return Fail(launched.status());
-  absl::Status forwarding = ForwardSignalsTo(launched->pid);
-  if (!forwarding.ok()) return Fail(forwarding);
-
   MonitorOptions monitor_options;
-  monitor_options.program_pid = launched->pid;
-  monitor_options.setup_error_fd = launched->setup_error_fd;
-  monitor_options.program_name = options->program[0];
+  if (options->attach_pid != 0) {
+    auto tids = AttachToProcess(options->attach_pid);
+    if (!tids.ok()) return Fail(tids.status());
+    absl::Status detach = DetachOnTerminationSignals();
+    if (!detach.ok()) return Fail(detach);
+    monitor_options.attach = true;
+    monitor_options.program_pid = options->attach_pid;
+    monitor_options.attached_tids = *tids;
+    monitor_options.program_name = absl::StrCat("process ", options->attach_pid);
+  } else {
+    auto path = ResolveProgram(options->program[0]);
+    if (!path.ok()) return Fail(path.status());
+    LaunchRequest request;
+    request.path = *path;
+    request.argv = options->program;
+    request.base_filter = &*base_filter;
+    request.exec_filter = strict_from_exec ? &*strict_filter : nullptr;
+    auto launched = Launch(request);
+    if (!launched.ok()) return Fail(launched.status());
+    absl::Status forwarding = ForwardSignalsTo(launched->pid);
+    if (!forwarding.ok()) return Fail(forwarding);
+    monitor_options.program_pid = launched->pid;
+    monitor_options.setup_error_fd = launched->setup_error_fd;
+    monitor_options.program_name = options->program[0];
+  }
+  monitor_options.triggers.thread_globs = options->strict_threads;
+  monitor_options.triggers.after_seconds = options->strict_after_seconds;
+  monitor_options.triggers.for_seconds = options->strict_for_seconds;
+  // Triggers poll thread names and times; attach mode polls for a detach.
+  if (monitor_options.triggers.any() || monitor_options.attach) {
+    absl::Status ticking = StartTicker(20);
+    if (!ticking.ok()) return Fail(ticking);
+  }
   monitor_options.strict_filter = &*strict_filter;
   monitor_options.reports = reports.get();
   monitor_options.format = options->format == "json" ? ReportFormat::kJson : ReportFormat::kText;

@@ -16,6 +16,7 @@
 #include "supervisor/prefault.h"
 #include "supervisor/procfs.h"
 #include "supervisor/ptrace_util.h"
+#include "supervisor/wakeups.h"
 
 namespace dpsupervise {
 namespace {
@@ -54,6 +55,8 @@ Action ActionTable::For(ViolationKind kind, int thread_signal) const {
 Monitor::Monitor(const MonitorOptions& options) : options_(options) {
   ThreadState& main = Track(options_.program_pid);
   main.tgid = options_.program_pid;
+  for (pid_t tid : options_.attached_tids) Track(tid);
+  if (options_.attach) program_execed_ = true;
 }
 
 ThreadState& Monitor::Track(pid_t tid) {
@@ -69,6 +72,8 @@ ThreadState& Monitor::Track(pid_t tid) {
 absl::StatusOr<int> Monitor::Run() {
   for (;;) {
     int status = 0;
+    if (options_.attach && DetachRequested()) return DetachAll();
+    if (ConsumeTick()) OnTick();
     pid_t tid = waitpid(-1, &status, __WALL);
     if (tid < 0) {
       if (errno == EINTR) continue;
@@ -123,10 +128,10 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
     case PTRACE_EVENT_EXIT:
       return HandleExitEvent(thread);
     default:  // PTRACE_EVENT_VFORK_DONE: nothing to do.
-      return Continue(tid);
+      return Resume(thread);
   }
   // A syscall stop outside an injection carries no signal.
-  if (signal == (SIGTRAP | 0x80)) return Continue(tid);
+  if (signal == (SIGTRAP | 0x80)) return HandleSyscallStop(thread);
   return HandleSignalStop(thread, signal);
 }
 
@@ -157,7 +162,8 @@ absl::Status Monitor::HandleEventStop(ThreadState& thread, int signal) {
   // while still reporting its next events. Any other event stop (a new task's
   // first stop, PTRACE_INTERRUPT) just resumes.
   if (IsGroupStopSignal(signal)) return Listen(thread.tid);
-  return Continue(thread.tid);
+  if (thread.entry_requested || thread.leave_requested) return HandleInterrupt(thread);
+  return Resume(thread);
 }
 
 absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
@@ -167,7 +173,7 @@ absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
   if (!thread.strict() || killing_) {
     // Our page-fault SIGTRAP can still arrive just after the thread left
     // strict mode; it is never the program's to see.
-    return Continue(thread.tid, ours ? 0 : signal);
+    return Resume(thread, ours ? 0 : signal);
   }
   auto regs = GetRegs(thread.tid);
   if (!regs.ok()) return regs.status();
@@ -195,7 +201,9 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
     absl::Status armed = ArmPageFaults(child);
     if (!armed.ok()) return armed;
   }
-  return Continue(parent_tid);
+  auto parent_again = threads_.find(parent_tid);
+  if (parent_again == threads_.end()) return Continue(parent_tid);
+  return Resume(parent_again->second);
 }
 
 absl::Status Monitor::HandleExec(ThreadState& thread) {
@@ -243,7 +251,7 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
     absl::Status armed = ArmPageFaults(execed);
     if (!armed.ok()) return armed;
   }
-  return Continue(tgid);
+  return Resume(execed);
 }
 
 absl::Status Monitor::HandleSeccompStop(ThreadState& thread) {
@@ -258,7 +266,7 @@ absl::Status Monitor::HandleSeccompStop(ThreadState& thread) {
     case TraceCookie::kForeignArch: {
       // The strict filter stays after a thread leaves strict mode, and is
       // inherited by its children: their syscalls take this slow path.
-      if (!thread.strict() || killing_) return Continue(thread.tid);
+      if (!thread.strict() || killing_) return Resume(thread);
       Violation violation =
           NewViolation(ViolationKind::kSyscall, thread.tgid, thread.tid, *regs);
       DescribeSyscall(thread.tid, *regs, &violation.syscall);
@@ -267,27 +275,35 @@ absl::Status Monitor::HandleSeccompStop(ThreadState& thread) {
     case TraceCookie::kClone3:
       // BPF cannot read clone3's flags (CLONE_UNTRACED could hide in them):
       // answer ENOSYS so the C library falls back to clone, as sandbox2 does.
-      return ReturnFromSyscall(thread.tid, *regs, -ENOSYS);
+      return ReturnFromSyscall(thread, *regs, -ENOSYS);
     case TraceCookie::kCloneUntraced: {
       // CLONE_UNTRACED would start a task we cannot see: drop the flag.
       user_regs_struct changed = *regs;
       changed.rdi &= ~static_cast<unsigned long long>(CLONE_UNTRACED);
       absl::Status set = SetRegs(thread.tid, changed);
       if (!set.ok()) return set;
-      return Continue(thread.tid);
+      return Resume(thread);
     }
   }
   // SECCOMP_RET_TRACE from a filter of the program's own: with no tracer the
   // kernel would fail the syscall with ENOSYS, so do the same.
-  return ReturnFromSyscall(thread.tid, *regs, -ENOSYS);
+  return ReturnFromSyscall(thread, *regs, -ENOSYS);
 }
 
-absl::Status Monitor::ReturnFromSyscall(pid_t tid, user_regs_struct regs, long value) {
+absl::Status Monitor::ReturnFromSyscall(ThreadState& thread, user_regs_struct regs,
+                                        long value) {
   regs.orig_rax = static_cast<unsigned long long>(-1);  // skip the syscall
   regs.rax = static_cast<unsigned long long>(value);
-  absl::Status set = SetRegs(tid, regs);
+  absl::Status set = SetRegs(thread.tid, regs);
   if (!set.ok()) return set;
-  return Continue(tid);
+  return Resume(thread);
+}
+
+absl::Status Monitor::Resume(ThreadState& thread, int signal) {
+  // Attach mode has no filter in the program: a strict thread is resumed so
+  // that each of its syscalls stops (PTRACE_SYSCALL) and is judged here.
+  if (options_.attach && thread.strict() && !killing_) return ContinueToSyscall(thread.tid, signal);
+  return Continue(thread.tid, signal);
 }
 
 void Monitor::KillProgram() {

@@ -39,6 +39,19 @@ struct ActionTable {
 
 enum class ReportFormat { kText, kJson };
 
+// Ways to make threads strict without their cooperation (DESIGN.md 10).
+struct StrictTriggers {
+  // --strict-thread: fnmatch(3) patterns matched against thread names.
+  std::vector<std::string> thread_globs;
+  // --strict-after: how long a name must have matched before entry.
+  double after_seconds = 0;
+  // --strict-for: a triggered thread leaves strict mode after this long
+  // (0: stays strict).
+  double for_seconds = 0;
+
+  bool any() const { return !thread_globs.empty(); }
+};
+
 struct MonitorOptions {
   pid_t program_pid = -1;    // seized by Launch, not yet exec'd
   int setup_error_fd = -1;   // LaunchedProgram::setup_error_fd; the monitor closes it
@@ -55,6 +68,12 @@ struct MonitorOptions {
   PreflightMode preflight = PreflightMode::kWarn;
   // Print the end-of-run summary (always printed in JSON format).
   bool summary = false;
+  StrictTriggers triggers;
+  // -p PID: the program was attached to, not launched: no filter may be
+  // left in it, strict threads are stepped syscall by syscall, and SIGINT,
+  // SIGTERM or SIGHUP detach, leaving it running as before.
+  bool attach = false;
+  std::vector<pid_t> attached_tids;
 };
 
 class Monitor {
@@ -99,6 +118,15 @@ class Monitor {
   // Fills the backtrace of a violation (the thread is stopped).
   void Symbolize(Violation* violation);
 
+  // Triggers and attach mode (async_entry.cc).
+  void OnTick();
+  absl::Status HandleInterrupt(ThreadState& thread);
+  absl::Status AsyncEnterStrict(ThreadState& thread);
+  absl::Status JudgeSyscall(ThreadState& thread);
+  // Detaches from every thread, leaving nothing behind; returns 0.
+  absl::StatusOr<int> DetachAll();
+  std::unordered_map<pid_t, uint64_t> syscall_instructions_;
+
   // Violations and actions (actions.cc). `stop_signal` is the signal the
   // thread is stopped for (0 for a seccomp stop).
   absl::Status HandleViolation(ThreadState& thread, Violation violation, int stop_signal);
@@ -123,7 +151,12 @@ class Monitor {
   void KillProgram();
 
   // Skips the syscall `tid` is stopped at, making it return `value`.
-  absl::Status ReturnFromSyscall(pid_t tid, user_regs_struct regs, long value);
+  absl::Status ReturnFromSyscall(ThreadState& thread, user_regs_struct regs, long value);
+  // Resumes a stopped thread, delivering `signal`: PTRACE_SYSCALL for a
+  // strict thread in attach mode, PTRACE_CONT otherwise.
+  absl::Status Resume(ThreadState& thread, int signal = 0);
+  // A syscall-entry or -exit stop (attach mode's strict threads).
+  absl::Status HandleSyscallStop(ThreadState& thread);
 
   MonitorOptions options_;
   std::unordered_map<pid_t, ThreadState> threads_;

@@ -24,30 +24,30 @@ std::string Label(const ThreadState& thread) {
 absl::Status Monitor::HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs) {
   const uint32_t option = static_cast<uint32_t>(regs.rdi);
   if (option == PR_GET_DATAPLANE) {
-    return ReturnFromSyscall(thread.tid, regs, static_cast<long>(thread.dataplane_flags));
+    return ReturnFromSyscall(thread, regs, static_cast<long>(thread.dataplane_flags));
   }
   // PR_SET_DATAPLANE.
   const uint64_t flags = regs.rsi;
   const uint64_t signal = PR_DATAPLANE_SIG_OF(flags);
   if ((flags & ~static_cast<uint64_t>(PR_DATAPLANE_VALID_MASK)) != 0 || signal >= _NSIG) {
-    return ReturnFromSyscall(thread.tid, regs, -EINVAL);
+    return ReturnFromSyscall(thread, regs, -EINVAL);
   }
   if ((flags & PR_DATAPLANE_STRICT) == 0) {
     LeaveStrict(thread);
     thread.dataplane_flags = static_cast<uint32_t>(flags);
-    return ReturnFromSyscall(thread.tid, regs, 0);
+    return ReturnFromSyscall(thread, regs, 0);
   }
   bool injected = false;
   auto result = EnterStrict(thread, regs, static_cast<uint32_t>(flags), &injected);
   if (!result.ok()) return result.status();
-  if (!injected) return ReturnFromSyscall(thread.tid, regs, *result);
+  if (!injected) return ReturnFromSyscall(thread, regs, *result);
   // The thread sits at the injected syscall's exit: restore every register
   // and give the prctl its return value.
   user_regs_struct restored = regs;
   restored.rax = static_cast<unsigned long long>(*result);
   absl::Status set = SetRegs(thread.tid, restored);
   if (!set.ok()) return set;
-  return Continue(thread.tid);
+  return Resume(thread);
 }
 
 absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_struct& regs,

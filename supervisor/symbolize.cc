@@ -102,6 +102,245 @@ const Dwfl_Callbacks kDwflCallbacks = {
     nullptr,  // debuginfo_path: the default, ":.debug:/usr/lib/debug"
 };
 
+// Follows DW_AT_abstract_origin and DW_AT_specification from `die` to the
+// DIE that declares the function: the one with its name, parameters and
+// enclosing namespaces and classes.
+Dwarf_Die FunctionDeclaration(Dwarf_Die* die) {
+  Dwarf_Die decl = *die;
+  for (int hops = 0; hops < 8; ++hops) {
+    Dwarf_Attribute attr;
+    Dwarf_Die next;
+    if ((dwarf_attr(&decl, DW_AT_abstract_origin, &attr) == nullptr &&
+         dwarf_attr(&decl, DW_AT_specification, &attr) == nullptr) ||
+        dwarf_formref_die(&attr, &next) == nullptr) {
+      break;
+    }
+    decl = next;
+  }
+  return decl;
+}
+
+// "ns::Class::" (with "(anonymous namespace)::" for unnamed namespaces) for
+// the namespaces and classes around `decl`. False for anything else around
+// it (a function, for local classes), which the caller does not spell out.
+bool AppendScopePrefix(Dwarf_Die* decl, std::string* out) {
+  Dwarf_Die* scopes = nullptr;
+  const int n = dwarf_getscopes_die(decl, &scopes);
+  bool ok = n > 0;
+  std::string prefix;
+  // scopes[0] is `decl`, scopes[n - 1] its unit.
+  for (int i = n - 2; i >= 1 && ok; --i) {
+    const char* name = dwarf_diename(&scopes[i]);
+    switch (dwarf_tag(&scopes[i])) {
+      case DW_TAG_namespace:
+        absl::StrAppend(&prefix, name != nullptr ? name : "(anonymous namespace)", "::");
+        break;
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+        ok = name != nullptr;
+        if (ok) absl::StrAppend(&prefix, name, "::");
+        break;
+      default:
+        ok = false;
+    }
+  }
+  free(scopes);
+  if (ok) *out += prefix;
+  return ok;
+}
+
+// Appends C++ type `type` as the demangler spells it in a function's
+// parameter list ("char const*", "unsigned long", "std::foo&"). False for
+// types this does not spell out (function pointers, arrays, ...).
+bool AppendTypeName(Dwarf_Die* type, std::string* out, int depth = 0) {
+  if (depth > 16) return false;
+  Dwarf_Attribute attr;
+  Dwarf_Die inner;
+  const bool has_inner =
+      dwarf_formref_die(dwarf_attr_integrate(type, DW_AT_type, &attr), &inner) != nullptr;
+  const char* name = dwarf_diename(type);
+  switch (dwarf_tag(type)) {
+    case DW_TAG_base_type: {
+      if (name == nullptr) return false;
+      // GCC's names of the integer types, and the demangler's.
+      static const std::pair<const char*, const char*> kNames[] = {
+          {"long int", "long"},
+          {"long unsigned int", "unsigned long"},
+          {"short int", "short"},
+          {"short unsigned int", "unsigned short"},
+          {"long long int", "long long"},
+          {"long long unsigned int", "unsigned long long"},
+          {"__int128 unsigned", "unsigned __int128"},
+      };
+      for (const auto& [dwarf_name, demangled] : kNames) {
+        if (strcmp(name, dwarf_name) == 0) name = demangled;
+      }
+      *out += name;
+      return true;
+    }
+    case DW_TAG_unspecified_type:  // decltype(nullptr)
+      if (name == nullptr) return false;
+      *out += name;
+      return true;
+    case DW_TAG_typedef:  // manglings name the underlying type
+      return has_inner && AppendTypeName(&inner, out, depth + 1);
+    case DW_TAG_class_type:
+    case DW_TAG_structure_type:
+    case DW_TAG_union_type:
+    case DW_TAG_enumeration_type:
+      if (name == nullptr || !AppendScopePrefix(type, out)) return false;
+      *out += name;
+      return true;
+    case DW_TAG_const_type:
+      if (!has_inner) {
+        *out += "void const";
+        return true;
+      }
+      if (!AppendTypeName(&inner, out, depth + 1)) return false;
+      *out += " const";
+      return true;
+    case DW_TAG_volatile_type:
+      if (!has_inner || !AppendTypeName(&inner, out, depth + 1)) return false;
+      *out += " volatile";
+      return true;
+    case DW_TAG_pointer_type:
+    case DW_TAG_reference_type:
+    case DW_TAG_rvalue_reference_type: {
+      const int tag = dwarf_tag(type);
+      if (!has_inner) {
+        if (tag != DW_TAG_pointer_type) return false;
+        *out += "void";
+      } else {
+        const int inner_tag = dwarf_tag(&inner);
+        if (inner_tag == DW_TAG_subroutine_type || inner_tag == DW_TAG_array_type ||
+            inner_tag == DW_TAG_ptr_to_member_type || !AppendTypeName(&inner, out, depth + 1)) {
+          return false;
+        }
+      }
+      *out += tag == DW_TAG_pointer_type ? "*" : tag == DW_TAG_reference_type ? "&" : "&&";
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// The parameter list of function declaration `decl` as the demangler spells
+// it: "(int, char const*)", "()"; " const" after it for const member
+// functions. False when a type is not spelled out.
+bool AppendParameters(Dwarf_Die* decl, std::string* out) {
+  std::string params = "(";
+  std::string qualifier;
+  bool first = true;
+  Dwarf_Die child;
+  if (dwarf_child(decl, &child) == 0) {
+    do {
+      const int tag = dwarf_tag(&child);
+      if (tag == DW_TAG_unspecified_parameters) {
+        absl::StrAppend(&params, first ? "" : ", ", "...");
+        first = false;
+        continue;
+      }
+      if (tag != DW_TAG_formal_parameter) continue;
+      Dwarf_Attribute attr;
+      Dwarf_Die type;
+      if (dwarf_formref_die(dwarf_attr_integrate(&child, DW_AT_type, &attr), &type) == nullptr) {
+        return false;
+      }
+      if (dwarf_hasattr_integrate(&child, DW_AT_artificial)) {
+        // `this`: a pointer to a const class for const member functions.
+        Dwarf_Die pointee;
+        Dwarf_Attribute* pointee_attr = dwarf_attr_integrate(&type, DW_AT_type, &attr);
+        if (dwarf_tag(&type) == DW_TAG_pointer_type &&
+            dwarf_formref_die(pointee_attr, &pointee) != nullptr &&
+            dwarf_tag(&pointee) == DW_TAG_const_type) {
+          qualifier = " const";
+        }
+        continue;
+      }
+      // Top-level const and volatile are not part of the signature.
+      while (dwarf_tag(&type) == DW_TAG_const_type || dwarf_tag(&type) == DW_TAG_volatile_type) {
+        Dwarf_Die inner;
+        if (dwarf_formref_die(dwarf_attr_integrate(&type, DW_AT_type, &attr), &inner) == nullptr) {
+          return false;
+        }
+        type = inner;
+      }
+      if (!first) params += ", ";
+      first = false;
+      if (!AppendTypeName(&type, &params)) return false;
+    } while (dwarf_siblingof(&child, &child) == 0);
+  }
+  absl::StrAppend(out, params, ")", qualifier);
+  return true;
+}
+
+bool IsCplusplus(Dwarf_Die* die) {
+  Dwarf_Die cu;
+  if (dwarf_diecu(die, &cu, nullptr, nullptr) == nullptr) return false;
+  switch (dwarf_srclang(&cu)) {
+    case DW_LANG_C_plus_plus:
+    case DW_LANG_C_plus_plus_03:
+    case DW_LANG_C_plus_plus_11:
+    case DW_LANG_C_plus_plus_14:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The function a DW_TAG_inlined_subroutine DIE stands for, named like the
+// symbol table names functions: the demangled linkage name. GCC gives none
+// to functions with internal linkage (static, anonymous namespace), which
+// are rebuilt from the declaration, scopes and parameter types
+// ("(anonymous namespace)::Helper(int)"), or just qualified when a type is
+// beyond AppendTypeName. Plain names for C, extern "C" and main. Empty when
+// unknown.
+std::string InlinedFunctionName(Dwarf_Die* die) {
+  for (int name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    Dwarf_Attribute attr;
+    const char* text = dwarf_formstring(dwarf_attr_integrate(die, name, &attr));
+    if (text != nullptr && text[0] != '\0') return Demangle(text);
+  }
+  Dwarf_Die decl = FunctionDeclaration(die);
+  const char* name = dwarf_diename(&decl);
+  if (name == nullptr) return "";
+  // External C++ functions have linkage names; without one, an external
+  // function is extern "C" (or main), its symbol the plain name.
+  if (!IsCplusplus(&decl) || dwarf_hasattr_integrate(&decl, DW_AT_external)) return name;
+  std::string result;
+  AppendScopePrefix(&decl, &result);
+  result += name;
+  AppendParameters(&decl, &result);
+  return result;
+}
+
+// Where the call that DW_TAG_inlined_subroutine `die` stands for is, in the
+// function around it: DW_AT_call_file (an index into its unit's file table)
+// and DW_AT_call_line. Empty and 0 when unknown.
+void InlinedCallSite(Dwarf_Die* die, std::string* file, int* line) {
+  file->clear();
+  *line = 0;
+  Dwarf_Attribute attr;
+  Dwarf_Word index = 0;
+  Dwarf_Die cu;
+  Dwarf_Files* files = nullptr;
+  size_t nfiles = 0;
+  if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &index) != 0 ||
+      dwarf_diecu(die, &cu, nullptr, nullptr) == nullptr ||
+      dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || index >= nfiles) {
+    return;
+  }
+  const char* name = dwarf_filesrc(files, index, nullptr, nullptr);
+  if (name == nullptr) return;
+  *file = name;
+  Dwarf_Word value = 0;
+  if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &value) == 0) {
+    *line = static_cast<int>(value);
+  }
+}
+
 std::string DwflError() {
   const char* msg = dwfl_errmsg(-1);
   return msg != nullptr ? msg : "unknown libdwfl error";
@@ -114,9 +353,9 @@ struct Symbolizer::UnwindContext {
   pid_t tid = 0;
   const user_regs_struct* regs = nullptr;
   size_t max_frames = 0;
-  // (pc, is_activation): activation pcs are exact instruction addresses;
-  // the others are return addresses.
-  std::vector<std::pair<uint64_t, bool>> pcs;
+  // Activation pcs (libdwfl's term) are exact instruction addresses; the
+  // others are return addresses.
+  std::vector<RawFrame> pcs;
   uint64_t last_sp = 0;
   bool stalled = false;
 };
@@ -293,6 +532,73 @@ Frame Symbolizer::SymbolizeAt(uint64_t pc, bool is_return_address) {
   return frame;
 }
 
+void Symbolizer::AppendFrames(const RawFrame& raw, size_t max_frames, std::vector<Frame>* frames) {
+  if (frames->size() >= max_frames) return;
+  Frame outer = SymbolizeAt(raw.pc, /*is_return_address=*/!raw.exact);
+  const uint64_t lookup = !raw.exact && raw.pc > 0 ? raw.pc - 1 : raw.pc;
+  // SymbolizeAt found no module covering the address: no DWARF either.
+  Dwfl_Module* mod = outer.module.empty() ? nullptr : dwfl_addrmodule(dwfl_, lookup);
+  std::vector<Frame> inlined;
+  if (mod != nullptr && WantLines(mod)) {
+    Dwarf_Addr bias = 0;
+    Dwarf_Die* cudie = dwfl_module_addrdie(mod, lookup, &bias);
+    Dwarf_Die* scopes = nullptr;
+    const int nscopes = cudie != nullptr ? dwarf_getscopes(cudie, lookup - bias, &scopes) : 0;
+    bool in_inlined_code = false;
+    for (int i = 0; i < nscopes && !in_inlined_code; ++i) {
+      in_inlined_code = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine;
+    }
+    // Past the innermost inlined_subroutine, dwarf_getscopes goes on with the
+    // scopes around the inlined function's abstract definition (its lexical
+    // context), not with the code it was inlined into; that chain, nested
+    // inline instances up to the subprogram, is the innermost DIE's parents
+    // (as eu-addr2line -i finds it).
+    Dwarf_Die* chain = nullptr;
+    const int nchain = in_inlined_code ? dwarf_getscopes_die(&scopes[0], &chain) : 0;
+    free(scopes);
+    // The inlined_subroutine just inside the frame being built: its call site
+    // is that frame's position.
+    Dwarf_Die* inner = nullptr;
+    for (int i = 0; i < nchain; ++i) {
+      const int tag = dwarf_tag(&chain[i]);
+      if (tag == DW_TAG_subprogram) break;
+      if (tag != DW_TAG_inlined_subroutine) continue;  // lexical blocks
+      Frame frame;
+      frame.pc = raw.pc;
+      frame.module = outer.module;
+      const std::string name = InlinedFunctionName(&chain[i]);
+      frame.function = (name.empty() ? "??" : name) + " [inlined]";
+      if (inner == nullptr) {
+        // The innermost: at the pc's own line.
+        frame.file = outer.file;
+        frame.line = outer.line;
+      } else {
+        InlinedCallSite(inner, &frame.file, &frame.line);
+      }
+      inlined.push_back(std::move(frame));
+      inner = &chain[i];
+    }
+    if (inner != nullptr) InlinedCallSite(inner, &outer.file, &outer.line);
+    free(chain);
+  }
+  for (Frame& frame : inlined) {
+    if (frames->size() >= max_frames) return;
+    frames->push_back(std::move(frame));
+  }
+  if (frames->size() < max_frames) frames->push_back(std::move(outer));
+}
+
+std::vector<Frame> Symbolizer::SymbolizeFrames(const std::vector<RawFrame>& raws,
+                                               size_t max_frames) {
+  std::vector<Frame> frames;
+  frames.reserve(std::min(raws.size(), max_frames));
+  for (const RawFrame& raw : raws) {
+    if (frames.size() >= max_frames) break;
+    AppendFrames(raw, max_frames, &frames);
+  }
+  return frames;
+}
+
 bool Symbolizer::WantLines(Dwfl_Module* mod) {
   if (options_.separate_debug_lines) return true;
   auto it = want_lines_.find(mod);
@@ -394,10 +700,17 @@ uint64_t Symbolizer::LeafReturnAddressSlot(pid_t tid, const user_regs_struct& re
 absl::StatusOr<std::vector<Frame>> Symbolizer::FramePointerBacktrace(pid_t tid,
                                                                      const user_regs_struct& regs,
                                                                      int max_frames) {
-  std::vector<Frame> frames;
-  if (max_frames <= 0) return frames;
+  if (max_frames <= 0) return std::vector<Frame>();
   const size_t max = static_cast<size_t>(max_frames);
-  frames.push_back(SymbolizeAt(regs.rip, /*is_return_address=*/false));
+  return SymbolizeFrames(FramePointerWalk(tid, regs, max), max);
+}
+
+std::vector<Symbolizer::RawFrame> Symbolizer::FramePointerWalk(pid_t tid,
+                                                               const user_regs_struct& regs,
+                                                               size_t max) {
+  std::vector<RawFrame> frames;
+  if (max == 0) return frames;
+  frames.push_back({regs.rip, /*exact=*/true});
   // Every frame lives in the mapping of the stack pointer (the thread's
   // stack); a signal on an alternate stack ends the walk, acceptably.
   const Mapping* stack = FindMappingOrRefresh(regs.rsp);
@@ -409,7 +722,7 @@ absl::StatusOr<std::vector<Frame>> Symbolizer::FramePointerBacktrace(pid_t tid,
   uint64_t ra = 0;
   if (slot != 0 && frames.size() < max && ReadWord(tid, slot, &ra) &&
       LooksLikeReturnAddress(tid, ra)) {
-    frames.push_back(SymbolizeAt(ra, /*is_return_address=*/true));
+    frames.push_back({ra, /*exact=*/false});
   }
   uint64_t fp = regs.rbp;
   uint64_t min_fp = regs.rsp;
@@ -420,7 +733,7 @@ absl::StatusOr<std::vector<Frame>> Symbolizer::FramePointerBacktrace(pid_t tid,
     uint64_t saved_fp = 0;
     if (!ReadWord(tid, fp, &saved_fp) || !ReadWord(tid, fp + 8, &ra)) break;
     if (!LooksLikeReturnAddress(tid, ra)) break;
-    frames.push_back(SymbolizeAt(ra, /*is_return_address=*/true));
+    frames.push_back({ra, /*exact=*/false});
     min_fp = fp + 16;
     fp = saved_fp;
   }
@@ -429,8 +742,7 @@ absl::StatusOr<std::vector<Frame>> Symbolizer::FramePointerBacktrace(pid_t tid,
 
 absl::StatusOr<std::vector<Frame>> Symbolizer::Backtrace(pid_t tid, const user_regs_struct& regs,
                                                          int max_frames) {
-  std::vector<Frame> frames;
-  if (max_frames <= 0) return frames;
+  if (max_frames <= 0) return std::vector<Frame>();
   UnwindContext context;
   context.tid = tid;
   context.regs = &regs;
@@ -449,20 +761,17 @@ absl::StatusOr<std::vector<Frame>> Symbolizer::Backtrace(pid_t tid, const user_r
   if (dwfl_incomplete && context.pcs.size() < context.max_frames) {
     // libdwfl gave up early (no CFI and no usable frame for its own
     // fallback, unreadable memory): try the frame-pointer chain, and keep
-    // whichever saw more of the stack.
-    absl::StatusOr<std::vector<Frame>> fp_frames = FramePointerBacktrace(tid, regs, max_frames);
-    if (fp_frames.ok() && fp_frames->size() > context.pcs.size()) return fp_frames;
+    // whichever saw more of the stack (physical frames, before inline
+    // expansion).
+    std::vector<RawFrame> fp_pcs = FramePointerWalk(tid, regs, context.max_frames);
+    if (fp_pcs.size() > context.pcs.size()) return SymbolizeFrames(fp_pcs, context.max_frames);
   }
   if (context.pcs.empty()) {
     return absl::InternalError(absl::StrCat("unwinding thread ", tid, ": ", dwfl_problem));
   }
-  frames.reserve(context.pcs.size());
-  for (size_t i = 0; i < context.pcs.size(); ++i) {
-    // Frame 0 is the exact pc (regs.rip), whatever libdwfl thinks of it.
-    const bool exact = i == 0 || context.pcs[i].second;
-    frames.push_back(SymbolizeAt(context.pcs[i].first, /*is_return_address=*/!exact));
-  }
-  return frames;
+  // Frame 0 is the exact pc (regs.rip), whatever libdwfl thinks of it.
+  context.pcs[0].exact = true;
+  return SymbolizeFrames(context.pcs, context.max_frames);
 }
 
 pid_t Symbolizer::NextThread(Dwfl* dwfl, void* arg, void** thread_arg) {
@@ -506,13 +815,13 @@ int Symbolizer::CollectFrame(Dwfl_Frame* state, void* arg) {
   // same stack pointer): stop there.
   Dwarf_Word sp = 0;
   if (dwfl_frame_reg(state, kDwarfRsp, &sp) == 0) {
-    if (!context->pcs.empty() && context->pcs.back().first == pc && context->last_sp == sp) {
+    if (!context->pcs.empty() && context->pcs.back().pc == pc && context->last_sp == sp) {
       context->stalled = true;
       return DWARF_CB_ABORT;
     }
     context->last_sp = sp;
   }
-  context->pcs.emplace_back(pc, is_activation);
+  context->pcs.push_back({pc, is_activation});
   return context->pcs.size() >= context->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 

@@ -52,6 +52,16 @@ struct SymbolizerOptions {
 // module is, pc - the module's load bias (the address addr2line wants);
 // `module` is the mapped file's path as in /proc/pid/maps, or "[vdso]";
 // `file` is the source file as recorded in the debug info.
+//
+// Backtraces show inlined calls like gdb does: a physical frame whose pc lies
+// in code inlined from other functions becomes one frame per inlined function,
+// innermost first, followed by the function that holds the code. They all
+// carry the same pc. The inline frames are named after the inlined function
+// with " [inlined]" appended ("dptest::RawSyscall0(long) [inlined]"), have
+// offset 0, and the file:line of the pc (innermost) or of the inlined call
+// made in them; the last frame is the ELF symbol, at the file:line of the
+// outermost inlined call. Inline frames need DWARF, so they are found only in
+// modules whose lines are looked up (see SymbolizerOptions).
 class Symbolizer {
  public:
   // Prepares symbolization for process `pid`: reads /proc/pid/maps and reports
@@ -76,7 +86,8 @@ class Symbolizer {
   // Backtrace of thread `tid`, which the caller already holds in a ptrace
   // stop (never attached, interrupted or detached here). `regs` are its
   // current registers. Innermost first, frames[0].pc == regs.rip, at most
-  // `max_frames` frames. Caller frames hold the return address as pc but are
+  // `max_frames` frames, inline frames included (see above; Symbolize does
+  // not expand them). Caller frames hold the return address as pc but are
   // symbolized at pc - 1, the call instruction, like gdb does. Unwinds with
   // libdwfl (CFI, and libdwfl's own frame-pointer fallback); when that stops
   // early with an error, also walks the frame-pointer chain and keeps the
@@ -87,8 +98,9 @@ class Symbolizer {
   // The fallback unwinder on its own: follows the rbp chain, checking that
   // each frame is aligned, above the previous one and inside the stack
   // mapping, and that each return address follows a call instruction in an
-  // executable mapping. Needs -fno-omit-frame-pointer code. Exposed for tests
-  // and for diagnosing bad CFI.
+  // executable mapping. Needs -fno-omit-frame-pointer code. Frames are
+  // expanded into inline frames as by Backtrace. Exposed for tests and for
+  // diagnosing bad CFI.
   absl::StatusOr<std::vector<Frame>> FramePointerBacktrace(pid_t tid, const user_regs_struct& regs,
                                                            int max_frames = 32);
 
@@ -98,6 +110,12 @@ class Symbolizer {
     uint64_t end = 0;
     bool executable = false;
     std::string path;
+  };
+  // One physical frame found by an unwinder: `exact` when pc is an exact
+  // instruction address (frame 0, signal frames), not a return address.
+  struct RawFrame {
+    uint64_t pc = 0;
+    bool exact = false;
   };
   struct UnwindContext;
 
@@ -113,6 +131,15 @@ class Symbolizer {
 
   // Symbolizes `pc`; `is_return_address` selects lookup at pc - 1.
   Frame SymbolizeAt(uint64_t pc, bool is_return_address);
+  // Symbolizes `raw` expanded into its inline frames, innermost first, and
+  // appends them to `frames` while it holds fewer than `max_frames`.
+  void AppendFrames(const RawFrame& raw, size_t max_frames, std::vector<Frame>* frames);
+  // AppendFrames for each of `raws`, in order.
+  std::vector<Frame> SymbolizeFrames(const std::vector<RawFrame>& raws, size_t max_frames);
+  // The frame-pointer walk of FramePointerBacktrace, at most `max_frames`
+  // physical frames.
+  std::vector<RawFrame> FramePointerWalk(pid_t tid, const user_regs_struct& regs,
+                                         size_t max_frames);
   // Whether to look up source lines in `mod` (see SymbolizerOptions).
   bool WantLines(Dwfl_Module* mod);
   // Start of the function containing `pc` per the symbol table, or 0.

@@ -32,6 +32,15 @@ struct ThreadState {
   // Preflight findings are printed once per thread (--preflight=warn).
   bool preflight_reported = false;
 
+  // Triggers (--strict-thread, --strict-after, --strict-for).
+  bool name_matched = false;
+  timespec name_matched_at{};
+  bool triggered = false;        // a trigger made (or is making) it strict
+  bool entry_requested = false;  // PTRACE_INTERRUPT sent to enter
+  bool leave_requested = false;  // PTRACE_INTERRUPT sent to leave
+  // Interrupted inside a syscall: strict from that syscall's exit on.
+  bool entry_at_syscall_exit = false;
+
   bool strict() const { return (dataplane_flags & PR_DATAPLANE_STRICT) != 0; }
   // The signal the thread asked for with PR_DATAPLANE_SIG, or 0.
   int violation_signal() const { return PR_DATAPLANE_SIG_OF(dataplane_flags); }

@@ -6,10 +6,18 @@
 //                             Worker -> Outer -> Middle -> Inner, and Inner
 //                             sends SIGUSR1 to the worker only (tgkill): under
 //                             ptrace only that thread stops, the rest spin.
+//   symbolize_target inline   main -> InlineCaller, into which InlineMiddle
+//                             and, in it, InlineStop are inlined; InlineStop
+//                             stops the process with a raw kill syscall, so
+//                             the stopped pc is in inlined code.
+//   symbolize_target inline_call  the same, but InlineStop calls libc's
+//                             kill(): the return address into InlineCaller
+//                             is in inlined code.
 // Before each call on the way it prints "name=value" lines: the source line
 // of the call (so tests need not hard-code line numbers), and addresses.
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +29,7 @@
 namespace {
 
 bool g_thread_mode = false;
+bool g_inline_call = false;
 std::atomic<uint64_t> g_spins{0};
 
 void Print(const char* name, long value) {
@@ -62,6 +71,42 @@ __attribute__((noinline)) void Outer() {
   asm volatile("" ::: "memory");
 }
 
+// Inlined even at -O0 (always_inline), so they have no symbol or frame of
+// their own: only the debug info knows them.
+inline __attribute__((always_inline)) void InlineStop() {
+  if (g_inline_call) {
+    Print("inline_stop_line", __LINE__ + 1);
+    kill(getpid(), SIGSTOP);
+  } else {
+    const long pid = getpid();
+    long ret;
+    Print("inline_stop_line", __LINE__ + 1);
+    asm volatile("syscall"
+                 : "=a"(ret)
+                 : "a"(SYS_kill), "D"(pid), "S"(SIGSTOP)
+                 : "rcx", "r11", "memory");
+    (void)ret;
+  }
+}
+
+namespace {
+
+// Internal linkage: no linkage name in GCC's debug info, so the symbolizer
+// spells the name out from the declaration.
+inline __attribute__((always_inline)) void InlineMiddle(const char* why, size_t depth) {
+  Print(why, __LINE__ + 1);
+  InlineStop();
+  asm volatile("" ::: "memory");
+}
+
+}  // namespace
+
+__attribute__((noinline)) void InlineCaller() {
+  Print("inline_caller_line", __LINE__ + 1);
+  InlineMiddle("inline_middle_line", 2);
+  asm volatile("" ::: "memory");
+}
+
 __attribute__((noinline)) void* Worker(void*) {
   Print("worker_tid", syscall(SYS_gettid));
   Print("worker_line", __LINE__ + 1);
@@ -86,6 +131,13 @@ int main(int argc, char** argv) {
     }
     pthread_create(&thread, nullptr, Worker, nullptr);
     Spin(nullptr);
+  }
+  if (argc > 1 && strncmp(argv[1], "inline", 6) == 0) {
+    g_inline_call = strcmp(argv[1], "inline_call") == 0;
+    Print("main_line", __LINE__ + 1);
+    InlineCaller();
+    asm volatile("" ::: "memory");
+    return 0;
   }
   Print("main_line", __LINE__ + 1);
   Outer();

@@ -1,0 +1,200 @@
+// Monitor: strict entry from outside (name triggers, --strict-for windows)
+// and attach mode (syscall stepping of strict threads, detaching).
+#include <errno.h>
+#include <fnmatch.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "absl/strings/str_cat.h"
+#include "supervisor/bpf_interpreter.h"
+#include "supervisor/classify.h"
+#include "supervisor/inject.h"
+#include "supervisor/monitor.h"
+#include "supervisor/procfs.h"
+#include "supervisor/ptrace_util.h"
+
+namespace dpsupervise {
+namespace {
+
+double SecondsSince(const timespec& since) {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - since.tv_sec) + (now.tv_nsec - since.tv_nsec) / 1e9;
+}
+
+bool InInterruptedSyscall(const user_regs_struct& regs) {
+  const long rax = static_cast<long>(regs.rax);
+  return static_cast<long>(regs.orig_rax) >= 0 && rax <= -512 && rax >= -516;
+}
+
+std::string Label(pid_t tid) {
+  auto name = TaskName(tid);
+  return absl::StrCat(name.ok() ? *name : "?", "/", tid);
+}
+
+}  // namespace
+
+void Monitor::OnTick() {
+  const StrictTriggers& triggers = options_.triggers;
+  for (auto& [tid, thread] : threads_) {
+    if (killing_ || detaching_.count(thread.tgid)) continue;
+    if (thread.triggered && thread.strict() && triggers.for_seconds > 0 &&
+        !thread.leave_requested && SecondsSince(thread.strict_since) >= triggers.for_seconds) {
+      thread.leave_requested = ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0;
+      continue;
+    }
+    if (thread.triggered || thread.strict() || triggers.thread_globs.empty()) continue;
+    auto name = TaskName(tid);
+    if (!name.ok()) continue;
+    bool matches = false;
+    for (const std::string& glob : triggers.thread_globs) {
+      matches = matches || fnmatch(glob.c_str(), name->c_str(), 0) == 0;
+    }
+    if (!matches) {
+      thread.name_matched = false;  // renamed away: the delay starts again
+      continue;
+    }
+    if (!thread.name_matched) {
+      thread.name_matched = true;
+      clock_gettime(CLOCK_MONOTONIC, &thread.name_matched_at);
+    }
+    if (SecondsSince(thread.name_matched_at) < triggers.after_seconds) continue;
+    if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) {
+      thread.triggered = true;
+      thread.entry_requested = true;
+    }
+  }
+}
+
+absl::Status Monitor::HandleInterrupt(ThreadState& thread) {
+  if (thread.leave_requested) {
+    thread.leave_requested = false;
+    LeaveStrict(thread);
+    Say(absl::StrCat("dpsupervise: ", Label(thread.tid), ": strict mode left after --strict-for\n"));
+    return Resume(thread);
+  }
+  thread.entry_requested = false;
+  auto regs = GetRegs(thread.tid);
+  if (!regs.ok()) return regs.status();
+  if (InInterruptedSyscall(*regs)) {
+    // The thread was blocked in the kernel: it restarts its syscall exactly
+    // as it would have without us, and is strict from that syscall's exit.
+    thread.entry_at_syscall_exit = true;
+    return ContinueToSyscall(thread.tid);
+  }
+  return AsyncEnterStrict(thread);
+}
+
+absl::Status Monitor::AsyncEnterStrict(ThreadState& thread) {
+  if (!options_.attach && !thread.strict_filter_installed) {
+    auto found = syscall_instructions_.find(thread.tgid);
+    if (found == syscall_instructions_.end()) {
+      auto address = FindSyscallInstruction(thread.tgid);
+      if (!address.ok()) return address.status();
+      found = syscall_instructions_.emplace(thread.tgid, *address).first;
+    }
+    auto outcome =
+        InjectSeccompFilterAnywhere(thread.tgid, thread.tid, found->second, *options_.strict_filter);
+    if (!outcome.ok()) return outcome.status();
+    if (outcome->thread_died) {
+      HandleExit(thread.tid, outcome->wait_status);
+      return absl::OkStatus();
+    }
+    if (outcome->result < 0) {
+      Say(absl::StrCat("dpsupervise: ", Label(thread.tid),
+                       ": cannot enter strict mode: seccomp(SECCOMP_SET_MODE_FILTER): ",
+                       strerror(static_cast<int>(-outcome->result)), "\n"));
+      return Resume(thread);
+    }
+    thread.strict_filter_installed = true;
+  }
+  if (RunEntryChecks(thread) != 0) return Resume(thread);
+  thread.dataplane_flags = PR_DATAPLANE_STRICT;
+  absl::Status armed = ArmPageFaults(thread);
+  if (absl::IsFailedPrecondition(armed)) {
+    thread.dataplane_flags = 0;
+    Say(absl::StrCat("dpsupervise: ", Label(thread.tid), ": strict entry refused: ",
+                     armed.message(), "\n"));
+    return Resume(thread);
+  }
+  if (!armed.ok()) return armed;
+  BeginStrictWindow(thread);
+  Say(absl::StrCat("dpsupervise: ", Label(thread.tid), ": strict mode entered (",
+                   options_.attach ? "attached, syscalls stepped" : "filter injected", ")\n"));
+  return Resume(thread);
+}
+
+absl::Status Monitor::HandleSyscallStop(ThreadState& thread) {
+  if (thread.entry_at_syscall_exit) {
+    auto info = GetSyscallInfo(thread.tid);
+    if (!info.ok()) return info.status();
+    if (info->op != PTRACE_SYSCALL_INFO_EXIT) return ContinueToSyscall(thread.tid);
+    thread.entry_at_syscall_exit = false;
+    return AsyncEnterStrict(thread);
+  }
+  if (options_.attach && thread.strict() && !killing_) return JudgeSyscall(thread);
+  return Resume(thread);
+}
+
+absl::Status Monitor::JudgeSyscall(ThreadState& thread) {
+  auto info = GetSyscallInfo(thread.tid);
+  if (!info.ok()) return info.status();
+  if (info->op != PTRACE_SYSCALL_INFO_ENTRY) return Resume(thread);
+  seccomp_data data{};
+  data.nr = static_cast<int>(info->entry.nr);
+  data.arch = info->arch;
+  data.instruction_pointer = info->instruction_pointer;
+  for (int i = 0; i < 6; ++i) data.args[i] = info->entry.args[i];
+  auto verdict = RunSeccompFilter(*options_.strict_filter, data);
+  if (!verdict.ok()) return verdict.status();
+  auto regs = GetRegs(thread.tid);
+  if (!regs.ok()) return regs.status();
+  switch (*verdict & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_ALLOW:
+      return Resume(thread);
+    case SECCOMP_RET_ERRNO:
+      return ReturnFromSyscall(thread, *regs, -static_cast<long>(*verdict & SECCOMP_RET_DATA));
+    default: {
+      Violation violation = NewViolation(ViolationKind::kSyscall, thread.tgid, thread.tid, *regs);
+      DescribeSyscall(thread.tid, *regs, &violation.syscall);
+      return HandleViolation(thread, std::move(violation), 0);
+    }
+  }
+}
+
+absl::StatusOr<int> Monitor::DetachAll() {
+  EndStrictWindows(0);
+  for (auto& [tid, thread] : threads_) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  while (!threads_.empty()) {
+    int status = 0;
+    pid_t tid = waitpid(-1, &status, __WALL);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      break;  // ECHILD: nothing left
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      HandleExit(tid, status);
+      continue;
+    }
+    if (!WIFSTOPPED(status)) continue;
+    // A task born during the detach is auto-attached: detach it too.
+    if (!threads_.count(tid)) Track(tid);
+    const int signal = WSTOPSIG(status);
+    const int deliver = ((status >> 16) == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
+    ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(deliver)));
+    threads_.erase(tid);  // closes its page-fault event
+  }
+  if (options_.summary || options_.format == ReportFormat::kJson) {
+    absl::Status written = WriteSummary(0);
+    if (!written.ok()) return written;
+  }
+  Say(absl::StrCat("dpsupervise: detached from process ", options_.program_pid,
+                   "; it runs on as before\n"));
+  return 0;
+}
+
+}  // namespace dpsupervise

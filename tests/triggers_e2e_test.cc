@@ -1,0 +1,157 @@
+// End-to-end tests of strict entry from outside: thread-name triggers (set
+// by the thread or written to /proc/.../comm), a thread blocked in a
+// syscall, strict windows, and attaching to a running process.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "tests/run_util.h"
+
+namespace dptest {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string Describe(const RunResult& r) {
+  return "exit=" + std::to_string(r.exit_status) + (r.timed_out ? " (timed out)" : "") +
+         "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
+}
+
+int CountReports(const std::string& err) {
+  int count = 0;
+  for (size_t at = err.find("strict mode violated"); at != std::string::npos;
+       at = err.find("strict mode violated", at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+std::string StatusField(pid_t pid, const std::string& field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return line.substr(field.size() + 1);
+  }
+  return "";
+}
+
+TEST(NameTrigger, MakesAMatchingThreadStrictFromOutside) {
+  RunResult r = RunSupervised({"--preflight=off", "--strict-thread=rte-worker-*", "--",
+                               TestProgram("named_worker"), "spin"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  const std::string tid = std::to_string(FindLabeledNumber(r.out, "worker_tid"));
+  EXPECT_THAT(r.err, HasSubstr("rte-worker-1/" + tid + ": strict mode entered"));
+  EXPECT_THAT(r.err, HasSubstr("rte-worker-1/" + tid + " (cpu "));
+  EXPECT_THAT(r.err, HasSubstr("strict mode violated by syscall getpid()"));
+  EXPECT_EQ(CountReports(r.err), 1);
+}
+
+TEST(NameTrigger, NamesWrittenToProcCommCount) {
+  RunResult r = RunSupervised({"--preflight=off", "--strict-thread=rte-worker-*", "--",
+                               TestProgram("named_worker"), "comm"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("rte-worker-9/"));
+  EXPECT_EQ(CountReports(r.err), 1);
+}
+
+TEST(NameTrigger, NonMatchingThreadsAreLeftAlone) {
+  RunResult r = RunSupervised({"--preflight=off", "--strict-thread=nothing-*", "--",
+                               TestProgram("named_worker"), "window"},
+                              RunOptions{5, "", nullptr});
+  // The worker waits forever to become strict: killed at the timeout.
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_THAT(r.err, Not(HasSubstr("strict mode entered")));
+}
+
+TEST(NameTrigger, ThreadBlockedInASyscallRestartsItAndIsStrictAfter) {
+  RunResult r = RunSupervised({"--preflight=off", "--strict-thread=blocked-*", "--",
+                               TestProgram("named_worker"), "blocked"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  // read() returned its 5 bytes: not EINTR, not a leaked -ERESTARTSYS.
+  EXPECT_THAT(r.out, HasSubstr("read=5 strict=2"));
+  EXPECT_EQ(CountReports(r.err), 0) << Describe(r);
+}
+
+TEST(NameTrigger, StrictForEndsTheWindow) {
+  RunResult r = RunSupervised({"--preflight=off", "--strict-thread=rte-worker-*",
+                               "--strict-for=200ms", "--", TestProgram("named_worker"), "window"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("window over"));
+  EXPECT_THAT(r.err, HasSubstr("strict mode left after --strict-for"));
+  EXPECT_EQ(CountReports(r.err), 0) << Describe(r);
+}
+
+TEST(NameTrigger, StrictAfterDelaysEntry) {
+  RunResult r =
+      RunSupervised({"--preflight=off", "--summary", "--strict-thread=rte-worker-*",
+                     "--strict-after=300ms", "--", TestProgram("named_worker"), "spin"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  EXPECT_EQ(CountReports(r.err), 1);
+}
+
+TEST(Cli, TriggerMisuseIsAUsageError) {
+  RunResult r = RunSupervised({"--strict-after=2s", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_status, 2) << Describe(r);
+  r = RunSupervised({"--strict-thread=x", "--strict-after=soon", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_status, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("expected a duration"));
+  r = RunSupervised({"-p", "1"});
+  EXPECT_EQ(r.exit_status, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("-p PID needs --strict-thread"));
+  r = RunSupervised({"--strict-thread=x", "-p", "999999999"});
+  EXPECT_EQ(r.exit_status, 127) << Describe(r);
+}
+
+class Attach : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    program_ = std::make_unique<Background>(
+        std::vector<std::string>{TestProgram("named_worker"), "serve"});
+    ASSERT_TRUE(program_->WaitForStdout("worker_tid=")) << program_->out();
+    pid_ = static_cast<pid_t>(FindLabeledNumber(program_->out(), "pid"));
+    ASSERT_GT(pid_, 0);
+  }
+  std::unique_ptr<Background> program_;
+  pid_t pid_ = 0;
+};
+
+TEST_F(Attach, MakesTheWorkerStrictReportsAndDetachesLeavingNothing) {
+  Background supervisor({Runfile("supervisor/dpsupervise"), "--preflight=off",
+                         "--on-violation=log", "--strict-thread=rte-worker-*", "-p",
+                         std::to_string(pid_)});
+  ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered (attached")) << supervisor.err();
+  EXPECT_EQ(StatusField(pid_, "Seccomp"), "\t0");  // no filter, ever
+  kill(pid_, SIGUSR2);  // the worker calls getppid once
+  ASSERT_TRUE(supervisor.WaitForStderr("action:  log")) << supervisor.err();
+  EXPECT_THAT(supervisor.err(), HasSubstr("syscall getppid()"));
+  const std::string tid = std::to_string(FindLabeledNumber(program_->out(), "worker_tid"));
+  EXPECT_THAT(supervisor.err(), HasSubstr("thread:  " + tid + " "));
+  kill(supervisor.pid(), SIGINT);
+  RunResult r = supervisor.Wait();
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("detached from process " + std::to_string(pid_)));
+  // Nothing left behind: no tracer, no filter; the program carries on.
+  EXPECT_EQ(StatusField(pid_, "TracerPid"), "\t0");
+  EXPECT_EQ(StatusField(pid_, "Seccomp"), "\t0");
+  kill(pid_, SIGUSR1);
+  RunResult program = program_->Wait();
+  EXPECT_EQ(program.exit_status, 0) << Describe(program);
+}
+
+TEST_F(Attach, KillActionKillsTheAttachedProgram) {
+  Background supervisor({Runfile("supervisor/dpsupervise"), "--preflight=off",
+                         "--strict-thread=rte-worker-*", "-p", std::to_string(pid_)});
+  ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered")) << supervisor.err();
+  kill(pid_, SIGUSR2);
+  RunResult r = supervisor.Wait();
+  EXPECT_EQ(r.exit_status, 137) << Describe(r);
+  EXPECT_EQ(program_->Wait().exit_status, 137);
+}
+
+}  // namespace
+}  // namespace dptest
