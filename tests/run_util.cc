@@ -113,17 +113,18 @@ long FindLabeledNumber(const std::string& text, const std::string& label) {
   return std::stol(match[1]);
 }
 
-Background::Background(const std::vector<std::string>& argv) {
-  int out_pipe[2], err_pipe[2];
+Background::Background(const std::vector<std::string>& argv, bool pipe_stdin) {
+  int out_pipe[2], err_pipe[2], in_pipe[2] = {-1, -1};
   if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC)) return;
+  if (pipe_stdin && pipe2(in_pipe, O_CLOEXEC)) return;
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     setpgid(0, 0);
-    int null_fd = open("/dev/null", O_RDONLY);
-    dup2(null_fd, 0);
+    int stdin_fd = pipe_stdin ? in_pipe[0] : open("/dev/null", O_RDONLY);
+    dup2(stdin_fd, 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     execv(args[0], args.data());
@@ -133,6 +134,19 @@ Background::Background(const std::vector<std::string>& argv) {
   close(err_pipe[1]);
   out_fd_ = out_pipe[0];
   err_fd_ = err_pipe[0];
+  if (pipe_stdin) {
+    close(in_pipe[0]);
+    in_fd_ = in_pipe[1];
+  }
+}
+
+void Background::WriteStdin(const std::string& text) {
+  if (in_fd_ >= 0) (void)!write(in_fd_, text.data(), text.size());
+}
+
+void Background::CloseStdin() {
+  if (in_fd_ >= 0) close(in_fd_);
+  in_fd_ = -1;
 }
 
 Background::~Background() {
@@ -143,6 +157,7 @@ Background::~Background() {
   }
   if (out_fd_ >= 0) close(out_fd_);
   if (err_fd_ >= 0) close(err_fd_);
+  if (in_fd_ >= 0) close(in_fd_);
 }
 
 bool Background::Pump(int timeout_ms) {

@@ -32,12 +32,16 @@ RunResult Run(const std::vector<std::string>& argv, const RunOptions& options = 
 // stdout and stderr captured, for tests that act while it runs.
 class Background {
  public:
-  explicit Background(const std::vector<std::string>& argv);
+  // With `pipe_stdin`, the program's stdin is a pipe fed by WriteStdin
+  // (and kept open until CloseStdin); otherwise /dev/null.
+  explicit Background(const std::vector<std::string>& argv, bool pipe_stdin = false);
   ~Background();  // kills the process group if still running
   Background(const Background&) = delete;
   Background& operator=(const Background&) = delete;
 
   pid_t pid() const { return pid_; }
+  void WriteStdin(const std::string& text);
+  void CloseStdin();
   // Reads output until stderr contains `needle` (true) or the timeout.
   bool WaitForStderr(const std::string& needle, int timeout_seconds = 30);
   bool WaitForStdout(const std::string& needle, int timeout_seconds = 30);
@@ -51,6 +55,7 @@ class Background {
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;
+  int in_fd_ = -1;
   bool reaped_ = false;
   RunResult result_;
 };
