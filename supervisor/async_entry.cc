@@ -186,7 +186,9 @@ absl::StatusOr<int> Monitor::DetachAll() {
     const int signal = WSTOPSIG(status);
     const int deliver = ((status >> 16) == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
     ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(deliver)));
-    threads_.erase(tid);  // closes its page-fault event
+    auto it = threads_.find(tid);
+    if (it->second.ever_strict) finished_.push_back(it->second.summary);
+    threads_.erase(it);  // closes its page-fault event
   }
   if (options_.summary || options_.format == ReportFormat::kJson) {
     absl::Status written = WriteSummary(0);
