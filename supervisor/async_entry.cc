@@ -39,6 +39,14 @@ std::string Label(pid_t tid) {
 }  // namespace
 
 void Monitor::OnTick() {
+  // Libraries loaded later (dlopen) are looked for on every tick.
+  if (!pending_locations_.empty() && program_execed_ && !killing_) {
+    absl::Status armed = ArmCodeLocations(options_.program_pid);
+    if (!armed.ok()) {
+      Say(absl::StrCat("dpsupervise: ", armed.message(), "\n"));
+      pending_locations_.clear();
+    }
+  }
   const StrictTriggers& triggers = options_.triggers;
   for (auto& [tid, thread] : threads_) {
     if (killing_ || detaching_.count(thread.tgid)) continue;
@@ -168,6 +176,7 @@ absl::Status Monitor::JudgeSyscall(ThreadState& thread) {
 
 absl::StatusOr<int> Monitor::DetachAll() {
   EndStrictWindows(0);
+  RemoveAllBreakpoints();
   for (auto& [tid, thread] : threads_) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
   while (!threads_.empty()) {
     int status = 0;

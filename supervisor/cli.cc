@@ -35,6 +35,12 @@ ABSL_FLAG(std::string, strict_for, "0s",
 ABSL_FLAG(int, pid, 0,
           "attach to the running process PID instead of launching one (-p); SIGINT, SIGTERM "
           "or SIGHUP detach and leave it running as before");
+ABSL_FLAG(std::string, enter_at, "",
+          "make the first thread that executes LOCATION strict there: SYMBOL, LIB:SYMBOL or "
+          "0xADDR (repeatable; a software breakpoint)");
+ABSL_FLAG(bool, enter_at_every, false, "with --enter-at: every thread that gets there, not only the first");
+ABSL_FLAG(std::string, leave_at, "",
+          "a strict thread that executes LOCATION leaves strict mode there (repeatable)");
 ABSL_FLAG(bool, check_policy, false,
           "validate the -P files, print the compiled rules and the BPF size, and exit");
 ABSL_FLAG(bool, help, false, "print this help and exit");
@@ -62,6 +68,9 @@ constexpr FlagSpec kFlags[] = {
     {"strict_after", nullptr, "DURATION"},
     {"strict_for", nullptr, "DURATION"},
     {"pid", "p", "PID"},
+    {"enter_at", nullptr, "LOCATION"},
+    {"enter_at_every", nullptr, nullptr},
+    {"leave_at", nullptr, "LOCATION"},
     {"help", "h", nullptr},
     {"version", nullptr, nullptr},
 };
@@ -112,6 +121,7 @@ absl::Status SetFlag(const FlagSpec& spec, absl::string_view value) {
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
   std::vector<std::string> policies;
   std::vector<std::string> strict_threads;
+  std::vector<std::string> enter_at, leave_at;
   size_t i = 1;
   for (; i < argv.size(); ++i) {
     const std::string& arg = argv[i];
@@ -143,6 +153,11 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
       policies.emplace_back(value);
       continue;
     }
+    if (std::string(spec->name) == "enter_at" || std::string(spec->name) == "leave_at") {
+      if (value.empty()) return Usage(absl::StrCat("option --", WrittenName(*spec), " needs a location"));
+      (std::string(spec->name) == "enter_at" ? enter_at : leave_at).emplace_back(value);
+      continue;
+    }
     if (std::string(spec->name) == "strict_thread") {
       if (value.empty()) return Usage("option --strict-thread needs a pattern");
       strict_threads.emplace_back(value);
@@ -165,6 +180,12 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
   options.check_policy = absl::GetFlag(FLAGS_check_policy);
   options.strict_threads = strict_threads;
   options.attach_pid = absl::GetFlag(FLAGS_pid);
+  options.enter_at = enter_at;
+  options.leave_at = leave_at;
+  options.enter_at_every = absl::GetFlag(FLAGS_enter_at_every);
+  if (options.enter_at_every && options.enter_at.empty()) {
+    return Usage("--enter-at-every needs --enter-at");
+  }
   for (auto [flag, text, out] :
        {std::make_tuple("strict-after", absl::GetFlag(FLAGS_strict_after),
                         &options.strict_after_seconds),
@@ -194,8 +215,9 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
     if (options.attach_pid < 0) return Usage("-p needs a positive process id");
     if (!options.program.empty()) return Usage("-p PID takes no program");
     if (options.strict == "exec") return Usage("--strict=exec cannot apply to -p PID");
-    if (options.strict_threads.empty()) {
-      return Usage("-p PID needs --strict-thread: an attached program cannot call the prctl");
+    if (options.strict_threads.empty() && options.enter_at.empty()) {
+      return Usage(
+          "-p PID needs --strict-thread or --enter-at: an attached program cannot call the prctl");
     }
     return options;
   }

@@ -32,6 +32,9 @@ struct Options {
   double strict_after_seconds = 0;          // --strict-after
   double strict_for_seconds = 0;            // --strict-for (0: no limit)
   int attach_pid = 0;                       // -p: attach instead of launching
+  std::vector<std::string> enter_at;        // --enter-at SYMBOL, LIB:SYMBOL, 0xADDR
+  bool enter_at_every = false;              // --enter-at-every
+  std::vector<std::string> leave_at;        // --leave-at
   std::vector<std::string> program;   // PROGRAM and its ARGS (none with -p)
 };
 

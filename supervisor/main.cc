@@ -106,6 +106,13 @@ int Main(int argc, char** argv) {
   } else {
     auto path = ResolveProgram(options->program[0]);
     if (!path.ok()) return Fail(path.status());
+    // A misspelt --enter-at fails now rather than never triggering.
+    for (const std::string& text : options->enter_at) {
+      auto location = ParseCodeLocation(text);
+      if (!location.ok()) return Fail(absl::InvalidArgumentError(location.status().message()));
+      absl::Status found = CheckSymbolInFile(*path, *location);
+      if (!found.ok()) return Fail(found);
+    }
     LaunchRequest request;
     request.path = *path;
     request.argv = options->program;
@@ -119,6 +126,17 @@ int Main(int argc, char** argv) {
     monitor_options.setup_error_fd = launched->setup_error_fd;
     monitor_options.program_name = options->program[0];
   }
+  for (const std::string& text : options->enter_at) {
+    auto location = ParseCodeLocation(text);
+    if (!location.ok()) return Fail(absl::InvalidArgumentError(absl::StrCat("--enter-at: ", location.status().message())));
+    monitor_options.enter_at.push_back(*location);
+  }
+  for (const std::string& text : options->leave_at) {
+    auto location = ParseCodeLocation(text);
+    if (!location.ok()) return Fail(absl::InvalidArgumentError(absl::StrCat("--leave-at: ", location.status().message())));
+    monitor_options.leave_at.push_back(*location);
+  }
+  monitor_options.enter_at_every = options->enter_at_every;
   monitor_options.triggers.thread_globs = options->strict_threads;
   monitor_options.triggers.after_seconds = options->strict_after_seconds;
   monitor_options.triggers.for_seconds = options->strict_for_seconds;
@@ -139,6 +157,10 @@ int Main(int argc, char** argv) {
   if (options->preflight == "enforce") monitor_options.preflight = PreflightMode::kEnforce;
   monitor_options.summary = options->summary;
   Monitor monitor(monitor_options);
+  if (monitor_options.attach) {
+    absl::Status armed = monitor.ArmAttached();
+    if (!armed.ok()) return Fail(armed);
+  }
   auto exit_status = monitor.Run();
   if (!exit_status.ok()) return Fail(exit_status.status());
   return *exit_status;

@@ -1,6 +1,7 @@
 #include "supervisor/monitor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <string.h>
@@ -57,7 +58,15 @@ Monitor::Monitor(const MonitorOptions& options) : options_(options) {
   main.tgid = options_.program_pid;
   for (pid_t tid : options_.attached_tids) Track(tid);
   if (options_.attach) program_execed_ = true;
+  for (const CodeLocation& location : options_.enter_at) {
+    pending_locations_.push_back({location, BreakpointRole::kEnter});
+  }
+  for (const CodeLocation& location : options_.leave_at) {
+    pending_locations_.push_back({location, BreakpointRole::kLeave});
+  }
 }
+
+absl::Status Monitor::ArmAttached() { return ArmCodeLocations(options_.program_pid); }
 
 ThreadState& Monitor::Track(pid_t tid) {
   auto [it, inserted] = threads_.try_emplace(tid);
@@ -84,7 +93,10 @@ absl::StatusOr<int> Monitor::Run() {
     if (!handled.ok()) {
       // Supervision can no longer be guaranteed: nothing may run unwatched.
       KillProgram();
-      while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
+      // Dying tasks still stop for PTRACE_EVENT_EXIT: let each one go.
+      int dying = 0;
+      for (pid_t gone; (gone = waitpid(-1, &dying, __WALL)) > 0 || errno == EINTR;) {
+        if (gone > 0 && WIFSTOPPED(dying)) ptrace(PTRACE_CONT, gone, nullptr, nullptr);
       }
       return handled;
     }
@@ -169,6 +181,11 @@ absl::Status Monitor::HandleEventStop(ThreadState& thread, int signal) {
 absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
   auto info = GetSigInfo(thread.tid);
   if (!info.ok()) return info.status();
+  if (signal == SIGTRAP && info->si_code == SI_KERNEL && !breakpoints_.empty()) {
+    auto regs = GetRegs(thread.tid);
+    if (!regs.ok()) return regs.status();
+    if (breakpoints_.count(regs->rip - 1)) return HandleBreakpoint(thread, *regs);
+  }
   const bool ours = IsOurPageFaultTrap(*info);
   if (!thread.strict() || killing_) {
     // Our page-fault SIGTRAP can still arrive just after the thread left
@@ -191,6 +208,18 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   // Track() may rehash the table: `parent` is not used past this point.
   ThreadState& child = Track(static_cast<pid_t>(*new_tid));
   if (event != PTRACE_EVENT_CLONE) child.tgid = child.tid;
+  if (event == PTRACE_EVENT_FORK || (event == PTRACE_EVENT_CLONE && child.tgid == child.tid)) {
+    // A forked copy of the address space carries our int3 bytes: take them
+    // out of the copy (a vfork child shares the parent's memory: keep).
+    for (const auto& [address, bp] : breakpoints_) {
+      const std::string mem = absl::StrCat("/proc/", child.tid, "/mem");
+      int fd = open(mem.c_str(), O_RDWR | O_CLOEXEC);
+      if (fd >= 0) {
+        (void)!pwrite(fd, &bp.original, 1, static_cast<off_t>(address));
+        close(fd);
+      }
+    }
+  }
   // The kernel copies seccomp filters to every child, thread or process. A
   // new task is not strict itself (strict mode is per thread), except under
   // --strict=exec, where the whole program is.
@@ -231,6 +260,8 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
   ThreadState& execed = threads_[tgid] = std::move(survivor);
   if (tgid == options_.program_pid && !program_execed_) {
     program_execed_ = true;
+    absl::Status armed = ArmBreakpointsAtExec(tgid);
+    if (!armed.ok()) return armed;
     close(options_.setup_error_fd);
     options_.setup_error_fd = -1;
     if (options_.strict_from_exec) {

@@ -19,6 +19,7 @@
 #include "supervisor/action.h"
 #include "supervisor/bpf_program.h"
 #include "supervisor/policy.h"
+#include "supervisor/symbol_lookup.h"
 #include "supervisor/symbolize.h"
 #include "supervisor/report.h"
 #include "supervisor/thread_state.h"
@@ -74,6 +75,10 @@ struct MonitorOptions {
   // SIGTERM or SIGHUP detach, leaving it running as before.
   bool attach = false;
   std::vector<pid_t> attached_tids;
+  // --enter-at / --enter-at-every / --leave-at.
+  std::vector<CodeLocation> enter_at;
+  bool enter_at_every = false;
+  std::vector<CodeLocation> leave_at;
 };
 
 class Monitor {
@@ -81,6 +86,10 @@ class Monitor {
   explicit Monitor(const MonitorOptions& options);
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
+
+  // Attach mode: inserts the --enter-at/--leave-at breakpoints in the
+  // running process before Run().
+  absl::Status ArmAttached();
 
   // Runs until no traced task is left and the program has ended. Returns
   // the status dpsupervise should exit with: the program's exit code, or
@@ -126,6 +135,30 @@ class Monitor {
   // Detaches from every thread, leaving nothing behind; returns 0.
   absl::StatusOr<int> DetachAll();
   std::unordered_map<pid_t, uint64_t> syscall_instructions_;
+
+  // Breakpoints (breakpoints.cc), in the launched or attached process.
+  enum class BreakpointRole { kEnter, kLeave, kEntryPoint };
+  struct Breakpoint {
+    uint64_t address = 0;
+    uint8_t original = 0;
+    BreakpointRole role = BreakpointRole::kEnter;
+    std::string label;
+  };
+  struct PendingLocation {
+    CodeLocation location;
+    BreakpointRole role;
+  };
+  absl::Status InsertBreakpoint(pid_t pid, uint64_t address, BreakpointRole role,
+                                const std::string& label);
+  void RemoveBreakpoint(pid_t pid, uint64_t address);
+  void RemoveAllBreakpoints();
+  // Resolves what it can of pending_locations_ and inserts breakpoints.
+  absl::Status ArmCodeLocations(pid_t pid);
+  absl::Status ArmBreakpointsAtExec(pid_t pid);
+  absl::Status StepOverBreakpoint(ThreadState& thread, const Breakpoint& breakpoint);
+  absl::Status HandleBreakpoint(ThreadState& thread, user_regs_struct regs);
+  std::map<uint64_t, Breakpoint> breakpoints_;
+  std::vector<PendingLocation> pending_locations_;
 
   // Violations and actions (actions.cc). `stop_signal` is the signal the
   // thread is stopped for (0 for a seccomp stop).

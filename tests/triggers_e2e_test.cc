@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <regex>
@@ -151,6 +152,84 @@ TEST_F(Attach, KillActionKillsTheAttachedProgram) {
   RunResult r = supervisor.Wait();
   EXPECT_EQ(r.exit_status, 137) << Describe(r);
   EXPECT_EQ(program_->Wait().exit_status, 137);
+}
+
+TEST(EnterAt, FirstThreadOnlyByDefault) {
+  RunResult r = RunSupervised(
+      {"--preflight=off", "--enter-at=DataplaneLoop", "--", TestProgram("enter_at"), "first"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("A strict=2"));
+  EXPECT_THAT(r.out, HasSubstr("B strict=0"));
+  EXPECT_THAT(r.err, HasSubstr("reached DataplaneLoop"));
+}
+
+TEST(EnterAt, EveryThreadWithEnterAtEvery) {
+  RunResult r = RunSupervised({"--preflight=off", "--enter-at=DataplaneLoop", "--enter-at-every",
+                               "--", TestProgram("enter_at"), "first"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("A strict=2"));
+  EXPECT_THAT(r.out, HasSubstr("B strict=2"));
+}
+
+TEST(EnterAt, ViolationInsideIsReported) {
+  RunResult r = RunSupervised(
+      {"--preflight=off", "--enter-at=DataplaneLoop", "--", TestProgram("enter_at"), "violate"});
+  EXPECT_EQ(r.exit_status, 137) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("strict mode violated by syscall getpid()"));
+  EXPECT_THAT(r.err, ::testing::ContainsRegex("#1 +0x[0-9a-f]+ in DataplaneLoop"));
+}
+
+TEST(EnterAt, LeaveAtEndsTheWindow) {
+  RunResult r = RunSupervised({"--preflight=off", "--enter-at=DataplaneLoop", "--enter-at-every",
+                               "--leave-at=LeaveHere", "--", TestProgram("enter_at"), "leave"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("after leave: flags=0 getpid_ok=1"));
+  EXPECT_THAT(r.err, HasSubstr("strict mode left at LeaveHere"));
+  EXPECT_EQ(CountReports(r.err), 0) << Describe(r);
+}
+
+TEST(EnterAt, LibrarySymbolIsResolvedWhenTheLoaderHasMappedIt) {
+  RunResult r = RunSupervised({"--preflight=off", "--enter-at=libc.so.6:getppid", "--",
+                               TestProgram("enter_at"), "libc"});
+  EXPECT_EQ(r.exit_status, 137) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("reached libc.so.6:getppid"));
+  EXPECT_THAT(r.err, HasSubstr("syscall getppid()"));
+  EXPECT_THAT(r.err, HasSubstr("thread:  " + std::to_string(FindLabeledNumber(r.out, "worker_tid")) + " "));
+}
+
+TEST(EnterAt, UnknownSymbolIsAClearErrorBeforeLaunch) {
+  RunResult r = RunSupervised(
+      {"--enter-at=NoSuchFunction", "--", TestProgram("enter_at"), "first"});
+  EXPECT_EQ(r.exit_status, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("no function 'NoSuchFunction'"));
+  EXPECT_THAT(r.out, Not(HasSubstr("strict=")));  // nothing launched
+  r = RunSupervised({"--enter-at=libc.so.6:no_such_function_dp", "--", TestProgram("enter_at"),
+                     "libc"});
+  EXPECT_EQ(r.exit_status, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("no function 'no_such_function_dp'"));
+}
+
+TEST(EnterAt, AttachAtAnAddressAndDetachRemovesTheBreakpoint) {
+  Background program({TestProgram("enter_at"), "serve"});
+  ASSERT_TRUE(program.WaitForStdout("addr=")) << program.out();
+  std::smatch match;
+  const std::string out = program.out();
+  ASSERT_TRUE(std::regex_search(out, match, std::regex("pid=([0-9]+) addr=(0x[0-9a-f]+)")));
+  const pid_t pid = std::stoi(match[1].str());
+  Background supervisor({Runfile("supervisor/dpsupervise"), "--preflight=off",
+                         "--on-violation=log", "--enter-at=" + match[2].str(), "-p",
+                         std::to_string(pid)});
+  // Attached once the threads are seized; poll the tracer field.
+  for (int i = 0; i < 1000 && StatusField(pid, "TracerPid") == "\t0"; ++i) usleep(10000);
+  kill(pid, SIGUSR1);
+  ASSERT_TRUE(supervisor.WaitForStderr("syscall getpid()")) << supervisor.err();
+  kill(supervisor.pid(), SIGINT);
+  EXPECT_EQ(supervisor.Wait().exit_status, 0);
+  // The int3 is gone: running DataplaneLoop again does not SIGTRAP.
+  kill(pid, SIGUSR1);
+  ASSERT_TRUE(program.WaitForStdout("worker looped\nworker looped")) << program.out();
+  kill(pid, SIGUSR2);
+  EXPECT_EQ(program.Wait().exit_status, 0);
 }
 
 }  // namespace
