@@ -79,18 +79,30 @@ ThreadState& Monitor::Track(pid_t tid) {
 }
 
 absl::StatusOr<int> Monitor::Run() {
+  struct Event {
+    pid_t tid;
+    int status;
+  };
+  std::vector<Event> batch;
   for (;;) {
-    int status = 0;
     if (options_.attach && DetachRequested()) return DetachAll();
     if (ConsumeTick()) OnTick();
+    int status = 0;
     pid_t tid = waitpid(-1, &status, __WALL);
     if (tid < 0) {
       if (errno == EINTR) continue;
       if (errno == ECHILD) break;
       return absl::InternalError(absl::StrCat("waitpid: ", strerror(errno)));
     }
-    absl::Status handled = IgnoreVanished(HandleWaitStatus(tid, status));
-    if (!handled.ok()) {
+    // Collect every stop already pending before serving any: waitpid
+    // returns the most recently attached tracee first, so serving one event
+    // per call would starve the oldest threads under a steady load.
+    batch.clear();
+    batch.push_back({tid, status});
+    while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) > 0) batch.push_back({tid, status});
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+      absl::Status handled = IgnoreVanished(HandleWaitStatus(it->tid, it->status));
+      if (handled.ok()) continue;
       // Supervision can no longer be guaranteed: nothing may run unwatched.
       KillProgram();
       // Dying tasks still stop for PTRACE_EVENT_EXIT: let each one go.

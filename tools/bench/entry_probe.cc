@@ -1,0 +1,74 @@
+// entry_probe: strict-mode entry and exit as the program sees them, with
+// every sample printed (testdata/entry_latency.cc prints medians only).
+//
+//   entry_probe --cpu=N --rounds=R
+//
+// Measures, with clock_gettime (vDSO):
+//   native_getppid_ns  getppid() before any strict entry (base filter only)
+//   first_entry_ns     the first prctl(PR_SET_DATAPLANE, STRICT): the
+//                      supervisor injects the strict filter
+//   reentry_ns         later entries (filter already in place)
+//   leave_ns           prctl(PR_SET_DATAPLANE, 0)
+//   slow_syscall_ns    getppid() after leaving: the strict filter stays and
+//                      traps, the supervisor lets it through (ptrace round trip)
+// Exits 3 when unsupervised.
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include <vector>
+
+#include "tools/bench/workload_util.h"
+
+namespace {
+
+inline long Raw0(long nr) {
+  long ret;
+  asm volatile("syscall" : "=a"(ret) : "a"(nr) : "rcx", "r11", "memory");
+  return ret;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const long cpu = dpbench::FlagLong(argc, argv, "cpu", -1);
+  const long rounds = dpbench::FlagLong(argc, argv, "rounds", 100);
+  dpbench::PinSelf(cpu);
+  if (mlockall(MCL_CURRENT) != 0) perror("mlockall (continuing)");
+  std::vector<int64_t> native, reentry, leave, slow;
+  native.reserve(rounds);
+  reentry.reserve(rounds);
+  leave.reserve(rounds);
+  slow.reserve(rounds);
+  for (long i = 0; i < rounds; ++i) {
+    const int64_t t0 = dpbench::NowNs();
+    Raw0(SYS_getppid);
+    native.push_back(dpbench::NowNs() - t0);
+  }
+
+  int64_t t0 = dpbench::NowNs();
+  if (!dpbench::TryEnterStrict()) {
+    printf("strict 0\n");
+    return 3;
+  }
+  const int64_t first_entry = dpbench::NowNs() - t0;
+  dp_exit_strict();
+  for (long i = 0; i < rounds; ++i) {
+    t0 = dpbench::NowNs();
+    dp_enter_strict(0);
+    const int64_t t1 = dpbench::NowNs();
+    dp_exit_strict();
+    const int64_t t2 = dpbench::NowNs();
+    Raw0(SYS_getppid);
+    const int64_t t3 = dpbench::NowNs();
+    reentry.push_back(t1 - t0);
+    leave.push_back(t2 - t1);
+    slow.push_back(t3 - t2);
+  }
+  printf("strict 1\n");
+  printf("first_entry_ns %lld\n", static_cast<long long>(first_entry));
+  dpbench::PrintSamples("native_getppid_ns", native);
+  dpbench::PrintSamples("reentry_ns", reentry);
+  dpbench::PrintSamples("leave_ns", leave);
+  dpbench::PrintSamples("slow_syscall_ns", slow);
+  return 0;
+}
