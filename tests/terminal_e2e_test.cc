@@ -1,0 +1,93 @@
+// Job control in a real terminal (tmux): Ctrl-Z, fg and Ctrl-C as a user
+// types them, in an interactive bash with job control.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "tests/run_util.h"
+
+using ::testing::HasSubstr;
+
+namespace dptest {
+namespace {
+
+// A terminal user's view, in a real pty (tmux): Ctrl-Z stops both the
+// supervisor and the program, SIGCONT resumes them, Ctrl-C reaches the
+// program's handler and dpsupervise exits with its status.
+class Terminal : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access("/usr/bin/tmux", X_OK) != 0) GTEST_SKIP() << "tmux is missing (tools/bazel installs it)";
+    // A unix socket path must fit in 108 bytes: Bazel's TEST_TMPDIR does not.
+    char dir[] = "/tmp/dptmux-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    socket_ = std::string(dir) + "/s";
+  }
+  void TearDown() override { Tmux({"kill-server"}); }
+  RunResult Tmux(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/tmux", "-S", socket_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return dptest::Run(argv);
+  }
+  std::string Screen() { return Tmux({"capture-pane", "-p", "-t", "t"}).out; }
+  bool WaitForScreen(const std::string& needle) {
+    for (int i = 0; i < 3000; ++i) {
+      if (Screen().find(needle) != std::string::npos) return true;
+      usleep(10000);
+    }
+    return false;
+  }
+  std::string socket_;
+  std::string State(pid_t pid) {
+    RunResult r = dptest::Run({"/bin/sh", "-c", "grep State: /proc/" + std::to_string(pid) + "/status"});
+    return r.out;
+  }
+};
+
+TEST_F(Terminal, CtrlZStopsBothSigcontResumesCtrlCReachesTheHandler) {
+  // An interactive shell with job control, as a user has: a pipeline
+  // started from a plain `sh -c` would be an orphaned process group, for
+  // which the kernel drops terminal stop signals.
+  RunResult started = Tmux({"new-session", "-d", "-s", "t", "-x", "150", "-y", "40",
+                            "/bin/bash --norc --noprofile -i"});
+  ASSERT_EQ(started.exit_status, 0) << started.err;
+  Tmux({"send-keys", "-t", "t",
+        Runfile("supervisor/dpsupervise") + " --preflight=off -- " + TestProgram("lifecycle") +
+            " handler",
+        "Enter"});
+  ASSERT_TRUE(WaitForScreen("ready pid=")) << Screen();
+  std::smatch match;
+  const std::string screen = Screen();
+  ASSERT_TRUE(std::regex_search(screen, match, std::regex("ready pid=([0-9]+)")));
+  const pid_t program = std::stoi(match[1].str());
+  Tmux({"send-keys", "-t", "t", "C-z"});
+  bool stopped = false;
+  for (int i = 0; i < 3000 && !stopped; ++i) {
+    stopped = State(program).find("(stopped)") != std::string::npos ||
+              State(program).find("(tracing stop)") != std::string::npos;
+    if (!stopped) usleep(10000);
+  }
+  EXPECT_TRUE(stopped) << State(program);
+  ASSERT_TRUE(WaitForScreen("Stopped")) << Screen();
+  // fg reports the job's exit status once it ends.
+  Tmux({"send-keys", "-t", "t", "fg; echo FG=$?", "Enter"});
+  bool running = false;
+  for (int i = 0; i < 3000 && !running; ++i) {
+    running = State(program).find("(sleeping)") != std::string::npos ||
+              State(program).find("(running)") != std::string::npos;
+    if (!running) usleep(10000);
+  }
+  EXPECT_TRUE(running) << State(program);
+  Tmux({"send-keys", "-t", "t", "C-c"});
+  ASSERT_TRUE(WaitForScreen("FG=7")) << Screen();
+  EXPECT_THAT(Screen(), HasSubstr("got INT"));
+}
+
+}  // namespace
+}  // namespace dptest
