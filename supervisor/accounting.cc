@@ -19,6 +19,10 @@ double SecondsSince(const timespec& since) {
 
 }  // namespace
 
+bool Monitor::WantSummary() const {
+  return options_.summary || options_.format == ReportFormat::kJson;
+}
+
 void Monitor::BeginStrictWindow(ThreadState& thread) {
   clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
   ThreadSummary& summary = thread.summary;
@@ -30,16 +34,20 @@ void Monitor::BeginStrictWindow(ThreadState& thread) {
   auto cpu = TaskCpu(thread.tid);
   summary.cpu = cpu.ok() ? *cpu : -1;
   ++summary.strict_entries;
+  // The counters cost ~100 us of /proc reading per entry and exit: only
+  // when a summary will show them.
+  if (!WantSummary()) return;
   auto snapshot = TakeNoiseSnapshot(thread.tgid, thread.tid, summary.cpu);
   thread.noise_at_entry = snapshot.ok() ? *snapshot : NoiseSnapshot{};
 }
 
 void Monitor::EndStrictWindow(ThreadState& thread) {
   thread.summary.strict_seconds += SecondsSince(thread.strict_since);
-  auto after = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.noise_at_entry.cpu);
-  if (after.ok()) AccumulateNoise(thread.noise_at_entry, *after, &thread.summary);
   // The window is closed: a later exit must not count it again.
   clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
+  if (!WantSummary()) return;
+  auto after = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.noise_at_entry.cpu);
+  if (after.ok()) AccumulateNoise(thread.noise_at_entry, *after, &thread.summary);
   thread.noise_at_entry = NoiseSnapshot{};
 }
 

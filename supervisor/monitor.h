@@ -119,6 +119,7 @@ class Monitor {
   long RunEntryChecks(ThreadState& thread);
   // Starts and ends a strict window: time and noise counters.
   void BeginStrictWindow(ThreadState& thread);
+  bool WantSummary() const;
   void EndStrictWindow(ThreadState& thread);
   // Ends every open window of `tgid` (0: of every process).
   void EndStrictWindows(pid_t tgid);
