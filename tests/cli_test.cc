@@ -1,0 +1,309 @@
+// Unit tests of the command line (supervisor/cli.h): every flag in its long
+// (--name=value, --name value) and short (-P f, -o f) forms, -P order, "--"
+// and a program without it, and every misuse as a one-line
+// InvalidArgumentError naming the problem. tests/cli_e2e_test.cc checks the
+// same misuses on the real binary (exit status 2, one line on stderr).
+#include "supervisor/cli.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/reflection.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+
+namespace dpsupervise {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+// ParseCommandLine keeps its scalar options in process-wide Abseil flags; each
+// test starts from their defaults (see ParsesDoNotLeakIntoEachOther).
+void ResetFlags() {
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (!absl::StrContains(flag->Filename(), "supervisor/cli.cc")) continue;
+    std::string error;
+    flag->ParseFrom(flag->DefaultValue(), &error);
+  }
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ResetFlags(); }
+  void TearDown() override { ResetFlags(); }
+
+  // Parses "dpsupervise ARGS..."; the test fails on an error.
+  Options Parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "dpsupervise");
+    auto options = ParseCommandLine(args);
+    EXPECT_TRUE(options.ok()) << options.status();
+    ResetFlags();
+    return options.ok() ? *options : Options{};
+  }
+
+  // The message of the misuse "dpsupervise ARGS...", checked to be a one-line
+  // InvalidArgumentError.
+  std::string Misuse(std::vector<std::string> args) {
+    args.insert(args.begin(), "dpsupervise");
+    auto options = ParseCommandLine(args);
+    ResetFlags();
+    if (options.ok()) {
+      ADD_FAILURE() << "accepted";
+      return "";
+    }
+    EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument) << options.status();
+    const std::string message(options.status().message());
+    EXPECT_THAT(message, Not(HasSubstr("\n")));
+    EXPECT_FALSE(message.empty());
+    return message;
+  }
+};
+
+TEST_F(CliTest, Defaults) {
+  Options o = Parse({"--", "/bin/true"});
+  EXPECT_FALSE(o.help);
+  EXPECT_FALSE(o.version);
+  EXPECT_THAT(o.policies, IsEmpty());
+  EXPECT_EQ(o.on_violation, "");
+  EXPECT_EQ(o.format, "text");
+  EXPECT_EQ(o.output, "");
+  EXPECT_EQ(o.strict, "prctl");
+  EXPECT_EQ(o.preflight, "");
+  EXPECT_FALSE(o.summary);
+  EXPECT_FALSE(o.check_policy);
+  EXPECT_THAT(o.strict_threads, IsEmpty());
+  EXPECT_EQ(o.attach_pid, 0);
+  EXPECT_THAT(o.enter_at, IsEmpty());
+  EXPECT_FALSE(o.enter_at_every);
+  EXPECT_THAT(o.leave_at, IsEmpty());
+  EXPECT_THAT(o.program, ElementsAre("/bin/true"));
+}
+
+TEST_F(CliTest, PolicyInEveryForm) {
+  EXPECT_THAT(Parse({"--policy=a.policy", "--", "p"}).policies, ElementsAre("a.policy"));
+  EXPECT_THAT(Parse({"--policy", "a.policy", "--", "p"}).policies, ElementsAre("a.policy"));
+  EXPECT_THAT(Parse({"-P", "a.policy", "--", "p"}).policies, ElementsAre("a.policy"));
+  EXPECT_THAT(Parse({"-P=a.policy", "--", "p"}).policies, ElementsAre("a.policy"));
+  // A value may itself start with '-' or contain '='.
+  EXPECT_THAT(Parse({"-P", "-odd=name", "--", "p"}).policies, ElementsAre("-odd=name"));
+}
+
+TEST_F(CliTest, RepeatedPoliciesKeepTheirOrder) {
+  Options o = Parse({"-P", "a", "--policy=b", "-P", "c", "--policy", "d", "-P=a", "--", "p"});
+  EXPECT_THAT(o.policies, ElementsAre("a", "b", "c", "d", "a"));
+}
+
+TEST_F(CliTest, OnViolationInBothLongForms) {
+  EXPECT_EQ(Parse({"--on-violation=signal:SIGUSR1", "--", "p"}).on_violation, "signal:SIGUSR1");
+  EXPECT_EQ(Parse({"--on-violation", "errno EPERM", "--", "p"}).on_violation, "errno EPERM");
+  // Validated later, with the policy (main.cc), so any text is kept as is.
+  EXPECT_EQ(Parse({"--on-violation=log", "p"}).on_violation, "log");
+}
+
+TEST_F(CliTest, FormatInBothLongForms) {
+  EXPECT_EQ(Parse({"--format=json", "--", "p"}).format, "json");
+  EXPECT_EQ(Parse({"--format", "json", "--", "p"}).format, "json");
+  EXPECT_EQ(Parse({"--format=text", "--", "p"}).format, "text");
+}
+
+TEST_F(CliTest, OutputInEveryForm) {
+  EXPECT_EQ(Parse({"--output=r.txt", "--", "p"}).output, "r.txt");
+  EXPECT_EQ(Parse({"--output", "r.txt", "--", "p"}).output, "r.txt");
+  EXPECT_EQ(Parse({"-o", "r.txt", "--", "p"}).output, "r.txt");
+  EXPECT_EQ(Parse({"-o=r.txt", "--", "p"}).output, "r.txt");
+}
+
+TEST_F(CliTest, StrictAndPreflightInBothLongForms) {
+  EXPECT_EQ(Parse({"--strict=exec", "--", "p"}).strict, "exec");
+  EXPECT_EQ(Parse({"--strict", "prctl", "--", "p"}).strict, "prctl");
+  for (const char* mode : {"off", "warn", "enforce"}) {
+    EXPECT_EQ(Parse({std::string("--preflight=") + mode, "--", "p"}).preflight, mode);
+    EXPECT_EQ(Parse({"--preflight", mode, "--", "p"}).preflight, mode);
+  }
+}
+
+TEST_F(CliTest, BooleanFlags) {
+  EXPECT_TRUE(Parse({"--summary", "--", "p"}).summary);
+  EXPECT_TRUE(Parse({"--summary=true", "--", "p"}).summary);
+  EXPECT_FALSE(Parse({"--summary=false", "--", "p"}).summary);
+  EXPECT_TRUE(Parse({"--summary=1", "p"}).summary);
+  Options check = Parse({"--check-policy", "-P", "a.policy"});
+  EXPECT_TRUE(check.check_policy);
+  EXPECT_THAT(check.program, IsEmpty());
+  EXPECT_TRUE(Parse({"--check-policy=true", "--policy=a"}).check_policy);
+}
+
+TEST_F(CliTest, HelpAndVersionNeedNoProgram) {
+  EXPECT_TRUE(Parse({"--help"}).help);
+  EXPECT_TRUE(Parse({"-h"}).help);
+  EXPECT_TRUE(Parse({"--version"}).version);
+  // Whatever else is wrong: --help wins.
+  EXPECT_TRUE(Parse({"--format=xml", "--help"}).help);
+}
+
+TEST_F(CliTest, StrictThreadsAndLocations) {
+  Options o = Parse({"--strict-thread=worker*", "--strict-thread", "rx-?", "--strict-after=2s",
+                     "--strict-for", "500ms", "--", "p"});
+  EXPECT_THAT(o.strict_threads, ElementsAre("worker*", "rx-?"));
+  EXPECT_DOUBLE_EQ(o.strict_after_seconds, 2);
+  EXPECT_DOUBLE_EQ(o.strict_for_seconds, 0.5);
+  o = Parse({"--enter-at=Poll", "--enter-at", "libc.so.6:getppid", "--enter-at-every",
+             "--leave-at=0x401000", "--leave-at", "Done", "--", "p"});
+  EXPECT_THAT(o.enter_at, ElementsAre("Poll", "libc.so.6:getppid"));
+  EXPECT_TRUE(o.enter_at_every);
+  EXPECT_THAT(o.leave_at, ElementsAre("0x401000", "Done"));
+}
+
+TEST_F(CliTest, AttachToAPid) {
+  EXPECT_EQ(Parse({"-p", "1234", "--strict-thread=w"}).attach_pid, 1234);
+  EXPECT_EQ(Parse({"--pid=1234", "--enter-at=f"}).attach_pid, 1234);
+  EXPECT_EQ(Parse({"--pid", "1234", "--strict-thread", "w"}).attach_pid, 1234);
+  EXPECT_THAT(Parse({"-p", "1234", "--strict-thread=w"}).program, IsEmpty());
+}
+
+TEST_F(CliTest, DoubleDashEndsOptions) {
+  // Everything after the first "--" is the program's, flags and "--" included.
+  Options o = Parse({"--format=json", "--", "prog", "--format=text", "--", "-P", "x"});
+  EXPECT_EQ(o.format, "json");
+  EXPECT_THAT(o.policies, IsEmpty());
+  EXPECT_THAT(o.program, ElementsAre("prog", "--format=text", "--", "-P", "x"));
+  // A program whose name starts with '-'.
+  EXPECT_THAT(Parse({"--", "-weird"}).program, ElementsAre("-weird"));
+  EXPECT_THAT(Parse({"--", "--"}).program, ElementsAre("--"));
+}
+
+TEST_F(CliTest, ProgramWithoutDoubleDash) {
+  // The first argument not starting with '-' is the program; its own
+  // arguments are never read as ours.
+  Options o = Parse({"-P", "a", "prog", "-P", "b", "--summary"});
+  EXPECT_THAT(o.policies, ElementsAre("a"));
+  EXPECT_FALSE(o.summary);
+  EXPECT_THAT(o.program, ElementsAre("prog", "-P", "b", "--summary"));
+  // "-" alone is a program name (stdin-style), not an option.
+  EXPECT_THAT(Parse({"-", "x"}).program, ElementsAre("-", "x"));
+}
+
+// ---------------------------------------------------------------------------
+// Misuse: one line each, naming the problem.
+
+TEST_F(CliTest, UnknownOptions) {
+  EXPECT_EQ(Misuse({"--bogus", "--", "p"}), "unknown option '--bogus' (see --help)");
+  EXPECT_EQ(Misuse({"-x", "p"}), "unknown option '-x' (see --help)");
+  // Abseil's spelling with '_' and its --noflag negation are not ours.
+  EXPECT_THAT(Misuse({"--on_violation=kill", "p"}), HasSubstr("unknown option '--on_violation"));
+  EXPECT_THAT(Misuse({"--nosummary", "p"}), HasSubstr("unknown option '--nosummary'"));
+  // Short names take no long form and vice versa; no bundling.
+  EXPECT_THAT(Misuse({"--P", "a", "p"}), HasSubstr("unknown option '--P'"));
+  EXPECT_THAT(Misuse({"-policy", "a", "p"}), HasSubstr("unknown option '-policy'"));
+  EXPECT_THAT(Misuse({"-Pa.policy", "p"}), HasSubstr("unknown option '-Pa.policy'"));
+  EXPECT_THAT(Misuse({"-hP", "p"}), HasSubstr("unknown option '-hP'"));
+  EXPECT_THAT(Misuse({"---format=json", "p"}), HasSubstr("unknown option '---format=json'"));
+}
+
+TEST_F(CliTest, MissingValues) {
+  EXPECT_EQ(Misuse({"--format"}), "option '--format' needs a value (FORMAT)");
+  EXPECT_EQ(Misuse({"-P"}), "option '-P' needs a value (FILE)");
+  EXPECT_EQ(Misuse({"-o"}), "option '-o' needs a value (FILE)");
+  EXPECT_EQ(Misuse({"--on-violation"}), "option '--on-violation' needs a value (ACTION)");
+  EXPECT_EQ(Misuse({"--policy"}), "option '--policy' needs a value (FILE)");
+  EXPECT_EQ(Misuse({"-p"}), "option '-p' needs a value (PID)");
+  EXPECT_EQ(Misuse({"-P", "", "--", "p"}), "option -P needs a file name");
+  EXPECT_EQ(Misuse({"--policy=", "--", "p"}), "option -P needs a file name");
+  EXPECT_EQ(Misuse({"--strict-thread=", "--", "p"}), "option --strict-thread needs a pattern");
+  EXPECT_EQ(Misuse({"--enter-at=", "--", "p"}), "option --enter-at needs a location");
+}
+
+TEST_F(CliTest, BadValues) {
+  EXPECT_EQ(Misuse({"--format=xml", "--", "p"}),
+            "invalid value 'xml' for --format: expected text, json");
+  EXPECT_EQ(Misuse({"--format", "JSON", "--", "p"}),
+            "invalid value 'JSON' for --format: expected text, json");
+  EXPECT_EQ(Misuse({"--strict=thread", "--", "p"}),
+            "invalid value 'thread' for --strict: expected prctl, exec");
+  EXPECT_EQ(Misuse({"--preflight=on", "--", "p"}),
+            "invalid value 'on' for --preflight: expected off, warn, enforce");
+  EXPECT_THAT(Misuse({"--strict-after=soon", "--strict-thread=w", "--", "p"}),
+              HasSubstr("invalid value 'soon' for --strict-after: expected a duration"));
+  EXPECT_THAT(Misuse({"-p", "x", "--strict-thread=w"}), HasSubstr("invalid value 'x' for --pid"));
+  EXPECT_EQ(Misuse({"-p", "-5", "--strict-thread=w"}), "-p needs a positive process id");
+}
+
+TEST_F(CliTest, BooleanFlagsWithBadValues) {
+  EXPECT_THAT(Misuse({"--summary=maybe", "--", "p"}),
+              HasSubstr("invalid value 'maybe' for --summary"));
+  EXPECT_THAT(Misuse({"--help=2", "--", "p"}), HasSubstr("invalid value '2' for --help"));
+  EXPECT_THAT(Misuse({"--version=", "--", "p"}), HasSubstr("invalid value '' for --version"));
+  EXPECT_THAT(Misuse({"-h=x"}), HasSubstr("invalid value 'x' for --help"));
+}
+
+TEST_F(CliTest, CheckPolicyMisuse) {
+  EXPECT_EQ(Misuse({"--check-policy"}), "--check-policy needs at least one -P FILE");
+  EXPECT_EQ(Misuse({"--check-policy", "--", "p"}), "--check-policy needs at least one -P FILE");
+  EXPECT_EQ(Misuse({"--check-policy", "-P", "a.policy", "--", "p"}),
+            "--check-policy takes no program");
+  EXPECT_EQ(Misuse({"--check-policy", "-P", "a.policy", "p"}), "--check-policy takes no program");
+}
+
+TEST_F(CliTest, NoProgram) {
+  const std::string no_program = "no program given: dpsupervise [options] -- PROGRAM [ARGS]";
+  EXPECT_EQ(Misuse({}), no_program);
+  EXPECT_EQ(Misuse({"--"}), no_program);
+  EXPECT_EQ(Misuse({"--format=json", "-P", "a"}), no_program);
+}
+
+TEST_F(CliTest, OptionCombinationMisuse) {
+  EXPECT_EQ(Misuse({"--enter-at-every", "--", "p"}), "--enter-at-every needs --enter-at");
+  EXPECT_EQ(Misuse({"--strict-after=1s", "--", "p"}),
+            "--strict-after and --strict-for need --strict-thread");
+  EXPECT_EQ(Misuse({"-p", "12", "--strict-thread=w", "--", "p"}), "-p PID takes no program");
+  EXPECT_EQ(Misuse({"-p", "12", "--strict=exec", "--strict-thread=w"}),
+            "--strict=exec cannot apply to -p PID");
+  EXPECT_THAT(Misuse({"-p", "12"}), HasSubstr("-p PID needs --strict-thread or --enter-at"));
+}
+
+// Known problems in supervisor/cli.cc, skipped until fixed.
+
+TEST_F(CliTest, MessagesSpellFlagsAsTyped) {
+  GTEST_SKIP() << "known bug: supervisor/cli.cc SetFlag() names the flag by its Abseil name "
+                  "(spec.name, with '_'): '--check-policy=maybe' gives \"invalid value 'maybe' "
+                  "for --check_policy: ...\", an option that does not exist; it should use "
+                  "WrittenName(spec) as the other messages do.";
+  EXPECT_THAT(Misuse({"--check-policy=maybe", "-P", "a"}),
+              HasSubstr("invalid value 'maybe' for --check-policy"));
+  EXPECT_THAT(Misuse({"--enter-at-every=maybe", "--enter-at=f", "p"}),
+              HasSubstr("for --enter-at-every"));
+}
+
+TEST_F(CliTest, MisuseWithANewlineStaysOneLine) {
+  GTEST_SKIP() << "known bug (found by //tests:policy_fuzz_test CliFuzzTest): supervisor/cli.cc "
+                  "echoes the offending text verbatim (SetFlag, CheckOneOf, the unknown-option "
+                  "and duration messages), so `dpsupervise --format=$'x\\ny' -- p` prints a "
+                  "two-line message; control characters should be escaped (absl::CHexEscape).";
+  EXPECT_THAT(Misuse({"--format=x\ny", "--", "p"}), HasSubstr("for --format"));
+  EXPECT_THAT(Misuse({"--bogus\n", "--", "p"}), HasSubstr("unknown option"));
+  EXPECT_THAT(Misuse({"-p", "1\n2", "--strict-thread=w"}), HasSubstr("for --pid"));
+}
+
+TEST(CliStateTest, ParsesDoNotLeakIntoEachOther) {
+  GTEST_SKIP() << "known bug: supervisor/cli.cc ParseCommandLine stores the scalar options in "
+                  "global Abseil flags and never resets them, so a second call sees the first "
+                  "one's --format, --summary, --help, ... (dpsupervise parses once, so only "
+                  "callers such as tests are affected).";
+  ResetFlags();
+  ASSERT_TRUE(ParseCommandLine({"dpsupervise", "--format=json", "--summary", "--", "p"}).ok());
+  auto second = ParseCommandLine({"dpsupervise", "--", "p"});
+  ResetFlags();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->format, "text");
+  EXPECT_FALSE(second->summary);
+}
+
+}  // namespace
+}  // namespace dpsupervise
