@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -97,7 +98,8 @@ absl::Status CheckOneOf(absl::string_view flag, absl::string_view value,
   for (absl::string_view a : allowed) {
     if (value == a) return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat("invalid value '", value, "' for --", flag,
+  return absl::InvalidArgumentError(absl::StrCat("invalid value '", absl::CHexEscape(value),
+                                                 "' for --", flag,
                                                  ": expected ", absl::StrJoin(allowed, ", ")));
 }
 
@@ -111,7 +113,8 @@ absl::Status SetFlag(const FlagSpec& spec, absl::string_view value) {
   if (flag == nullptr) return absl::InternalError(absl::StrCat("flag --", spec.name, " missing"));
   std::string error;
   if (!flag->ParseFrom(value, &error)) {
-    return Usage(absl::StrCat("invalid value '", value, "' for --", spec.name, ": ", error));
+    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(value), "' for --",
+                              WrittenName(spec), ": ", absl::CHexEscape(error)));
   }
   return absl::OkStatus();
 }
@@ -136,7 +139,9 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
     const bool has_value = body.find('=') != absl::string_view::npos;
     absl::string_view value = has_value ? body.substr(body.find('=') + 1) : "";
     const FlagSpec* spec = FindSpec(name, long_form);
-    if (spec == nullptr) return Usage(absl::StrCat("unknown option '", arg, "' (see --help)"));
+    if (spec == nullptr) {
+      return Usage(absl::StrCat("unknown option '", absl::CHexEscape(arg), "' (see --help)"));
+    }
     if (spec->value_name == nullptr) {
       absl::Status set = SetFlag(*spec, has_value ? value : "true");
       if (!set.ok()) return set;
@@ -162,6 +167,10 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
       if (value.empty()) return Usage("option --strict-thread needs a pattern");
       strict_threads.emplace_back(value);
       continue;
+    }
+    if (value.empty() && spec->value_name != nullptr) {
+      return Usage(absl::StrCat("option --", WrittenName(*spec), " needs a value (",
+                                spec->value_name, ")"));
     }
     absl::Status set = SetFlag(*spec, value);
     if (!set.ok()) return set;
@@ -193,7 +202,7 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
                         &options.strict_for_seconds)}) {
     absl::Duration duration;
     if (!absl::ParseDuration(text, &duration) || duration < absl::ZeroDuration()) {
-      return Usage(absl::StrCat("invalid value '", text, "' for --", flag,
+      return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text), "' for --", flag,
                                 ": expected a duration such as 2s or 500ms"));
     }
     *out = absl::ToDoubleSeconds(duration);

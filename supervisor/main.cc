@@ -78,9 +78,9 @@ int Main(int argc, char** argv) {
     if (!loaded.ok()) return Fail(loaded.status());
     policy = std::move(*loaded);
   }
-  if (options->check_policy) return CheckPolicy(policy);
   auto actions = ResolveActions(policy, *options);
   if (!actions.ok()) return Fail(actions.status());
+  if (options->check_policy) return CheckPolicy(policy);
 
   std::unique_ptr<ReportWriter> reports = std::make_unique<ReportWriter>();
   if (!options->output.empty()) {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
@@ -32,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -245,6 +247,11 @@ std::string Suggestion(absl::string_view name, const std::vector<std::string>& c
   const std::string* best = nullptr;
   size_t best_distance = 3;
   for (const std::string& candidate : candidates) {
+    // The distance is at least the difference in length: skip the hopeless
+    // ones, so that a huge misspelt name stays cheap.
+    const size_t longer = std::max(name.size(), candidate.size());
+    const size_t shorter = std::min(name.size(), candidate.size());
+    if (longer - shorter >= best_distance) continue;
     size_t distance = EditDistance(name, candidate);
     if (distance < best_distance && distance < candidate.size()) {
       best = &candidate;
@@ -338,9 +345,15 @@ absl::Status ErrorAt(absl::string_view file, const LogicalLine& line, size_t pos
     if (s.logical_start <= pos) segment = &s;
   }
   const size_t column = pos - segment->logical_start + 1;
+  // The echoed line must not carry control bytes (a NUL, an escape
+  // sequence) to the terminal: one '?' each, so the caret still lines up.
+  std::string shown(segment->physical);
+  for (char& ch : shown) {
+    if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7f) ch = '?';
+  }
   return absl::InvalidArgumentError(absl::StrCat(file, ":", segment->line_number, ":", column,
-                                                 ": error: ", what, "\n", segment->physical,
-                                                 "\n", Caret(segment->physical, column)));
+                                                 ": error: ", what, "\n", shown, "\n",
+                                                 Caret(segment->physical, column)));
 }
 
 // ---------------------------------------------------------------------------
@@ -444,6 +457,8 @@ class Cursor {
     return token;
   }
   bool AtEnd() const { return Peek().kind == TokenKind::kEnd; }
+  // Parentheses open in the value being parsed.
+  int depth = 0;
   const LogicalLine& line() const { return line_; }
   absl::string_view file() const { return file_; }
 
@@ -786,6 +801,8 @@ bool AlwaysAllowedInStrictMode(int nr) {
 
 absl::StatusOr<uint64_t> ParseValue(Cursor& c);
 
+constexpr int kMaxValueNesting = 64;
+
 absl::StatusOr<uint64_t> ParseSingleValue(Cursor& c) {
   const Token& token = c.Next();
   if (token.kind == TokenKind::kNumber) {
@@ -806,7 +823,12 @@ absl::StatusOr<uint64_t> ParseSingleValue(Cursor& c) {
                                        Suggestion(token.text, ConstantNames())));
   }
   if (token.IsPunctuation('(')) {
+    // Nesting costs stack: bound it well below what could overflow.
+    if (++c.depth > kMaxValueNesting) {
+      return c.Error(token, absl::StrCat("at most ", kMaxValueNesting, " nested parentheses"));
+    }
     auto value = ParseValue(c);
+    --c.depth;
     if (!value.ok()) return value;
     if (!c.Peek().IsPunctuation(')')) return c.Error(c.Peek(), "'|' or ')'");
     c.Next();
@@ -1185,9 +1207,25 @@ absl::StatusOr<std::vector<SyscallRule>> RulesFor(const Cursor& c, int nr, const
 // ---------------------------------------------------------------------------
 // Files.
 
+// Policies are small text files; anything else (a FIFO, /dev/zero, a
+// gigabyte) is refused rather than read forever.
+constexpr off_t kMaxPolicyFileBytes = 4 << 20;
+
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (path.find('\0') != std::string::npos) {
+    return absl::NotFoundError("the path contains a NUL byte");
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return absl::NotFoundError(strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::NotFoundError("not a regular file");
+  }
+  if (st.st_size > kMaxPolicyFileBytes) {
+    close(fd);
+    return absl::NotFoundError(absl::StrCat("larger than ", kMaxPolicyFileBytes, " bytes"));
+  }
   std::string contents;
   char buffer[8192];
   for (;;) {
@@ -1327,7 +1365,10 @@ class PolicyBuilder {
     size_t path_pos = 0;
     const absl::string_view path = RestAfter(c, directive, &path_pos);
     if (path.empty()) return c.Error(c.Peek(), "a file path after '@include'");
-    const std::string quoted = absl::StrCat("found '", path, "', expected ");
+    const std::string quoted = absl::StrCat("found '", absl::CEscape(path), "', expected ");
+    if (path.find('\0') != absl::string_view::npos) {
+      return c.ErrorAtPos(path_pos, absl::StrCat(quoted, "a file path without NUL bytes"));
+    }
     const std::string resolved = ResolveInclude(stack_.back().display, path);
     const std::string key = FileKey(resolved);
     for (size_t i = 0; i < stack_.size(); ++i) {
