@@ -8,6 +8,7 @@
 //   quiesce: enters strict mode with PR_DATAPLANE_QUIESCE and leaves.
 #include <linux/membarrier.h>
 #include <sched.h>
+#include <time.h>
 
 #include <atomic>
 
@@ -68,9 +69,16 @@ int main(int argc, char** argv) {
   if (strcmp(g_mode, "noise") == 0) {
     while (g_phase.load() != 1) {
     }
-    for (int i = 0; i < 2000; ++i) {
+    // membarrier only interrupts CPUs that are running one of our threads
+    // at that moment; on a loaded machine the worker is sometimes
+    // preempted, so keep at it for half a second rather than a count.
+    timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
       syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-    }
+      clock_gettime(CLOCK_MONOTONIC, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) <
+             500000000L);
     g_phase.store(2);
   }
   pthread_join(worker, nullptr);
