@@ -29,6 +29,25 @@ constexpr uint64_t kRedZone = 128;
 // `syscall` and `int 0x80` are both two bytes long.
 constexpr unsigned long long kSyscallInstructionBytes = 2;
 
+// Writes the sock_fprog and its instructions (16-byte aligned) below the red zone of `rsp`; returns its address.
+absl::StatusOr<uint64_t> WriteFilterImage(pid_t tid, uint64_t rsp, const BpfProgram& program) {
+  const size_t code_bytes = program.instructions.size() * sizeof(sock_filter);
+  const size_t total = sizeof(sock_fprog) + code_bytes;
+  const uint64_t base = (rsp - kRedZone - total) & ~uint64_t{15};
+  sock_fprog remote_prog;
+  remote_prog.len = static_cast<unsigned short>(program.instructions.size());
+  remote_prog.filter = reinterpret_cast<sock_filter*>(base + sizeof(sock_fprog));
+  std::vector<char> image(total);
+  memcpy(image.data(), &remote_prog, sizeof(remote_prog));
+  memcpy(image.data() + sizeof(remote_prog), program.instructions.data(), code_bytes);
+  absl::Status written = WriteMemory(tid, base, image.data(), image.size());
+  if (!written.ok()) {
+    return absl::InternalError(
+        absl::StrCat("writing the strict filter to the thread's stack: ", written.message()));
+  }
+  return base;
+}
+
 // Waits for `tid`'s next stop at a syscall exit.
 absl::StatusOr<InjectionOutcome> RunToSyscallExit(pid_t tid) {
   absl::Status resumed = ContinueToSyscall(tid);
@@ -58,27 +77,14 @@ absl::StatusOr<InjectionOutcome> RunToSyscallExit(pid_t tid) {
 
 absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tid, const user_regs_struct& stop_regs,
                                                      const BpfProgram& program) {
-  // Layout: [sock_fprog][instructions], 16-byte aligned, below the red zone.
-  const size_t code_bytes = program.instructions.size() * sizeof(sock_filter);
-  const size_t total = sizeof(sock_fprog) + code_bytes;
-  const uint64_t base = (stop_regs.rsp - kRedZone - total) & ~uint64_t{15};
-  sock_fprog remote_prog;
-  remote_prog.len = static_cast<unsigned short>(program.instructions.size());
-  remote_prog.filter = reinterpret_cast<sock_filter*>(base + sizeof(sock_fprog));
-  std::vector<char> image(total);
-  memcpy(image.data(), &remote_prog, sizeof(remote_prog));
-  memcpy(image.data() + sizeof(remote_prog), program.instructions.data(), code_bytes);
-  absl::Status written = WriteMemory(tid, base, image.data(), image.size());
-  if (!written.ok()) {
-    return absl::InternalError(
-        absl::StrCat("writing the strict filter to the thread's stack: ", written.message()));
-  }
+  auto base = WriteFilterImage(tid, stop_regs.rsp, program);
+  if (!base.ok()) return base.status();
 
   user_regs_struct regs = stop_regs;
   regs.orig_rax = SYS_seccomp;
   regs.rdi = SECCOMP_SET_MODE_FILTER;
   regs.rsi = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-  regs.rdx = base;
+  regs.rdx = *base;
   absl::Status set = SetRegs(tid, regs);
   if (!set.ok()) return set;
 
@@ -97,25 +103,6 @@ constexpr long kErestartSys = -512;
 constexpr long kErestartNoIntr = -513;
 constexpr long kErestartNoHand = -514;
 constexpr long kErestartRestartBlock = -516;
-
-// Writes `image` below the red zone of `rsp`; returns its address.
-absl::StatusOr<uint64_t> WriteFilterImage(pid_t tid, uint64_t rsp, const BpfProgram& program) {
-  const size_t code_bytes = program.instructions.size() * sizeof(sock_filter);
-  const size_t total = sizeof(sock_fprog) + code_bytes;
-  const uint64_t base = (rsp - kRedZone - total) & ~uint64_t{15};
-  sock_fprog remote_prog;
-  remote_prog.len = static_cast<unsigned short>(program.instructions.size());
-  remote_prog.filter = reinterpret_cast<sock_filter*>(base + sizeof(sock_fprog));
-  std::vector<char> image(total);
-  memcpy(image.data(), &remote_prog, sizeof(remote_prog));
-  memcpy(image.data() + sizeof(remote_prog), program.instructions.data(), code_bytes);
-  absl::Status written = WriteMemory(tid, base, image.data(), image.size());
-  if (!written.ok()) {
-    return absl::InternalError(
-        absl::StrCat("writing the strict filter to the thread's stack: ", written.message()));
-  }
-  return base;
-}
 
 // Resumes with PTRACE_SYSCALL until a syscall stop; signals met on the way
 // are collected (and suppressed) for re-queueing.

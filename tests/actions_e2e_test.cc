@@ -15,20 +15,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Describe(const RunResult& r) {
-  return "exit=" + std::to_string(r.exit_status) + (r.timed_out ? " (timed out)" : "") +
-         "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
-
-int CountReports(const std::string& err) {
-  int count = 0;
-  for (size_t at = err.find("strict mode violated"); at != std::string::npos;
-       at = err.find("strict mode violated", at + 1)) {
-    ++count;
-  }
-  return count;
-}
-
 std::string Policy(const std::string& name) { return Runfile("testdata/policies/" + name); }
 
 std::string WritePolicy(const std::string& name, const std::string& text) {

@@ -12,11 +12,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Describe(const RunResult& r) {
-  return "exit=" + std::to_string(r.exit_status) + (r.timed_out ? " (timed out)" : "") +
-         "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
-
 TEST(BasicE2E, StrictThreadComputesAndExitsCleanly) {
   RunResult r = RunSupervised({"--", TestProgram("strict_compute")});
   ASSERT_EQ(r.exit_status, 0) << Describe(r);

@@ -16,20 +16,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Describe(const RunResult& r) {
-  return "exit=" + std::to_string(r.exit_status) + (r.timed_out ? " (timed out)" : "") +
-         "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
-
-int CountReports(const std::string& err) {
-  int count = 0;
-  for (size_t at = err.find("strict mode violated"); at != std::string::npos;
-       at = err.find("strict mode violated", at + 1)) {
-    ++count;
-  }
-  return count;
-}
-
 bool Exists(pid_t pid) {
   struct stat st;
   // A zombie still has a /proc entry; its state says Z.

@@ -70,6 +70,12 @@ RunResult RunSupervised(const std::vector<std::string>& args, const RunOptions& 
 // Path of a testdata program.
 std::string TestProgram(const std::string& name);
 
+// Exit status, stdout and stderr, for assertion messages.
+std::string Describe(const RunResult& r);
+
+// How many violation reports (text format) `err` holds.
+int CountReports(const std::string& err);
+
 // The number after "<label>=" in `text`, or -1.
 long FindLabeledNumber(const std::string& text, const std::string& label);
 

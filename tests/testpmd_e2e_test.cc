@@ -43,15 +43,6 @@ std::vector<std::string> Supervised(const std::vector<std::string>& options,
   return argv;
 }
 
-int CountReports(const std::string& err) {
-  int count = 0;
-  for (size_t at = err.find("strict mode violated"); at != std::string::npos;
-       at = err.find("strict mode violated", at + 1)) {
-    ++count;
-  }
-  return count;
-}
-
 class Testpmd : public ::testing::Test {
  protected:
   void SetUp() override {
