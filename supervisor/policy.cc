@@ -1302,6 +1302,43 @@ std::string CollapseBlanks(absl::string_view text) {
 
 // Reads files and lines into a Policy, with the state that spans files: the
 // include stack, the files already read, the first rule of each syscall.
+// libseccomp 2.5.4 never returns from seccomp_rule_add_array for some
+// pairs of conditional rules (found by tests/policy_fuzz_test.cc). A policy
+// must not hang dpsupervise, so a syscall's conditional rules are first
+// compiled in a child process with a time limit.
+std::string LibseccompVersion() {
+  const scmp_version* v = seccomp_version();
+  return v == nullptr ? "" : absl::StrCat(v->major, ".", v->minor, ".", v->micro);
+}
+
+bool CompilesInTime(const std::vector<SyscallRule>& rules) {
+  bool conditional = false;
+  for (const SyscallRule& rule : rules) conditional = conditional || !rule.conditions.empty();
+  if (!conditional) return true;
+  const pid_t child = fork();
+  if (child < 0) return true;  // cannot check: the build itself will tell
+  if (child == 0) {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRACE(2));
+    for (const SyscallRule& rule : rules) {
+      seccomp_rule_add_array(ctx, rule.action, rule.nr,
+                             static_cast<unsigned>(rule.conditions.size()),
+                             rule.conditions.data());
+    }
+    int null_fd = open("/dev/null", O_WRONLY);
+    seccomp_export_bpf(ctx, null_fd);
+    _exit(0);
+  }
+  constexpr int kLimitMs = 400;
+  for (int waited_ms = 0; waited_ms < kLimitMs; ++waited_ms) {
+    int status = 0;
+    if (waitpid(child, &status, WNOHANG) == child) return true;
+    usleep(1000);
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  return false;
+}
+
 class PolicyBuilder {
  public:
   PolicyBuilder() : scratch_(seccomp_init(SCMP_ACT_TRACE(2))) {}
@@ -1478,6 +1515,12 @@ class PolicyBuilder {
     }
     auto rules = RulesFor(c, ref.nr, filter);
     if (!rules.ok()) return rules.status();
+    if (!CompilesInTime(*rules)) {
+      return c.ErrorAtPos(ref.pos, absl::StrCat(
+          "found conditions for '", ref.name, "' that libseccomp ", LibseccompVersion(),
+          " cannot compile (it never returns), expected a simpler expression (e.g. the shared "
+          "comparison factored out, or fewer 64-bit constants)"));
+    }
     for (const SyscallRule& rule : *rules) {
       // The same libseccomp calls the strict filter will make, so anything
       // it would refuse is reported here, with the line.

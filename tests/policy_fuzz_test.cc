@@ -1213,7 +1213,9 @@ TEST(PolicyFuzzRegressionTest, LongUnknownNamesAreRejectedQuickly) {
 }
 
 TEST(PolicyFuzzRegressionTest, LibseccompHangIsBoundedOrRejected) {
-  GTEST_SKIP() << "known bug (libseccomp 2.5.4, Debian 12): seccomp_rule_add_array never "
+  // Fixed (the rules are compiled in a child with a time limit first); the
+  // finding, kept for the record:
+  [[maybe_unused]] static constexpr char kFinding[] = "known bug (libseccomp 2.5.4, Debian 12): seccomp_rule_add_array never "
                   "returns when a syscall gets two rules that share the same non-== "
                   "comparison (<, <=, >, >=, !=) on a lower argument and then compare a "
                   "higher argument with == or & to values differing in their upper 32 bits. "
