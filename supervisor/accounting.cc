@@ -9,16 +9,6 @@
 #include "supervisor/ptrace_util.h"
 
 namespace dpsupervise {
-namespace {
-
-double SecondsSince(const timespec& since) {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (now.tv_sec - since.tv_sec) + (now.tv_nsec - since.tv_nsec) / 1e9;
-}
-
-}  // namespace
-
 bool Monitor::WantSummary() const {
   return options_.summary || options_.format == ReportFormat::kJson;
 }

@@ -20,20 +20,9 @@
 namespace dpsupervise {
 namespace {
 
-double SecondsSince(const timespec& since) {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (now.tv_sec - since.tv_sec) + (now.tv_nsec - since.tv_nsec) / 1e9;
-}
-
 bool InInterruptedSyscall(const user_regs_struct& regs) {
   const long rax = static_cast<long>(regs.rax);
   return static_cast<long>(regs.orig_rax) >= 0 && rax <= -512 && rax >= -516;
-}
-
-std::string Label(pid_t tid) {
-  auto name = TaskName(tid);
-  return absl::StrCat(name.ok() ? *name : "?", "/", tid);
 }
 
 }  // namespace
@@ -82,7 +71,7 @@ absl::Status Monitor::HandleInterrupt(ThreadState& thread) {
   if (thread.leave_requested) {
     thread.leave_requested = false;
     LeaveStrict(thread);
-    Say(absl::StrCat("dpsupervise: ", Label(thread.tid), ": strict mode left after --strict-for\n"));
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict mode left after --strict-for\n"));
     return Resume(thread);
   }
   thread.entry_requested = false;
@@ -113,7 +102,7 @@ absl::Status Monitor::AsyncEnterStrict(ThreadState& thread) {
       return absl::OkStatus();
     }
     if (outcome->result < 0) {
-      Say(absl::StrCat("dpsupervise: ", Label(thread.tid),
+      Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
                        ": cannot enter strict mode: seccomp(SECCOMP_SET_MODE_FILTER): ",
                        strerror(static_cast<int>(-outcome->result)), "\n"));
       return Resume(thread);
@@ -125,13 +114,13 @@ absl::Status Monitor::AsyncEnterStrict(ThreadState& thread) {
   absl::Status armed = ArmPageFaults(thread);
   if (absl::IsFailedPrecondition(armed)) {
     thread.dataplane_flags = 0;
-    Say(absl::StrCat("dpsupervise: ", Label(thread.tid), ": strict entry refused: ",
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused: ",
                      armed.message(), "\n"));
     return Resume(thread);
   }
   if (!armed.ok()) return armed;
   BeginStrictWindow(thread);
-  Say(absl::StrCat("dpsupervise: ", Label(thread.tid), ": strict mode entered (",
+  Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict mode entered (",
                    options_.attach ? "attached, syscalls stepped" : "filter injected", ")\n"));
   return Resume(thread);
 }

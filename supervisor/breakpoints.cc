@@ -172,6 +172,11 @@ absl::Status Monitor::HandleBreakpoint(ThreadState& thread, user_regs_struct reg
   return Resume(thread);
 }
 
+void Monitor::RemoveBreakpointsFromCopy(pid_t pid) {
+  // Best effort: a copy that is already gone needs no cleaning.
+  for (const auto& [address, bp] : breakpoints_) (void)PokeByte(pid, address, bp.original);
+}
+
 void Monitor::RemoveAllBreakpoints() {
   std::vector<uint64_t> addresses;
   for (const auto& [address, bp] : breakpoints_) addresses.push_back(address);

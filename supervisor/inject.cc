@@ -48,14 +48,14 @@ absl::StatusOr<uint64_t> WriteFilterImage(pid_t tid, uint64_t rsp, const BpfProg
   return base;
 }
 
-// Waits for `tid`'s next stop at a syscall exit.
-absl::StatusOr<InjectionOutcome> RunToSyscallExit(pid_t tid) {
+// Resumes with PTRACE_SYSCALL until a syscall stop; signals met on the way
+// are collected (and suppressed) for re-queueing.
+absl::StatusOr<InjectionOutcome> RunToNextSyscallStop(pid_t tid, std::vector<int>* signals) {
   absl::Status resumed = ContinueToSyscall(tid);
   if (!resumed.ok()) return resumed;
   for (;;) {
     int status = 0;
-    pid_t got = waitpid(tid, &status, __WALL);
-    if (got < 0) {
+    if (waitpid(tid, &status, __WALL) < 0) {
       if (errno == EINTR) continue;
       return absl::InternalError(absl::StrCat("waitpid(", tid, "): ", strerror(errno)));
     }
@@ -65,12 +65,26 @@ absl::StatusOr<InjectionOutcome> RunToSyscallExit(pid_t tid) {
       outcome.wait_status = status;
       return outcome;
     }
-    if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) return InjectionOutcome{};
-    // Nothing else can be reported between a syscall's seccomp stop and its
-    // exit stop: signals are delivered after the exit stop.
-    return absl::InternalError(absl::StrCat("thread ", tid, " stopped unexpectedly (status 0x",
-                                            absl::Hex(status), ") during injection"));
+    if (!WIFSTOPPED(status)) continue;
+    if (WSTOPSIG(status) == (SIGTRAP | 0x80)) return InjectionOutcome{};
+    // A signal-delivery-stop before our syscall: hold the signal back.
+    if ((status >> 16) == 0) signals->push_back(WSTOPSIG(status));
+    resumed = ContinueToSyscall(tid);
+    if (!resumed.ok()) return resumed;
   }
+}
+
+// Waits for `tid`'s next stop at a syscall exit, from its seccomp stop.
+absl::StatusOr<InjectionOutcome> RunToSyscallExit(pid_t tid) {
+  std::vector<int> signals;
+  auto outcome = RunToNextSyscallStop(tid, &signals);
+  // Nothing else can be reported between a syscall's seccomp stop and its
+  // exit stop: signals are delivered after the exit stop.
+  if (outcome.ok() && !signals.empty()) {
+    return absl::InternalError(absl::StrCat("thread ", tid, " stopped for signal ", signals[0],
+                                            " during injection"));
+  }
+  return outcome;
 }
 
 }  // namespace
@@ -103,32 +117,6 @@ constexpr long kErestartSys = -512;
 constexpr long kErestartNoIntr = -513;
 constexpr long kErestartNoHand = -514;
 constexpr long kErestartRestartBlock = -516;
-
-// Resumes with PTRACE_SYSCALL until a syscall stop; signals met on the way
-// are collected (and suppressed) for re-queueing.
-absl::StatusOr<InjectionOutcome> RunToNextSyscallStop(pid_t tid, std::vector<int>* signals) {
-  absl::Status resumed = ContinueToSyscall(tid);
-  if (!resumed.ok()) return resumed;
-  for (;;) {
-    int status = 0;
-    if (waitpid(tid, &status, __WALL) < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat("waitpid(", tid, "): ", strerror(errno)));
-    }
-    if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      InjectionOutcome outcome;
-      outcome.thread_died = true;
-      outcome.wait_status = status;
-      return outcome;
-    }
-    if (!WIFSTOPPED(status)) continue;
-    if (WSTOPSIG(status) == (SIGTRAP | 0x80)) return InjectionOutcome{};
-    // A signal-delivery-stop before our syscall: hold the signal back.
-    if ((status >> 16) == 0) signals->push_back(WSTOPSIG(status));
-    resumed = ContinueToSyscall(tid);
-    if (!resumed.ok()) return resumed;
-  }
-}
 
 }  // namespace
 

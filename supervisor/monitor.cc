@@ -1,7 +1,6 @@
 #include "supervisor/monitor.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <string.h>
@@ -165,11 +164,7 @@ void Monitor::HandleExit(pid_t tid, int status) {
   if (it != threads_.end() && it->second.ever_strict) {
     // Counters can no longer be read: only the time of an open window counts.
     if (it->second.strict()) {
-      timespec now;
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      const timespec& since = it->second.strict_since;
-      it->second.summary.strict_seconds +=
-          (now.tv_sec - since.tv_sec) + (now.tv_nsec - since.tv_nsec) / 1e9;
+      it->second.summary.strict_seconds += SecondsSince(it->second.strict_since);
     }
     finished_.push_back(it->second.summary);
   }
@@ -223,14 +218,7 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   if (event == PTRACE_EVENT_FORK || (event == PTRACE_EVENT_CLONE && child.tgid == child.tid)) {
     // A forked copy of the address space carries our int3 bytes: take them
     // out of the copy (a vfork child shares the parent's memory: keep).
-    for (const auto& [address, bp] : breakpoints_) {
-      const std::string mem = absl::StrCat("/proc/", child.tid, "/mem");
-      int fd = open(mem.c_str(), O_RDWR | O_CLOEXEC);
-      if (fd >= 0) {
-        (void)!pwrite(fd, &bp.original, 1, static_cast<off_t>(address));
-        close(fd);
-      }
-    }
+    RemoveBreakpointsFromCopy(child.tid);
   }
   // The kernel copies seccomp filters to every child, thread or process. A
   // new task is not strict itself (strict mode is per thread), except under

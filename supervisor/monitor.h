@@ -153,6 +153,9 @@ class Monitor {
                                 const std::string& label);
   void RemoveBreakpoint(pid_t pid, uint64_t address);
   void RemoveAllBreakpoints();
+  // Restores the original bytes in a forked copy of the address space; the
+  // table still describes the process the breakpoints were set in.
+  void RemoveBreakpointsFromCopy(pid_t pid);
   // Resolves what it can of pending_locations_ and inserts breakpoints.
   absl::Status ArmCodeLocations(pid_t pid);
   absl::Status ArmBreakpointsAtExec(pid_t pid);

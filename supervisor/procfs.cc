@@ -34,6 +34,11 @@ absl::StatusOr<std::string> TaskName(pid_t tid) {
   return std::string(absl::StripSuffix(*comm, "\n"));
 }
 
+std::string TaskLabel(pid_t tid) {
+  auto name = TaskName(tid);
+  return absl::StrCat(name.ok() ? *name : "?", "/", tid);
+}
+
 absl::StatusOr<long long> TaskStatusField(pid_t tid, const std::string& field) {
   auto status = ReadProcFile(absl::StrCat("/proc/", tid, "/status"));
   if (!status.ok()) return status.status();

@@ -18,6 +18,10 @@ absl::StatusOr<std::string> ReadProcFile(const std::string& path);
 // /proc/<tid>/comm, without the trailing newline.
 absl::StatusOr<std::string> TaskName(pid_t tid);
 
+// "name/tid" (the seed kernel's way of naming a task in messages), with "?"
+// for a name that can no longer be read.
+std::string TaskLabel(pid_t tid);
+
 // The thread-group id of `tid` (the Tgid: line of /proc/<tid>/status).
 absl::StatusOr<pid_t> TaskTgid(pid_t tid);
 

@@ -12,14 +12,6 @@
 #include "supervisor/ptrace_util.h"
 
 namespace dpsupervise {
-namespace {
-
-std::string Label(const ThreadState& thread) {
-  auto name = TaskName(thread.tid);
-  return absl::StrCat(name.ok() ? *name : "?", "/", thread.tid);
-}
-
-}  // namespace
 
 absl::Status Monitor::HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs) {
   const uint32_t option = static_cast<uint32_t>(regs.rdi);
@@ -62,7 +54,7 @@ absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_s
     *injected = true;
     if (outcome->result < 0) {
       Say(absl::StrCat(
-          "dpsupervise: ", Label(thread),
+          "dpsupervise: ", TaskLabel(thread.tid),
           ": cannot enter strict mode: seccomp(SECCOMP_SET_MODE_FILTER): ",
           strerror(static_cast<int>(-outcome->result)), "\n"));
       return outcome->result;
@@ -77,7 +69,7 @@ absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_s
   if (absl::IsFailedPrecondition(armed)) {
     // --preflight=enforce and no page-fault detection: refuse the entry.
     thread.dataplane_flags = previous;
-    Say(absl::StrCat("dpsupervise: ", Label(thread),
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
                                                ": strict entry refused: ", armed.message(), "\n"));
     return -EPERM;
   }
@@ -88,7 +80,7 @@ absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_s
     absl::Status flushed = FlushKernelWork();
     if (!flushed.ok()) {
       Say(
-          absl::StrCat("dpsupervise: ", Label(thread), ": quiesce: ", flushed.message(), "\n"));
+          absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": quiesce: ", flushed.message(), "\n"));
     }
   }
   if ((previous & PR_DATAPLANE_STRICT) == 0) BeginStrictWindow(thread);
@@ -105,14 +97,14 @@ long Monitor::RunEntryChecks(ThreadState& thread) {
     absl::Status verdict = CheckPreflight(findings, true);
     if (!verdict.ok()) {
       Say(absl::StrCat(
-          "dpsupervise: ", Label(thread), ": strict entry refused (--preflight=enforce): ",
+          "dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused (--preflight=enforce): ",
           verdict.message(), "\n"));
       return -EPERM;
     }
     return 0;
   }
   thread.preflight_reported = true;
-  const std::string text = FormatFindings(findings, Label(thread));
+  const std::string text = FormatFindings(findings, TaskLabel(thread.tid));
   if (!text.empty()) Say(text);
   return 0;
 }
@@ -131,7 +123,7 @@ absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
   if (!warned_no_page_faults_) {
     warned_no_page_faults_ = true;
     Say(absl::StrCat(
-        "dpsupervise: ", Label(thread), ": page faults of strict threads will not be detected: ",
+        "dpsupervise: ", TaskLabel(thread.tid), ": page faults of strict threads will not be detected: ",
         detector.status().message(), "; detecting syscalls, traps and signals only\n"));
   }
   return absl::OkStatus();

@@ -13,6 +13,13 @@
 
 namespace dpsupervise {
 
+// Seconds of CLOCK_MONOTONIC elapsed since `since`.
+inline double SecondsSince(const timespec& since) {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - since.tv_sec) + (now.tv_nsec - since.tv_nsec) / 1e9;
+}
+
 struct ThreadState {
   pid_t tid = 0;
   pid_t tgid = 0;
