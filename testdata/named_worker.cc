@@ -4,8 +4,9 @@
 //   spin:    worker "rte-worker-1" computes; once strict, calls getpid.
 //   comm:    worker starts as "plain"; the main thread renames it by writing
 //            /proc/self/task/TID/comm; once strict, it calls getpid.
-//   blocked: worker "blocked-worker" blocks in read() on a pipe; the main
-//            thread writes 5 bytes a moment later. The read must return 5
+//   blocked: the worker blocks in read() on a pipe; the main thread names
+//            it "blocked-worker" only then, and writes 5 bytes once the
+//            trigger has interrupted the read. The read must return 5
 //            (restarted, not EINTR) and the worker is strict afterwards; it
 //            leaves strict mode itself and prints "read=5 strict=2".
 //   window:  worker "rte-worker-1" waits to become strict, then to be made
@@ -13,9 +14,15 @@
 //   serve:   for attach tests: prints "pid=P", worker "rte-worker-1"
 //            computes until SIGUSR1 (then the program exits 0); SIGUSR2
 //            makes the worker call getppid once.
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include <atomic>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "testdata/strict_test_util.h"
 
@@ -84,6 +91,19 @@ void* Worker(void*) {
 void OnUsr1(int) { g_stop = true; }
 void OnUsr2(int) { g_violate = true; }
 
+// The whole of /proc/self/task/TID/FILE ("" if it cannot be read).
+std::string TaskFile(int tid, const char* file) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/" + file);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A number from /proc/self/task/TID/status, after `field` (-1 if absent).
+long StatusNumber(int tid, const char* field) {
+  const std::string status = TaskFile(tid, "status");
+  const size_t at = status.find(field);
+  return at == std::string::npos ? -1 : atol(status.c_str() + at + strlen(field));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,27 +116,44 @@ int main(int argc, char** argv) {
     fflush(stdout);
   }
   pthread_t worker = dptest::StartThread(Worker);
+  // The worker is named only once its set-up (libc's thread start, signal
+  // mask, mlock) is over: with --strict-after=0 a matching name makes it
+  // strict at once, and set-up syscalls would then be violations.
+  while (g_tid.load() == 0) {
+  }
+  const int tid = g_tid.load();
+  if (strcmp(g_mode, "blocked") == 0) {
+    // Named while blocked in read(): that is the case under test.
+    while (TaskFile(tid, "syscall").rfind("0 ", 0) != 0) sched_yield();
+  }
   const char* name = strcmp(g_mode, "blocked") == 0 ? "blocked-worker"
                      : strcmp(g_mode, "comm") == 0  ? "plain"
                                                     : "rte-worker-1";
   pthread_setname_np(worker, name);
-  while (g_tid.load() == 0) {
-  }
-  printf("worker_tid=%d\n", g_tid.load());
+  printf("worker_tid=%d\n", tid);
   fflush(stdout);
   if (strcmp(g_mode, "comm") == 0) {
     char path[64];
-    snprintf(path, sizeof(path), "/proc/self/task/%d/comm", g_tid.load());
+    snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
     FILE* comm = fopen(path, "w");
     if (comm == nullptr) return 10;
     fputs("rte-worker-9", comm);
     fclose(comm);
   }
   if (strcmp(g_mode, "blocked") == 0) {
-    // Give the trigger time to find the worker blocked in read(); the
-    // result is the same either way (both orders are valid and checked).
-    volatile unsigned long long x = 1;
-    for (long i = 0; i < 200 * 1000 * 1000; ++i) x = x * 3 + 1;
+    // Data arrives once the trigger has interrupted the blocked read (the
+    // worker's ptrace stop is one more voluntary context switch, then it
+    // blocks in the restarted read again), or after 10 s: the outcome must
+    // be the same in both orders, only the first is the case under test.
+    // (The worker becomes strict at the read's exit, so strictness itself
+    // cannot be awaited here.)
+    const long switches = StatusNumber(tid, "voluntary_ctxt_switches:");
+    const time_t give_up = time(nullptr) + 10;
+    while (time(nullptr) < give_up &&
+           !(StatusNumber(tid, "voluntary_ctxt_switches:") > switches &&
+             TaskFile(tid, "syscall").rfind("0 ", 0) == 0)) {
+      sched_yield();
+    }
     if (write(g_pipe[1], "hello", 5) != 5) return 11;
   }
   pthread_join(worker, nullptr);

@@ -416,8 +416,10 @@ TEST(SymbolizeTest, OnlyTheStoppedThreadOfABusyProcess) {
   ExpectCallChain(*fp_frames, *target, {"Inner()", "Middle()", "Outer()", "Worker(void*)"},
                   {"inner_line", "middle_line", "outer_line", "worker_line"});
 
-  // The other threads kept running throughout.
-  usleep(20000);
+  // The other threads kept running throughout: their counter moves while
+  // the worker stays stopped (polled, with a deadline, not a fixed sleep).
+  const double deadline = NowSeconds() + 20;
+  while (target->ReadU64(spins_addr) == spins_before && NowSeconds() < deadline) usleep(1000);
   EXPECT_GT(target->ReadU64(spins_addr), spins_before);
 }
 

@@ -27,9 +27,15 @@ class Terminal : public ::testing::Test {
     // A unix socket path must fit in 108 bytes: Bazel's TEST_TMPDIR does not.
     char dir[] = "/tmp/dptmux-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
-    socket_ = std::string(dir) + "/s";
+    dir_ = dir;
+    socket_ = dir_ + "/s";
   }
-  void TearDown() override { Tmux({"kill-server"}); }
+  void TearDown() override {
+    if (dir_.empty()) return;
+    Tmux({"kill-server"});
+    unlink(socket_.c_str());
+    rmdir(dir_.c_str());  // /tmp outlives the test: leave nothing there
+  }
   RunResult Tmux(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"/usr/bin/tmux", "-S", socket_};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -43,6 +49,7 @@ class Terminal : public ::testing::Test {
     }
     return false;
   }
+  std::string dir_;
   std::string socket_;
   std::string State(pid_t pid) {
     RunResult r = dptest::Run({"/bin/sh", "-c", "grep State: /proc/" + std::to_string(pid) + "/status"});
