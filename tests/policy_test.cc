@@ -491,6 +491,48 @@ TEST(PolicyFilesTest, IncludesResolveRelativeToTheIncludingFile) {
   EXPECT_THAT(p->rule_sources[2], StartsWith(dir + "/b.policy:1: close: 1"));
 }
 
+// libseccomp 2.5.4 never returns on these rules (see docs/policy.md): the
+// whole policy is compiled once in a child with a time limit, and the
+// syscall it is stuck on is named with its file and line, even among
+// others and in an included file.
+TEST(PolicyFilesTest, RulesLibseccompHangsOnAreRefusedAtTheirLine) {
+  const std::string dir = TempDir("libseccomp_hang");
+  WriteFile(dir + "/main.policy", "write: arg0 == 1\n@include inc.policy\nclose: arg0 == 3\n");
+  WriteFile(dir + "/inc.policy",
+            "getpid: 1\n# the one that hangs:\nread: arg0 < 5 && arg1 == 1 || \\\n"
+            "  arg0 < 5 && arg1 == 0x100000000\nlseek: arg2 == 0\n");
+  auto p = LoadPolicyFiles({dir + "/main.policy"});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(p.status().message()),
+              StartsWith(dir + "/inc.policy:3:1: error: found conditions for 'read' that "
+                               "libseccomp "));
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("\nread: arg0 < 5 && arg1 == 1 || \\\n^"));
+}
+
+TEST(PolicyFilesTest, PoliciesOverTheTotalRuleLimitAreRefusedAtOnce) {
+  // 11 syscalls x 100 alternatives: libseccomp would take seconds on it.
+  std::string text;
+  for (int nr = 0; nr < 11; ++nr) {
+    text += std::to_string(nr) + ": arg0 == " + std::to_string(nr * 1000);
+    for (int k = 1; k < 100; ++k) text += " || arg0 == " + std::to_string(nr * 1000 + k);
+    text += "\n";
+  }
+  EXPECT_THAT(ErrorOf(text),
+              StartsWith("t.policy:11:1: error: found 'mprotect' adding 100 seccomp rules to the "
+                         "1000 before it, expected at most 1024 in the whole policy"));
+  // 1024 rules exactly are accepted.
+  text = "read: arg0 == 0";
+  for (int k = 1; k < 24; ++k) text += " || arg0 == " + std::to_string(k);
+  text += "\n";
+  for (int nr = 1; nr <= 10; ++nr) {
+    text += std::to_string(nr) + ": arg1 == 0";
+    for (int k = 1; k < 100; ++k) text += " || arg1 == " + std::to_string(k);
+    text += "\n";
+  }
+  EXPECT_EQ(Parse(text).rules.size(), 1024u);
+}
+
 TEST(PolicyFilesTest, AFileIncludedTwiceIsReadOnce) {
   const std::string dir = TempDir("include_once");
   WriteFile(dir + "/common.policy", "getcpu: 1\n");
