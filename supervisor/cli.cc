@@ -119,9 +119,25 @@ absl::Status SetFlag(const FlagSpec& spec, absl::string_view value) {
   return absl::OkStatus();
 }
 
+// The flags are process-wide: each parse starts from their defaults, so a
+// second call (tests, or a future caller) sees nothing of the first.
+absl::Status ResetFlagsToDefaults() {
+  for (const FlagSpec& spec : kFlags) {
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(spec.name);
+    if (flag == nullptr) return absl::InternalError(absl::StrCat("flag --", spec.name, " missing"));
+    std::string error;
+    if (!flag->ParseFrom(flag->DefaultValue(), &error)) {
+      return absl::InternalError(absl::StrCat("cannot reset --", spec.name, ": ", error));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
+  absl::Status reset = ResetFlagsToDefaults();
+  if (!reset.ok()) return reset;
   std::vector<std::string> policies;
   std::vector<std::string> strict_threads;
   std::vector<std::string> enter_at, leave_at;

@@ -294,17 +294,30 @@ TEST_F(CliTest, MisuseWithANewlineStaysOneLine) {
 }
 
 TEST(CliStateTest, ParsesDoNotLeakIntoEachOther) {
-  GTEST_SKIP() << "known bug: supervisor/cli.cc ParseCommandLine stores the scalar options in "
-                  "global Abseil flags and never resets them, so a second call sees the first "
-                  "one's --format, --summary, --help, ... (dpsupervise parses once, so only "
-                  "callers such as tests are affected).";
-  ResetFlags();
-  ASSERT_TRUE(ParseCommandLine({"dpsupervise", "--format=json", "--summary", "--", "p"}).ok());
+  // Fixed (each parse resets the flags); the finding, kept for the record:
+  [[maybe_unused]] static constexpr char kFinding[] =
+      "known bug: supervisor/cli.cc ParseCommandLine stores the scalar options in global "
+      "Abseil flags and never resets them, so a second call sees the first one's --format, "
+      "--summary, --help, ... (dpsupervise parses once, so only callers such as tests are "
+      "affected).";
+  // No ResetFlags() here: that is what is tested.
+  auto first = ParseCommandLine({"dpsupervise", "--format=json", "--summary",
+                                 "--enter-at-every", "--enter-at=f", "--", "p"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto attach = ParseCommandLine({"dpsupervise", "-p", "7", "--strict-thread=w"});
+  ASSERT_TRUE(attach.ok()) << attach.status();
   auto second = ParseCommandLine({"dpsupervise", "--", "p"});
-  ResetFlags();
-  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->format, "text");
   EXPECT_FALSE(second->summary);
+  EXPECT_EQ(second->attach_pid, 0);
+  EXPECT_FALSE(second->enter_at_every);
+  EXPECT_TRUE(second->strict_threads.empty());
+  // A failed parse leaves nothing behind either.
+  EXPECT_FALSE(ParseCommandLine({"dpsupervise", "--format=json", "--bogus", "--", "p"}).ok());
+  auto third = ParseCommandLine({"dpsupervise", "--", "p"});
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->format, "text");
 }
 
 }  // namespace
