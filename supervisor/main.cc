@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "supervisor/action.h"
+#include "supervisor/action_table.h"
 #include "supervisor/cli.h"
 #include "supervisor/exit_codes.h"
 #include "supervisor/filter.h"
@@ -25,23 +26,6 @@ namespace {
 int Fail(const absl::Status& status) {
   fprintf(stderr, "dpsupervise: %s\n", std::string(status.message()).c_str());
   return ExitCodeFor(status);
-}
-
-// Policy @action lines, then --on-violation for every kind the policy left
-// to its default.
-absl::StatusOr<ActionTable> ResolveActions(const Policy& policy, const Options& options) {
-  ActionTable table;
-  table.per_kind = policy.actions;
-  if (policy.default_action) table.fallback = *policy.default_action;
-  if (!options.on_violation.empty()) {
-    auto action = ParseAction(options.on_violation);
-    if (!action.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--on-violation: ", action.status().message()));
-    }
-    table.fallback = *action;
-  }
-  return table;
 }
 
 int CheckPolicy(const Policy& policy) {
@@ -78,7 +62,7 @@ int Main(int argc, char** argv) {
     if (!loaded.ok()) return Fail(loaded.status());
     policy = std::move(*loaded);
   }
-  auto actions = ResolveActions(policy, *options);
+  auto actions = ResolveActions(policy, options->on_violation);
   if (!actions.ok()) return Fail(actions.status());
   if (options->check_policy) return CheckPolicy(policy);
 

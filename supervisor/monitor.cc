@@ -39,19 +39,6 @@ absl::Status IgnoreVanished(absl::Status status) {
 
 }  // namespace
 
-Action ActionTable::For(ViolationKind kind, int thread_signal) const {
-  if (thread_signal != 0) {
-    Action action;
-    action.kind = ActionKind::kSignal;
-    action.signal = thread_signal;
-    return action;
-  }
-  auto it = per_kind.find(kind);
-  Action action = it != per_kind.end() ? it->second : fallback;
-  if (action.kind == ActionKind::kErrno && kind != ViolationKind::kSyscall) return Action{};
-  return action;
-}
-
 Monitor::Monitor(const MonitorOptions& options) : options_(options) {
   ThreadState& main = Track(options_.program_pid);
   main.tgid = options_.program_pid;

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "supervisor/action.h"
+#include "supervisor/action_table.h"
 #include "supervisor/bpf_program.h"
 #include "supervisor/policy.h"
 #include "supervisor/symbol_lookup.h"
@@ -26,17 +27,6 @@
 #include "supervisor/violation.h"
 
 namespace dpsupervise {
-
-// Which action each violation kind gets (policy @action lines and
-// --on-violation, resolved by the caller).
-struct ActionTable {
-  std::map<ViolationKind, Action> per_kind;
-  Action fallback;  // kill unless configured
-
-  // The thread's own PR_DATAPLANE_SIG wins; then the per-kind action; then
-  // the fallback. errno only applies to syscalls: other kinds get kill.
-  Action For(ViolationKind kind, int thread_signal) const;
-};
 
 enum class ReportFormat { kText, kJson };
 

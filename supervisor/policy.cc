@@ -1722,13 +1722,4 @@ absl::StatusOr<Policy> ParsePolicy(absl::string_view text, const std::string& fi
   return std::move(builder).Finish();
 }
 
-Action ActionFor(const Policy& p, ViolationKind kind, const Action& fallback) {
-  auto it = p.actions.find(kind);
-  if (it != p.actions.end()) return it->second;  // never errno unless kind is syscall
-  const Action& action = p.default_action ? *p.default_action : fallback;
-  // A page fault, trap or signal has no return value to fake.
-  if (action.kind == ActionKind::kErrno && kind != ViolationKind::kSyscall) return Action{};
-  return action;
-}
-
 }  // namespace dpsupervise

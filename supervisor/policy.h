@@ -68,12 +68,6 @@ absl::StatusOr<Policy> LoadPolicyFiles(const std::vector<std::string>& paths);
 // relative to its directory; the file itself need not exist).
 absl::StatusOr<Policy> ParsePolicy(absl::string_view text, const std::string& filename);
 
-// The policy's action for a violation kind: the per-kind @action, else
-// `@action default`, else `fallback`. `errno E` only applies to syscalls:
-// when it is what a page fault, trap or signal would get, the answer is kill
-// (as the monitor's ActionTable does).
-Action ActionFor(const Policy& p, ViolationKind kind, const Action& fallback);
-
 }  // namespace dpsupervise
 
 #endif  // DPSUPERVISE_SUPERVISOR_POLICY_H_

@@ -452,26 +452,6 @@ TEST(PolicyTest, ActionsAndPreflight) {
   EXPECT_STREQ(PreflightModeName(PreflightMode::kWarn), "warn");
 }
 
-TEST(PolicyTest, ActionForFallsBackInOrder) {
-  Policy p;
-  const Action fallback = Of(ActionKind::kStop);
-  EXPECT_EQ(ActionFor(p, ViolationKind::kSyscall, fallback), fallback);
-  p.default_action = Of(ActionKind::kLog);
-  EXPECT_EQ(ActionFor(p, ViolationKind::kSyscall, fallback), Of(ActionKind::kLog));
-  p.actions[ViolationKind::kSyscall] = Signal(SIGUSR2);
-  EXPECT_EQ(ActionFor(p, ViolationKind::kSyscall, fallback), Signal(SIGUSR2));
-  EXPECT_EQ(ActionFor(p, ViolationKind::kTrap, fallback), Of(ActionKind::kLog));
-}
-
-TEST(PolicyTest, ActionForAppliesErrnoToSyscallsOnly) {
-  Policy p;
-  p.default_action = Errno(EPERM);
-  EXPECT_EQ(ActionFor(p, ViolationKind::kSyscall, Action{}), Errno(EPERM));
-  EXPECT_EQ(ActionFor(p, ViolationKind::kPageFault, Of(ActionKind::kLog)), Of(ActionKind::kKill));
-  EXPECT_EQ(ActionFor(Policy{}, ViolationKind::kSignal, Errno(EPERM)), Of(ActionKind::kKill));
-  EXPECT_EQ(ActionFor(Policy{}, ViolationKind::kSyscall, Errno(EPERM)), Errno(EPERM));
-}
-
 // ---------------------------------------------------------------------------
 // Files: includes, merging, the examples in testdata/policies.
 
@@ -637,10 +617,10 @@ TEST(PolicyFilesTest, ExampleActions) {
   auto p = LoadPolicyFiles({TestData("actions.policy")});
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_THAT(p->rules, IsEmpty());
-  EXPECT_EQ(ActionFor(*p, ViolationKind::kSyscall, Action{}), Signal(SIGUSR1));
-  EXPECT_EQ(ActionFor(*p, ViolationKind::kPageFault, Action{}), Of(ActionKind::kLog));
-  EXPECT_EQ(ActionFor(*p, ViolationKind::kTrap, Action{}), Of(ActionKind::kKill));
-  EXPECT_EQ(ActionFor(*p, ViolationKind::kSignal, Action{}), Of(ActionKind::kStop));
+  EXPECT_EQ(p->actions.at(ViolationKind::kSyscall), Signal(SIGUSR1));
+  EXPECT_EQ(p->actions.at(ViolationKind::kPageFault), Of(ActionKind::kLog));
+  EXPECT_EQ(p->actions.at(ViolationKind::kTrap), Of(ActionKind::kKill));
+  EXPECT_EQ(p->actions.at(ViolationKind::kSignal), Of(ActionKind::kStop));
   EXPECT_EQ(p->default_action, Errno(EPERM));
   EXPECT_EQ(p->preflight, PreflightMode::kWarn);
 }

@@ -1,0 +1,37 @@
+#include "supervisor/action_table.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace dpsupervise {
+
+Action ActionTable::For(ViolationKind kind, int thread_signal) const {
+  if (thread_signal != 0) {
+    Action action;
+    action.kind = ActionKind::kSignal;
+    action.signal = thread_signal;
+    return action;
+  }
+  auto it = per_kind.find(kind);
+  Action action = it != per_kind.end() ? it->second : fallback;
+  // A page fault, trap or signal has no return value to fake.
+  if (action.kind == ActionKind::kErrno && kind != ViolationKind::kSyscall) return Action{};
+  return action;
+}
+
+absl::StatusOr<ActionTable> ResolveActions(const Policy& policy, absl::string_view on_violation) {
+  ActionTable table;
+  table.per_kind = policy.actions;
+  if (policy.default_action) table.fallback = *policy.default_action;
+  if (!on_violation.empty()) {
+    auto action = ParseAction(on_violation);
+    if (!action.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--on-violation: ", action.status().message()));
+    }
+    table.fallback = *action;
+  }
+  return table;
+}
+
+}  // namespace dpsupervise

@@ -1,0 +1,81 @@
+// The order in which a violation's action is chosen (docs/policy.md):
+// PR_DATAPLANE_SIG, @action KIND, --on-violation, @action default, kill.
+#include "supervisor/action_table.h"
+
+#include <errno.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+namespace dpsupervise {
+namespace {
+
+using ::testing::HasSubstr;
+
+Action Of(ActionKind kind) {
+  Action a;
+  a.kind = kind;
+  return a;
+}
+Action Signal(int s) {
+  Action a = Of(ActionKind::kSignal);
+  a.signal = s;
+  return a;
+}
+Action Errno(int e) {
+  Action a = Of(ActionKind::kErrno);
+  a.errno_value = e;
+  return a;
+}
+
+ActionTable Resolve(const Policy& policy, const std::string& on_violation) {
+  auto table = ResolveActions(policy, on_violation);
+  EXPECT_TRUE(table.ok()) << table.status();
+  return table.ok() ? *table : ActionTable{};
+}
+
+TEST(ActionTableTest, KillWhenNothingIsConfigured) {
+  const ActionTable table = Resolve(Policy{}, "");
+  for (ViolationKind kind : {ViolationKind::kSyscall, ViolationKind::kPageFault,
+                             ViolationKind::kTrap, ViolationKind::kSignal}) {
+    EXPECT_EQ(table.For(kind, 0), Of(ActionKind::kKill));
+  }
+}
+
+TEST(ActionTableTest, FirstMatchWinsInTheDocumentedOrder) {
+  Policy policy;
+  policy.default_action = Of(ActionKind::kLog);
+  EXPECT_EQ(Resolve(policy, "").For(ViolationKind::kTrap, 0), Of(ActionKind::kLog));
+  // --on-violation overrides @action default...
+  EXPECT_EQ(Resolve(policy, "stop").For(ViolationKind::kTrap, 0), Of(ActionKind::kStop));
+  // ...but not @action KIND...
+  policy.actions[ViolationKind::kTrap] = Signal(SIGUSR2);
+  const ActionTable table = Resolve(policy, "stop");
+  EXPECT_EQ(table.For(ViolationKind::kTrap, 0), Signal(SIGUSR2));
+  EXPECT_EQ(table.For(ViolationKind::kSyscall, 0), Of(ActionKind::kStop));
+  // ...and the thread's own PR_DATAPLANE_SIG overrides everything.
+  EXPECT_EQ(table.For(ViolationKind::kTrap, SIGUSR1), Signal(SIGUSR1));
+  EXPECT_EQ(table.For(ViolationKind::kSyscall, SIGRTMIN), Signal(SIGRTMIN));
+}
+
+TEST(ActionTableTest, ErrnoAppliesToSyscallsOnly) {
+  Policy policy;
+  policy.default_action = Errno(EPERM);
+  const ActionTable table = Resolve(policy, "");
+  EXPECT_EQ(table.For(ViolationKind::kSyscall, 0), Errno(EPERM));
+  EXPECT_EQ(table.For(ViolationKind::kPageFault, 0), Of(ActionKind::kKill));
+  EXPECT_EQ(table.For(ViolationKind::kSignal, 0), Of(ActionKind::kKill));
+  const ActionTable from_flag = Resolve(Policy{}, "errno:EIO");
+  EXPECT_EQ(from_flag.For(ViolationKind::kSyscall, 0), Errno(EIO));
+  EXPECT_EQ(from_flag.For(ViolationKind::kTrap, 0), Of(ActionKind::kKill));
+}
+
+TEST(ActionTableTest, BadOnViolationNamesTheFlag) {
+  auto table = ResolveActions(Policy{}, "explode");
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(table.status().message()), HasSubstr("--on-violation: "));
+}
+
+}  // namespace
+}  // namespace dpsupervise
