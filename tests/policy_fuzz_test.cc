@@ -28,8 +28,9 @@
 // Reproducing a failure: every failure prints the seed, the stream and the
 // iteration, and saves the input under $TEST_UNDECLARED_OUTPUTS_DIR
 // (bazel-testlogs/tests/policy_fuzz_test/test.outputs/). Rerun that one input:
-//   tools/bazel test //tests:policy_fuzz_test --test_env=DPSUPERVISE_FUZZ_SEED=S \
+//   tools/bazel test //tests:policy_fuzz_test --test_env=DPSUPERVISE_FUZZ_SEED=S
 //     --test_env=DPSUPERVISE_FUZZ_ONLY_ITERATION=I --test_filter='*Stream*'
+//   (one command line)
 // DPSUPERVISE_FUZZ_ITERATIONS=N changes the number of inputs per stream;
 // DPSUPERVISE_FUZZ_SHOW=1 prints each input. Each iteration draws from its own
 // generator seeded by (seed, stream, iteration), so one iteration replays
