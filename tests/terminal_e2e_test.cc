@@ -96,5 +96,29 @@ TEST_F(Terminal, CtrlZStopsBothSigcontResumesCtrlCReachesTheHandler) {
   EXPECT_THAT(Screen(), HasSubstr("got INT"));
 }
 
+// --on-violation=gdb with a terminal: dpsupervise runs gdb on the stopped
+// program itself, in the user's terminal; the user sees the violating
+// function, kills the program and quits, and dpsupervise exits with the
+// program's status.
+TEST_F(Terminal, GdbActionRunsAnInteractiveGdbOnTheViolation) {
+  if (access("/usr/bin/gdb", X_OK) != 0) GTEST_SKIP() << "gdb is missing (tools/bazel installs it)";
+  // Tall enough that gdb's attach messages never ask to page.
+  RunResult started = Tmux({"new-session", "-d", "-s", "t", "-x", "200", "-y", "100",
+                            "/bin/bash --norc --noprofile -i"});
+  ASSERT_EQ(started.exit_status, 0) << started.err;
+  Tmux({"send-keys", "-t", "t",
+        Runfile("supervisor/dpsupervise") + " --preflight=off --on-violation=gdb -- " +
+            TestProgram("violate_n") + " 1; echo DP=$?",
+        "Enter"});
+  ASSERT_TRUE(WaitForScreen("(gdb)")) << Screen();  // capture-pane drops the trailing blank
+  EXPECT_THAT(Screen(), HasSubstr("is stopped at the violation; running gdb -p "));
+  Tmux({"send-keys", "-t", "t", "set confirm off", "Enter"});
+  Tmux({"send-keys", "-t", "t", "thread apply all bt", "Enter"});
+  ASSERT_TRUE(WaitForScreen("ViolatingCall")) << Screen();
+  Tmux({"send-keys", "-t", "t", "kill", "Enter"});
+  Tmux({"send-keys", "-t", "t", "quit", "Enter"});
+  ASSERT_TRUE(WaitForScreen("DP=137")) << Screen();
+}
+
 }  // namespace
 }  // namespace dptest
