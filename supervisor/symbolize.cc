@@ -462,7 +462,29 @@ absl::Status Symbolizer::ReportModules() {
   return absl::OkStatus();
 }
 
-absl::Status Symbolizer::Refresh() { return ReportModules(); }
+bool Symbolizer::SameFileMappings(const std::vector<Mapping>& a, const std::vector<Mapping>& b) {
+  auto file_backed = [](const Mapping& m) { return !m.path.empty() && m.path[0] == '/'; };
+  auto ai = a.begin(), bi = b.begin();
+  for (;;) {
+    while (ai != a.end() && !file_backed(*ai)) ++ai;
+    while (bi != b.end() && !file_backed(*bi)) ++bi;
+    if (ai == a.end() || bi == b.end()) return ai == a.end() && bi == b.end();
+    if (ai->start != bi->start || ai->end != bi->end || ai->path != bi->path) return false;
+    ++ai;
+    ++bi;
+  }
+}
+
+absl::Status Symbolizer::Refresh() {
+  // Re-reporting every module to libdwfl costs more than reading the maps:
+  // only when a file was mapped or unmapped since the last report (dlopen,
+  // dlclose). Anonymous mappings (heap, stacks) come and go freely.
+  const std::vector<Mapping> before = maps_;
+  absl::Status status = ReadMaps();
+  if (!status.ok()) return status;
+  if (SameFileMappings(before, maps_)) return absl::OkStatus();
+  return ReportModules();
+}
 
 const Symbolizer::Mapping* Symbolizer::FindMapping(uint64_t addr) const {
   for (const Mapping& m : maps_) {

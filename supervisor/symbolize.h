@@ -111,6 +111,9 @@ class Symbolizer {
     bool executable = false;
     std::string path;
   };
+  // Whether two reads of the maps have the same file mappings (those libdwfl
+  // makes modules of).
+  static bool SameFileMappings(const std::vector<Mapping>& a, const std::vector<Mapping>& b);
   // One physical frame found by an unwinder: `exact` when pc is an exact
   // instruction address (frame 0, signal frames), not a return address.
   struct RawFrame {

@@ -122,6 +122,31 @@ TEST(JsonReport, EveryLineParsesAndHasTheDocumentedFields) {
   EXPECT_EQ((*summary)["total_violations"], 1);
 }
 
+// A library mapped after the first report (dlopen) is symbolized in the
+// next one: the supervisor notices the new file mapping.
+TEST(JsonReport, LibraryLoadedAfterTheFirstReportIsSymbolized) {
+  RunResult r = RunSupervised({"--preflight=off", "--on-violation=log", "--format=json", "--",
+                               TestProgram("dlopen_violate"), TestProgram("libdp_plugin.so")});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  std::vector<Json> violations;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);) {
+    Json j = Json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("type", "") == "violation") violations.push_back(j);
+  }
+  ASSERT_EQ(violations.size(), 2u) << r.err;
+  EXPECT_EQ(violations[0]["syscall"]["name"], "getpid");
+  EXPECT_THAT(violations[0]["backtrace"][1]["function"].get<std::string>(),
+              HasSubstr("BeforeTheLibrary"));
+  const Json& second = violations[1];
+  EXPECT_EQ(second["syscall"]["name"], "getppid");
+  ASSERT_TRUE(second["backtrace"].is_array());
+  ASSERT_GE(second["backtrace"].size(), 2u) << second.dump();
+  EXPECT_EQ(second["backtrace"][0]["function"], "PluginViolate") << second.dump();
+  EXPECT_THAT(second["backtrace"][0]["module"].get<std::string>(), HasSubstr("libdp_plugin.so"));
+  EXPECT_THAT(second["backtrace"][1]["function"].get<std::string>(), HasSubstr("Worker"));
+}
+
 TEST(Summary, CountersMoveWhenTheProgramProvokesThem) {
   RunResult r = RunSupervised({"--format=json", "--on-violation=log", "--preflight=off", "--",
                                TestProgram("report_target"), "noise"});
