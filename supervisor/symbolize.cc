@@ -446,6 +446,7 @@ absl::Status Symbolizer::ReportModules() {
   // Modules reported again with the same name and range are kept, with
   // their loaded ELF and DWARF; the rest are dropped at dwfl_report_end.
   want_lines_.clear();
+  frame_cache_.clear();
   dwfl_report_begin(dwfl_);
   int rc = dwfl_linux_proc_report(dwfl_, pid_);
   if (dwfl_report_end(dwfl_, nullptr, nullptr) != 0) {
@@ -556,6 +557,21 @@ Frame Symbolizer::SymbolizeAt(uint64_t pc, bool is_return_address) {
 
 void Symbolizer::AppendFrames(const RawFrame& raw, size_t max_frames, std::vector<Frame>* frames) {
   if (frames->size() >= max_frames) return;
+  // A storm of violations comes from a few call sites, and libdwfl's symbol
+  // lookup walks a module's whole symbol table: reuse what was found.
+  const auto key = std::make_pair(raw.pc, raw.exact);
+  auto cached = frame_cache_.find(key);
+  if (cached == frame_cache_.end()) {
+    if (frame_cache_.size() >= kMaxCachedFrames) frame_cache_.clear();
+    cached = frame_cache_.emplace(key, FramesAt(raw)).first;
+  }
+  for (const Frame& frame : cached->second) {
+    if (frames->size() >= max_frames) return;
+    frames->push_back(frame);
+  }
+}
+
+std::vector<Frame> Symbolizer::FramesAt(const RawFrame& raw) {
   Frame outer = SymbolizeAt(raw.pc, /*is_return_address=*/!raw.exact);
   const uint64_t lookup = !raw.exact && raw.pc > 0 ? raw.pc - 1 : raw.pc;
   // SymbolizeAt found no module covering the address: no DWARF either.
@@ -603,11 +619,8 @@ void Symbolizer::AppendFrames(const RawFrame& raw, size_t max_frames, std::vecto
     if (inner != nullptr) InlinedCallSite(inner, &outer.file, &outer.line);
     free(chain);
   }
-  for (Frame& frame : inlined) {
-    if (frames->size() >= max_frames) return;
-    frames->push_back(std::move(frame));
-  }
-  if (frames->size() < max_frames) frames->push_back(std::move(outer));
+  inlined.push_back(std::move(outer));
+  return inlined;
 }
 
 std::vector<Frame> Symbolizer::SymbolizeFrames(const std::vector<RawFrame>& raws,

@@ -16,8 +16,10 @@
 #include <sys/user.h>
 
 #include <memory>
+#include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -137,6 +139,9 @@ class Symbolizer {
   // Symbolizes `raw` expanded into its inline frames, innermost first, and
   // appends them to `frames` while it holds fewer than `max_frames`.
   void AppendFrames(const RawFrame& raw, size_t max_frames, std::vector<Frame>* frames);
+  // The frames of one physical frame: its inlined calls, innermost first,
+  // then the function itself.
+  std::vector<Frame> FramesAt(const RawFrame& raw);
   // AppendFrames for each of `raws`, in order.
   std::vector<Frame> SymbolizeFrames(const std::vector<RawFrame>& raws, size_t max_frames);
   // The frame-pointer walk of FramePointerBacktrace, at most `max_frames`
@@ -175,6 +180,10 @@ class Symbolizer {
   std::vector<Mapping> maps_;
   // WantLines answers per module; cleared when modules are re-reported.
   std::unordered_map<Dwfl_Module*, bool> want_lines_;
+  // The frames (inlined ones first) of each (pc, exact) symbolized so far;
+  // cleared when modules are re-reported, or when it holds too many.
+  static constexpr size_t kMaxCachedFrames = 4096;
+  std::map<std::pair<uint64_t, bool>, std::vector<Frame>> frame_cache_;
   // Set only during Backtrace: the thread and registers libdwfl unwinds from.
   UnwindContext* unwind_ = nullptr;
 };
