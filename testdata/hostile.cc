@@ -4,6 +4,8 @@
 //             getppid and SECCOMP_RET_ERRNO(EACCES) for getuid.
 //   ptrace:   PTRACE_TRACEME, and PTRACE_ATTACH/SEIZE on its own thread.
 //   personality: switches personality (READ_IMPLIES_EXEC|ADDR_NO_RANDOMIZE).
+//   ids:      prints its real and effective user ids (run as a set-user-ID
+//             copy: does it gain the owner's privileges?).
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -77,6 +79,8 @@ int main(int argc, char** argv) {
     printf("seize=%ld errno=%d\n", seize, errno);
     g_stop = true;
     pthread_join(sibling, nullptr);
+  } else if (strcmp(mode, "ids") == 0) {
+    printf("uid=%d euid=%d\n", static_cast<int>(getuid()), static_cast<int>(geteuid()));
   } else if (strcmp(mode, "personality") == 0) {
     int before = personality(0xffffffff);
     personality(READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE);
