@@ -19,16 +19,31 @@ void Monitor::BeginStrictWindow(ThreadState& thread) {
   thread.ever_strict = true;
   summary.pid = thread.tgid;
   summary.tid = thread.tid;
-  auto name = TaskName(thread.tid);
-  if (name.ok()) summary.thread_name = *name;
-  auto cpu = TaskCpu(thread.tid);
-  summary.cpu = cpu.ok() ? *cpu : -1;
   ++summary.strict_entries;
-  // The counters cost ~100 us of /proc reading per entry and exit: only
-  // when a summary will show them.
+  // The name, the CPU and the counters cost ~100 us of /proc reading per
+  // entry and exit: only when a summary will show them, and not while the
+  // thread waits in its prctl: they are read once it runs again, after the
+  // current batch of stops (the few microseconds in between go uncounted).
   if (!WantSummary()) return;
-  auto snapshot = TakeNoiseSnapshot(thread.tgid, thread.tid, summary.cpu);
-  thread.noise_at_entry = snapshot.ok() ? *snapshot : NoiseSnapshot{};
+  if (!thread.noise_snapshot_due) noise_snapshots_due_.push_back(thread.tid);
+  thread.noise_snapshot_due = true;
+}
+
+void Monitor::TakeDueNoiseSnapshots() {
+  for (pid_t tid : noise_snapshots_due_) {
+    auto found = threads_.find(tid);
+    if (found == threads_.end() || !found->second.noise_snapshot_due) continue;
+    ThreadState& thread = found->second;
+    thread.noise_snapshot_due = false;
+    ThreadSummary& summary = thread.summary;
+    auto name = TaskName(thread.tid);
+    if (name.ok()) summary.thread_name = *name;
+    auto cpu = TaskCpu(thread.tid);
+    summary.cpu = cpu.ok() ? *cpu : -1;
+    auto snapshot = TakeNoiseSnapshot(thread.tgid, thread.tid, summary.cpu);
+    thread.noise_at_entry = snapshot.ok() ? *snapshot : NoiseSnapshot{};
+  }
+  noise_snapshots_due_.clear();
 }
 
 void Monitor::EndStrictWindow(ThreadState& thread) {
@@ -36,6 +51,16 @@ void Monitor::EndStrictWindow(ThreadState& thread) {
   // The window is closed: a later exit must not count it again.
   clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
   if (!WantSummary()) return;
+  if (thread.noise_snapshot_due) {
+    // Ended in the batch that began it: no entry snapshot to count from,
+    // and nothing to count in so short a window. Name and CPU still.
+    thread.noise_snapshot_due = false;
+    auto name = TaskName(thread.tid);
+    if (name.ok()) thread.summary.thread_name = *name;
+    auto cpu = TaskCpu(thread.tid);
+    thread.summary.cpu = cpu.ok() ? *cpu : -1;
+    return;
+  }
   auto after = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.noise_at_entry.cpu);
   if (after.ok()) AccumulateNoise(thread.noise_at_entry, *after, &thread.summary);
   thread.noise_at_entry = NoiseSnapshot{};

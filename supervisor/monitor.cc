@@ -98,6 +98,7 @@ absl::StatusOr<int> Monitor::Run() {
       }
       return handled;
     }
+    TakeDueNoiseSnapshots();
   }
   if (!program_execed_) {
     absl::Status setup = ReadSetupError(options_.setup_error_fd, options_.program_name);

@@ -111,6 +111,9 @@ class Monitor {
   void BeginStrictWindow(ThreadState& thread);
   bool WantSummary() const;
   void EndStrictWindow(ThreadState& thread);
+  // Takes the entry snapshots of the windows begun while serving the last
+  // batch of stops, now that their threads run again.
+  void TakeDueNoiseSnapshots();
   // Ends every open window of `tgid` (0: of every process).
   void EndStrictWindows(pid_t tgid);
   absl::Status HandleExitEvent(ThreadState& thread);
@@ -187,6 +190,8 @@ class Monitor {
 
   MonitorOptions options_;
   std::unordered_map<pid_t, ThreadState> threads_;
+  // Threads whose window began and whose entry snapshot is not taken yet.
+  std::vector<pid_t> noise_snapshots_due_;
   bool program_execed_ = false;
   bool program_exited_ = false;
   int program_wait_status_ = 0;

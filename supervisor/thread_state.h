@@ -36,6 +36,9 @@ struct ThreadState {
   bool ever_strict = false;
   ThreadSummary summary;
   NoiseSnapshot noise_at_entry;
+  // The entry snapshot is taken once the thread runs again (see
+  // Monitor::TakeDueNoiseSnapshots): set until then.
+  bool noise_snapshot_due = false;
   // Preflight findings are printed once per thread (--preflight=warn).
   bool preflight_reported = false;
 
