@@ -358,6 +358,11 @@ struct Symbolizer::UnwindContext {
   std::vector<RawFrame> pcs;
   uint64_t last_sp = 0;
   bool stalled = false;
+  // libdwfl reads the stack a word at a time: each 4 KiB page it touches is
+  // read once (the thread is stopped, so it cannot change meanwhile).
+  // Pages that cannot be read whole are left out and read word by word.
+  static constexpr uint64_t kPageSize = 4096;
+  std::unordered_map<uint64_t, std::unique_ptr<unsigned char[]>> pages;
 };
 
 Symbolizer::Symbolizer(pid_t pid, const SymbolizerOptions& options)
@@ -826,8 +831,23 @@ bool Symbolizer::GetThread(Dwfl* dwfl, pid_t tid, void* arg, void** thread_arg) 
 
 bool Symbolizer::MemoryRead(Dwfl* dwfl, uint64_t addr, uint64_t* result, void* arg) {
   auto* self = static_cast<Symbolizer*>(arg);
-  const pid_t tid = self->unwind_ != nullptr ? self->unwind_->tid : self->pid_;
-  return self->ReadWord(tid, addr, result);
+  UnwindContext* context = self->unwind_;
+  if (context == nullptr) return self->ReadWord(self->pid_, addr, result);
+  constexpr uint64_t kPage = UnwindContext::kPageSize;
+  const uint64_t page = addr & ~(kPage - 1);
+  if (addr - page > kPage - sizeof(*result)) return self->ReadWord(context->tid, addr, result);
+  auto cached = context->pages.find(page);
+  if (cached == context->pages.end()) {
+    auto bytes = std::make_unique<unsigned char[]>(kPage);
+    iovec local = {bytes.get(), kPage};
+    iovec remote = {reinterpret_cast<void*>(page), kPage};
+    if (process_vm_readv(context->tid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(kPage)) {
+      return self->ReadWord(context->tid, addr, result);
+    }
+    cached = context->pages.emplace(page, std::move(bytes)).first;
+  }
+  memcpy(result, cached->second.get() + (addr - page), sizeof(*result));
+  return true;
 }
 
 bool Symbolizer::SetInitialRegisters(Dwfl_Thread* thread, void* thread_arg) {
