@@ -1347,6 +1347,9 @@ struct CompileVerdict {
   enum Kind { kCompiled, kRefused, kHangs, kCrashed } kind = kCompiled;
   size_t index = 0;  // the syscall refused, hanging or crashing
   int error = 0;     // kRefused: libseccomp's errno; kCrashed: the signal
+  // Every rule was added: it hung or crashed generating the whole filter,
+  // and `index` is only the last syscall with rules.
+  bool in_export = false;
 };
 
 // What the child writes: the syscall it starts on, or a phase, and an errno.
@@ -1438,7 +1441,7 @@ absl::StatusOr<CompileVerdict> CompileWithTimeLimit(const std::vector<PendingSys
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
       verdict.kind = CompileVerdict::kHangs;
-      // A hang in the export is pinned on the last syscall.
+      verdict.in_export = last.index < 0;
       verdict.index = last.index >= 0 ? static_cast<size_t>(last.index) : pending.size() - 1;
       break;
     }
@@ -1446,6 +1449,7 @@ absl::StatusOr<CompileVerdict> CompileWithTimeLimit(const std::vector<PendingSys
     if (ready < 0 || read(fds[0], &progress, sizeof(progress)) != sizeof(progress)) {
       // The child died without finishing: libseccomp crashed (or was killed).
       verdict.kind = CompileVerdict::kCrashed;
+      verdict.in_export = last.index < 0;
       verdict.index = last.index >= 0 ? static_cast<size_t>(last.index) : pending.size() - 1;
       break;
     }
@@ -1502,6 +1506,14 @@ class PolicyBuilder {
     if (!verdict.ok()) return verdict.status();
     const PendingSyscall& culprit = pending_[verdict->index];
     const std::string version = LibseccompVersion();
+    if (verdict->in_export) {
+      // Not seen so far (the known hang is in adding a rule): no one line
+      // to blame, so the last rule is pointed at and the message says so.
+      return culprit.Error(absl::StrCat(
+          "found rules that libseccomp ", version, " accepted one by one but cannot turn into "
+          "a filter together (it ", verdict->kind == CompileVerdict::kHangs ? "never returns" : "crashes",
+          "; this is the last syscall with rules), expected fewer or simpler conditional rules"));
+    }
     switch (verdict->kind) {
       case CompileVerdict::kCompiled:
         return absl::OkStatus();
