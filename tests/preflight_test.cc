@@ -355,14 +355,15 @@ TEST(PreflightLiveTest, PinnedThreadOnThisMachineWithoutIsolation) {
   std::printf("--- preflight of a thread pinned to CPU 0 on this machine:\n%s", text.c_str());
 }
 
-TEST(PreflightLiveTest, MlockallIsSeen) {
+// Run by //tests:preflight_privileged_test, outside Bazel's sandbox.
+TEST(PreflightPrivilegedTest, MlockallIsSeen) {
 #if defined(__SANITIZE_ADDRESS__)
   // ASan's mlockall is a no-op, and a real one would try to populate and
   // lock terabytes of shadow memory (root has CAP_IPC_LOCK outside Bazel).
   GTEST_SKIP() << "not under AddressSanitizer";
 #endif
-  // A child, so this test's own memory stays unlocked. Under Bazel's sandbox
-  // RLIMIT_MEMLOCK (8 MiB) is below the process's virtual size: skip there.
+  // A child, so this test's own memory stays unlocked. Where RLIMIT_MEMLOCK
+  // is below the process's virtual size (Bazel's sandbox: 8 MiB), skip.
   int ready[2], release[2];
   ASSERT_EQ(pipe(ready), 0);
   ASSERT_EQ(pipe(release), 0);
@@ -394,7 +395,7 @@ TEST(PreflightLiveTest, MlockallIsSeen) {
   EXPECT_THAT(finding.detail, StartsWith("memory is locked (VmLck "));
 }
 
-TEST(PreflightLiveTest, RealtimePolicyIsSeen) {
+TEST(PreflightPrivilegedTest, RealtimePolicyIsSeen) {
   ParkedThread thread;  // blocked, so SCHED_FIFO cannot starve anything
   sched_param param{};
   param.sched_priority = 1;
