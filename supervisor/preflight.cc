@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "supervisor/procfs.h"
 
 namespace dpsupervise {
 namespace {
@@ -34,21 +35,6 @@ constexpr char kIsolateAdvice[] =
 constexpr char kMlockAdvice[] =
     "call mlockall(MCL_CURRENT | MCL_FUTURE) before entering strict mode (needs "
     "RLIMIT_MEMLOCK, e.g. ulimit -l unlimited, or CAP_IPC_LOCK)";
-
-// Reads a whole sysfs/procfs file, keeping errno in the status so callers can
-// tell "absent" (the kernel lacks the feature) from "unreadable".
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
-  const int saved = errno;
-  close(fd);
-  if (n < 0) return absl::ErrnoToStatus(saved, absl::StrCat("read ", path));
-  return out;
-}
 
 // The value of "Name:\tvalue" in a /proc status file, unit stripped.
 absl::StatusOr<std::string> StatusValue(const std::string& status_text, absl::string_view name) {
@@ -115,7 +101,7 @@ absl::StatusOr<std::set<int>> AllowedCpus(const Context& ctx) {
     }
     // Fall through to /proc: it has no CPU_SETSIZE limit.
   }
-  auto status = ReadFile(ctx.task_dir + "/status");
+  auto status = ReadKernelFile(ctx.task_dir + "/status");
   if (!status.ok()) return status.status();
   auto list = StatusValue(*status, "Cpus_allowed_list");
   if (!list.ok()) return list.status();
@@ -147,7 +133,7 @@ PreflightFinding CheckCpuListMembership(const Context& ctx,
                                         const std::string& advice) {
   PreflightFinding f{check, false, "", advice};
   const std::string path = absl::StrCat(ctx.cpu_dir, "/", file);
-  auto text = ReadFile(path);
+  auto text = ReadKernelFile(path);
   if (!text.ok()) {
     f.detail = absl::IsNotFound(text.status())
                    ? absent_detail
@@ -183,7 +169,7 @@ PreflightFinding CheckCpuListMembership(const Context& ctx,
 PreflightFinding CheckMemoryLocked(const Context& ctx) {
   PreflightFinding f{"memory_locked", false, "", kMlockAdvice};
   const std::string path = absl::StrCat(ctx.env.proc_root, "/", ctx.pid, "/status");
-  auto status = ReadFile(path);
+  auto status = ReadKernelFile(path);
   if (!status.ok()) {
     f.detail = absl::StrCat("cannot read ", path, " (", status.status().message(), ")");
     return f;
@@ -215,7 +201,7 @@ PreflightFinding CheckMemoryLocked(const Context& ctx) {
 PreflightFinding CheckClocksource(const Context& ctx) {
   PreflightFinding f{"clocksource", false, "", ""};
   const std::string dir = ctx.env.sys_root + "/devices/system/clocksource/clocksource0";
-  auto current = ReadFile(dir + "/current_clocksource");
+  auto current = ReadKernelFile(dir + "/current_clocksource");
   if (!current.ok()) {
     f.detail = absl::StrCat("cannot read ", dir, "/current_clocksource (",
                             current.status().message(), ")");
@@ -239,7 +225,7 @@ PreflightFinding CheckClocksource(const Context& ctx) {
   f.detail = absl::StrCat("clocksource is ", name,
                           ": clock_gettime and gettimeofday enter the kernel (a syscall violation "
                           "in strict mode) and dp_wait_quiet cannot trust the TSC");
-  auto available = ReadFile(dir + "/available_clocksource");
+  auto available = ReadKernelFile(dir + "/available_clocksource");
   bool tsc_available = false;
   if (available.ok()) {
     for (absl::string_view word : absl::StrSplit(*available, absl::ByAnyChar(" \n"))) {
@@ -260,7 +246,7 @@ PreflightFinding CheckThp(const Context& ctx) {
   PreflightFinding f{"thp", false, "", ""};
   // PR_SET_THP_DISABLE on the process overrides the system setting; the
   // status line exists since Linux 5.0.
-  auto status = ReadFile(absl::StrCat(ctx.env.proc_root, "/", ctx.pid, "/status"));
+  auto status = ReadKernelFile(absl::StrCat(ctx.env.proc_root, "/", ctx.pid, "/status"));
   if (status.ok()) {
     auto enabled = StatusValue(*status, "THP_enabled");
     if (enabled.ok() && *enabled == "0") {
@@ -270,7 +256,7 @@ PreflightFinding CheckThp(const Context& ctx) {
     }
   }
   const std::string path = ctx.env.sys_root + "/kernel/mm/transparent_hugepage/enabled";
-  auto text = ReadFile(path);
+  auto text = ReadKernelFile(path);
   if (!text.ok()) {
     if (absl::IsNotFound(text.status())) {
       f.ok = true;
@@ -325,7 +311,7 @@ PreflightFinding CheckSchedPolicy(const Context& ctx) {
   }
   if (policy < 0) {
     // proc(5): field 40 is rt_priority, field 41 policy.
-    auto stat = ReadFile(ctx.task_dir + "/stat");
+    auto stat = ReadKernelFile(ctx.task_dir + "/stat");
     absl::StatusOr<std::vector<std::string>> fields =
         stat.ok() ? StatFieldsFrom3(*stat) : absl::StatusOr<std::vector<std::string>>(stat.status());
     if (!fields.ok() || fields->size() <= 41 - 3 || !absl::SimpleAtoi((*fields)[41 - 3], &policy) ||

@@ -15,17 +15,25 @@
 
 namespace dpsupervise {
 
-absl::StatusOr<std::string> ReadProcFile(const std::string& path) {
+absl::StatusOr<std::string> ReadKernelFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(absl::StrCat("open ", path, ": ", strerror(errno)));
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
   std::string out;
   char buf[4096];
   ssize_t n;
   while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
   const int saved = errno;
   close(fd);
-  if (n < 0) return absl::NotFoundError(absl::StrCat("read ", path, ": ", strerror(saved)));
+  if (n < 0) return absl::ErrnoToStatus(saved, absl::StrCat("read ", path));
   return out;
+}
+
+absl::StatusOr<std::string> ReadProcFile(const std::string& path) {
+  auto contents = ReadKernelFile(path);
+  if (!contents.ok() && !absl::IsNotFound(contents.status())) {
+    return absl::NotFoundError(contents.status().message());
+  }
+  return contents;
 }
 
 absl::StatusOr<std::string> TaskName(pid_t tid) {

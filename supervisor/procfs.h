@@ -12,7 +12,13 @@
 
 namespace dpsupervise {
 
-// Contents of a small /proc file.
+// Contents of a small procfs or sysfs file. The status keeps the errno's
+// code (absl::ErrnoToStatus): NotFound when the file is absent (the kernel
+// lacks the feature), PermissionDenied when it is unreadable, ...
+absl::StatusOr<std::string> ReadKernelFile(const std::string& path);
+
+// Contents of a small /proc file of a task. Every failure is NotFound, the
+// code of a task that has gone, which callers treat as such.
 absl::StatusOr<std::string> ReadProcFile(const std::string& path);
 
 // /proc/<tid>/comm, without the trailing newline.
