@@ -24,70 +24,19 @@ double Now() {
 }  // namespace
 
 RunResult Run(const std::vector<std::string>& argv, const RunOptions& options) {
-  RunResult result;
-  int out_pipe[2], err_pipe[2], in_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC) || pipe2(in_pipe, O_CLOEXEC)) {
-    result.err = "pipe failed";
+  Background program(argv, /*pipe_stdin=*/true);
+  if (program.pid() <= 0) {
+    RunResult result;
+    result.err = "pipe or fork failed";
     return result;
   }
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    dup2(in_pipe[0], 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  close(in_pipe[0]);
   // Feed stdin and close it so the program sees EOF.
-  if (!options.stdin_data.empty()) {
-    (void)!write(in_pipe[1], options.stdin_data.data(), options.stdin_data.size());
-  }
-  close(in_pipe[1]);
-  if (options.on_start) options.on_start(pid);
-
-  const double deadline = Now() + options.timeout_seconds;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    int remaining_ms = static_cast<int>((deadline - Now()) * 1000);
-    if (remaining_ms <= 0) {
-      result.timed_out = true;
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      break;
-    }
-    int n = poll(fds, 2, remaining_ms);
-    if (n < 0 && errno == EINTR) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buf[8192];
-      ssize_t got = read(fds[i].fd, buf, sizeof(buf));
-      if (got > 0) {
-        (i == 0 ? result.out : result.err).append(buf, got);
-      } else {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (pollfd& p : fds) {
-    if (p.fd >= 0) close(p.fd);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.exit_status = 128 + WTERMSIG(status);
+  program.WriteStdin(options.stdin_data);
+  program.CloseStdin();
+  if (options.on_start) options.on_start(program.pid());
+  RunResult result = program.Wait(options.timeout_seconds);
   // Anything the program left behind in its group must not outlive the test.
-  kill(-pid, SIGKILL);
+  kill(-program.pid(), SIGKILL);
   return result;
 }
 
