@@ -17,17 +17,12 @@
 
 #include <vector>
 
+#include "testdata/strict_test_util.h"
 #include "tools/bench/workload_util.h"
 
 namespace {
 
 constexpr int64_t kWindowNs = 1000000;
-
-inline long Raw0(long nr) {
-  long ret;
-  asm volatile("syscall" : "=a"(ret) : "a"(nr) : "rcx", "r11", "memory");
-  return ret;
-}
 
 }  // namespace
 
@@ -43,7 +38,7 @@ int main(int argc, char** argv) {
   slow.reserve(rounds);
   for (long i = 0; i < rounds; ++i) {
     const int64_t t0 = dpbench::NowNs();
-    Raw0(SYS_getppid);
+    dptest::RawSyscall0(SYS_getppid);
     native.push_back(dpbench::NowNs() - t0);
   }
 
@@ -66,7 +61,7 @@ int main(int argc, char** argv) {
     const int64_t t1_leave = dpbench::NowNs();
     dp_exit_strict();
     const int64_t t2 = dpbench::NowNs();
-    Raw0(SYS_getppid);
+    dptest::RawSyscall0(SYS_getppid);
     const int64_t t3 = dpbench::NowNs();
     reentry.push_back(t1 - t0);
     leave.push_back(t2 - t1_leave);

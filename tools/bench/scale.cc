@@ -74,12 +74,6 @@ std::atomic<long> g_nonstrict_syscalls{0};
 long g_period_ms = 0;
 int64_t g_life_ns = 0;
 
-inline long Raw3(long nr, long a0, long a1, long a2) {
-  long ret;
-  asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "rcx", "r11", "memory");
-  return ret;
-}
-
 void* Strict(void* arg) {
   StrictThread* self = static_cast<StrictThread*>(arg);
   volatile char stack[16 * 1024];  // pre-fault this thread's stack
@@ -94,7 +88,7 @@ void* Strict(void* arg) {
   // the window are checked (tid, count) but not counted in the rates.
   while (!g_stop.load(std::memory_order_relaxed)) {
     const int64_t t0 = dpbench::NowNs();
-    Raw3(SYS_poll, kIdBase + self->index, 0, g_period_ms);
+    dptest::RawSyscall3(SYS_poll, kIdBase + self->index, 0, g_period_ms);
     const int64_t wait = dpbench::NowNs() - t0 - g_period_ms * 1000000LL;
     ++self->violations;
     self->sum_wait_ns += wait;

@@ -25,21 +25,10 @@
 
 #include <vector>
 
+#include "testdata/strict_test_util.h"
 #include "tools/bench/workload_util.h"
 
 namespace {
-
-inline long Raw0(long nr) {
-  long ret;
-  asm volatile("syscall" : "=a"(ret) : "a"(nr) : "rcx", "r11", "memory");
-  return ret;
-}
-
-inline long Raw3(long nr, long a0, long a1, long a2) {
-  long ret;
-  asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "rcx", "r11", "memory");
-  return ret;
-}
 
 constexpr int kBatch = 16;  // syscalls between two clock reads
 
@@ -86,9 +75,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   static const char kBuf[8] = {'b', 'e', 'n', 'c', 'h', '.', '.', '\n'};
-  const auto getppid_ns = Measure(trials, trial_ns, [] { Raw0(SYS_getppid); });
+  const auto getppid_ns = Measure(trials, trial_ns, [] { dptest::RawSyscall0(SYS_getppid); });
   const auto write_ns =
-      Measure(trials, trial_ns, [fd] { Raw3(SYS_write, fd, reinterpret_cast<long>(kBuf), 8); });
+      Measure(trials, trial_ns, [fd] { dptest::RawSyscall3(SYS_write, fd, reinterpret_cast<long>(kBuf), 8); });
   dpbench::PrintDoubles("getppid_ns", getppid_ns);
   dpbench::PrintDoubles("write_ns", write_ns);
   return 0;
