@@ -58,13 +58,7 @@ void* CallGetppid(void*) {
 }
 
 void* Serve(void*) {
-  // Signals are for the main thread: a process-directed signal may
-  // otherwise be delivered to this (strict) thread, a violation of its own.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGUSR1);
-  sigaddset(&signals, SIGUSR2);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  dptest::LeaveUserSignalsToTheMainThread();
   dptest::LockAndPrefault();
   while (!g_quit.load()) {
     if (g_go.exchange(0)) {

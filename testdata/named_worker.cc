@@ -47,13 +47,7 @@ void WaitUntilStrict() {
 }
 
 void* Worker(void*) {
-  // Signals are for the main thread: a process-directed signal may
-  // otherwise be delivered to this (strict) thread, a violation of its own.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGUSR1);
-  sigaddset(&signals, SIGUSR2);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  dptest::LeaveUserSignalsToTheMainThread();
   dptest::LockAndPrefault();
   g_tid = static_cast<int>(syscall(SYS_gettid));
   if (strcmp(g_mode, "blocked") == 0) {

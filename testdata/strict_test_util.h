@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,17 @@ inline void LockAndPrefault(size_t stack_bytes = 64 * 1024) {
   }
   volatile char* stack = static_cast<volatile char*>(__builtin_alloca(stack_bytes));
   for (size_t i = 0; i < stack_bytes; i += 4096) stack[i] = 0;
+}
+
+// Blocks SIGUSR1 and SIGUSR2 in the calling thread, for a worker of a
+// program whose main thread handles them: a process-directed signal may
+// otherwise be delivered to the (strict) worker, a violation of its own.
+inline void LeaveUserSignalsToTheMainThread() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
 // A raw syscall with no C library wrapper in between: the exact instruction a
