@@ -13,6 +13,18 @@ bool Monitor::WantSummary() const {
   return options_.summary || options_.format == ReportFormat::kJson;
 }
 
+namespace {
+
+// The thread's name and CPU as the summary shows them.
+void RecordNameAndCpu(pid_t tid, ThreadSummary* summary) {
+  auto name = TaskName(tid);
+  if (name.ok()) summary->thread_name = *name;
+  auto cpu = TaskCpu(tid);
+  summary->cpu = cpu.ok() ? *cpu : -1;
+}
+
+}  // namespace
+
 void Monitor::BeginStrictWindow(ThreadState& thread) {
   clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
   ThreadSummary& summary = thread.summary;
@@ -35,12 +47,8 @@ void Monitor::TakeDueNoiseSnapshots() {
     if (found == threads_.end() || !found->second.noise_snapshot_due) continue;
     ThreadState& thread = found->second;
     thread.noise_snapshot_due = false;
-    ThreadSummary& summary = thread.summary;
-    auto name = TaskName(thread.tid);
-    if (name.ok()) summary.thread_name = *name;
-    auto cpu = TaskCpu(thread.tid);
-    summary.cpu = cpu.ok() ? *cpu : -1;
-    auto snapshot = TakeNoiseSnapshot(thread.tgid, thread.tid, summary.cpu);
+    RecordNameAndCpu(thread.tid, &thread.summary);
+    auto snapshot = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.summary.cpu);
     thread.noise_at_entry = snapshot.ok() ? *snapshot : NoiseSnapshot{};
   }
   noise_snapshots_due_.clear();
@@ -55,10 +63,7 @@ void Monitor::EndStrictWindow(ThreadState& thread) {
     // Ended in the batch that began it: no entry snapshot to count from,
     // and nothing to count in so short a window. Name and CPU still.
     thread.noise_snapshot_due = false;
-    auto name = TaskName(thread.tid);
-    if (name.ok()) thread.summary.thread_name = *name;
-    auto cpu = TaskCpu(thread.tid);
-    thread.summary.cpu = cpu.ok() ? *cpu : -1;
+    RecordNameAndCpu(thread.tid, &thread.summary);
     return;
   }
   auto after = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.noise_at_entry.cpu);
