@@ -386,7 +386,8 @@ absl::Status Symbolizer::Init() {
   elf_version(EV_CURRENT);
   dwfl_ = dwfl_begin(&kDwflCallbacks);
   if (dwfl_ == nullptr) return absl::InternalError("dwfl_begin: " + DwflError());
-  absl::Status status = ReportModules();
+  absl::Status status = ReadMaps();
+  if (status.ok()) status = ReportModules();
   if (!status.ok()) return status;
 
   // Our own thread callbacks rather than dwfl_linux_proc_attach: the latter
@@ -446,8 +447,6 @@ absl::Status Symbolizer::ReadMaps() {
 }
 
 absl::Status Symbolizer::ReportModules() {
-  absl::Status status = ReadMaps();
-  if (!status.ok()) return status;
   // Modules reported again with the same name and range are kept, with
   // their loaded ELF and DWARF; the rest are dropped at dwfl_report_end.
   want_lines_.clear();
@@ -508,7 +507,6 @@ const Symbolizer::Mapping* Symbolizer::FindMappingOrRefresh(uint64_t addr) {
   if (m != nullptr && !m->path.empty() && m->path[0] == '/' &&
       dwfl_addrmodule(dwfl_, addr) == nullptr) {
     if (!ReportModules().ok()) return nullptr;
-    m = FindMapping(addr);
   }
   return m;
 }

@@ -127,7 +127,10 @@ class Symbolizer {
   Symbolizer(pid_t pid, const SymbolizerOptions& options);
 
   absl::Status Init();
+  // Tells libdwfl the process's modules as /proc/PID/maps has them now
+  // (libdwfl reads the maps itself); drops what was cached per module.
   absl::Status ReportModules();
+  // Re-reads maps_ from /proc/PID/maps.
   absl::Status ReadMaps();
   const Mapping* FindMapping(uint64_t addr) const;
   // Like FindMapping, but re-reads /proc/pid/maps once when `addr` is not in
