@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <functional>
+#include <initializer_list>
 #include <regex>
 #include <string>
 #include <vector>
@@ -42,19 +45,37 @@ class Terminal : public ::testing::Test {
     return dptest::Run(argv);
   }
   std::string Screen() { return Tmux({"capture-pane", "-p", "-t", "t"}).out; }
-  bool WaitForScreen(const std::string& needle) {
+  // Polls `done` every 10 ms for up to 30 s.
+  static bool PollFor(const std::function<bool()>& done) {
     for (int i = 0; i < 3000; ++i) {
-      if (Screen().find(needle) != std::string::npos) return true;
+      if (done()) return true;
       usleep(10000);
     }
     return false;
   }
+  bool WaitForScreen(const std::string& needle) {
+    return PollFor([&] { return Screen().find(needle) != std::string::npos; });
+  }
+  // The State: line of /proc/PID/status.
+  static std::string State(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("State:", 0) == 0) return line;
+    }
+    return "";
+  }
+  // Waits until the State of `pid` contains one of `states`.
+  static bool WaitForState(pid_t pid, std::initializer_list<const char*> states) {
+    return PollFor([&] {
+      const std::string state = State(pid);
+      for (const char* s : states) {
+        if (state.find(s) != std::string::npos) return true;
+      }
+      return false;
+    });
+  }
   std::string dir_;
   std::string socket_;
-  std::string State(pid_t pid) {
-    RunResult r = dptest::Run({"/bin/sh", "-c", "grep State: /proc/" + std::to_string(pid) + "/status"});
-    return r.out;
-  }
 };
 
 TEST_F(Terminal, CtrlZStopsBothSigcontResumesCtrlCReachesTheHandler) {
@@ -74,23 +95,11 @@ TEST_F(Terminal, CtrlZStopsBothSigcontResumesCtrlCReachesTheHandler) {
   ASSERT_TRUE(std::regex_search(screen, match, std::regex("ready pid=([0-9]+)")));
   const pid_t program = std::stoi(match[1].str());
   Tmux({"send-keys", "-t", "t", "C-z"});
-  bool stopped = false;
-  for (int i = 0; i < 3000 && !stopped; ++i) {
-    stopped = State(program).find("(stopped)") != std::string::npos ||
-              State(program).find("(tracing stop)") != std::string::npos;
-    if (!stopped) usleep(10000);
-  }
-  EXPECT_TRUE(stopped) << State(program);
+  EXPECT_TRUE(WaitForState(program, {"(stopped)", "(tracing stop)"})) << State(program);
   ASSERT_TRUE(WaitForScreen("Stopped")) << Screen();
   // fg reports the job's exit status once it ends.
   Tmux({"send-keys", "-t", "t", "fg; echo FG=$?", "Enter"});
-  bool running = false;
-  for (int i = 0; i < 3000 && !running; ++i) {
-    running = State(program).find("(sleeping)") != std::string::npos ||
-              State(program).find("(running)") != std::string::npos;
-    if (!running) usleep(10000);
-  }
-  EXPECT_TRUE(running) << State(program);
+  EXPECT_TRUE(WaitForState(program, {"(sleeping)", "(running)"})) << State(program);
   Tmux({"send-keys", "-t", "t", "C-c"});
   ASSERT_TRUE(WaitForScreen("FG=7")) << Screen();
   EXPECT_THAT(Screen(), HasSubstr("got INT"));
