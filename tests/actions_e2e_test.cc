@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/run_util.h"
+#include "tests/test_files.h"
 
 namespace dptest {
 namespace {
@@ -18,7 +19,7 @@ using ::testing::Not;
 std::string Policy(const std::string& name) { return Runfile("testdata/policies/" + name); }
 
 std::string WritePolicy(const std::string& name, const std::string& text) {
-  const std::string path = std::string(getenv("TEST_TMPDIR")) + "/" + name;
+  const std::string path = dptest::TestTmpDir() + "/" + name;
   FILE* f = fopen(path.c_str(), "w");
   fputs(text.c_str(), f);
   fclose(f);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tests/run_util.h"
+#include "tests/test_files.h"
 
 namespace dptest {
 namespace {
@@ -90,7 +91,7 @@ TEST(BasicE2E, ProgramNotFoundIs127) {
 }
 
 TEST(BasicE2E, ProgramNotExecutableIs126) {
-  const std::string plain_file = std::string(getenv("TEST_TMPDIR")) + "/not-executable";
+  const std::string plain_file = dptest::TestTmpDir() + "/not-executable";
   dptest::Run({"/bin/sh", "-c", "echo true > " + plain_file + " && chmod 644 " + plain_file});
   RunResult r = RunSupervised({"--", plain_file});
   EXPECT_EQ(r.exit_status, 126) << Describe(r);
@@ -135,7 +136,7 @@ TEST(BasicE2E, UnsupervisedEntryFailsWithEinval) {
 }
 
 TEST(BasicE2E, ReportsGoToTheOutputFile) {
-  const std::string path = std::string(getenv("TEST_TMPDIR")) + "/report.txt";
+  const std::string path = dptest::TestTmpDir() + "/report.txt";
   RunResult r = RunSupervised({"-o", path, "--", TestProgram("strict_getpid")});
   ASSERT_EQ(r.exit_status, 137) << Describe(r);
   EXPECT_EQ(r.err.find("violated"), std::string::npos);

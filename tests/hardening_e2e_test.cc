@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/run_util.h"
+#include "tests/test_files.h"
 
 namespace dptest {
 namespace {
@@ -91,7 +92,7 @@ TEST(Lifecycle, ThreadAndSignalFloodsAreHandled) {
 }
 
 TEST(Lifecycle, ReportFileHoldsTheReportWhenTheProgramIsKilled) {
-  const std::string path = std::string(getenv("TEST_TMPDIR")) + "/killed.txt";
+  const std::string path = dptest::TestTmpDir() + "/killed.txt";
   RunResult r = RunSupervised({"-o", path, "--", TestProgram("lifecycle"), "flood"});
   EXPECT_EQ(r.exit_status, 137) << Describe(r);
   RunResult cat = dptest::Run({"/bin/cat", path});

@@ -71,6 +71,7 @@
 #include "supervisor/cli.h"
 #include "supervisor/filter.h"
 #include "supervisor/policy.h"
+#include "tests/test_files.h"
 
 namespace dpsupervise {
 namespace {
@@ -151,17 +152,6 @@ class Rng {
 
 // ---------------------------------------------------------------------------
 // Files.
-
-std::string TmpDir(const std::string& name) {
-  const char* tmp = getenv("TEST_TMPDIR");
-  std::string dir = std::string(tmp ? tmp : "/tmp") + "/" + name;
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-void WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -347,7 +337,7 @@ StreamStats RunStream(const char* stream, uint64_t seed, long iterations,
     std::string saved;
     if (outputs != nullptr) {
       saved = std::string(outputs) + "/" + stream + "_" + std::to_string(i) + ".input";
-      WriteFile(saved, text);
+      dptest::WriteTestFile(saved, text);
     }
     ADD_FAILURE() << problem << "\n  stream " << stream << ", seed " << seed << ", iteration "
                   << i << "; reproduce with --test_env=DPSUPERVISE_FUZZ_SEED=" << seed
@@ -1026,7 +1016,7 @@ std::vector<std::string> IncludeTargets(const std::string& dir) {
 TEST(PolicyFuzzTest, GeneratedPolicies) {
   const uint64_t seed = Seed();
   const long iterations = Iterations(kDefaultPolicyIterations);
-  const std::string dir = TmpDir("generated");
+  const std::string dir = dptest::MakeTestDir("generated");
   mkdir((dir + "/sub").c_str(), 0755);
   const std::string main_file = dir + "/main.policy";
   const std::vector<std::string> aux = {dir + "/inc0.policy", dir + "/inc1.policy",
@@ -1040,14 +1030,14 @@ TEST(PolicyFuzzTest, GeneratedPolicies) {
     for (const std::string& path : aux) {
       if (rng.Chance(70)) {
         const std::string text = generator.File(rng.Chance(30));
-        WriteFile(path, text);
+        dptest::WriteTestFile(path, text);
         shown += "\n--- " + path.substr(dir.size() + 1) + ":\n" + text;
       } else {
         unlink(path.c_str());
       }
     }
     const std::string text = generator.File(noisy);
-    WriteFile(main_file, text);  // so that an include of main.policy is a cycle
+    dptest::WriteTestFile(main_file, text);  // so that an include of main.policy is a cycle
     return std::make_pair(text, shown);
   };
   StreamStats stats = RunStream(
@@ -1071,7 +1061,7 @@ TEST(PolicyFuzzTest, MutatedPolicies) {
   const long iterations = Iterations(kDefaultPolicyIterations);
   // The example files, copied so mutated copies of the included ones can be
   // written next to them.
-  const std::string dir = TmpDir("mutated");
+  const std::string dir = dptest::MakeTestDir("mutated");
   std::vector<std::string> corpus;
   std::map<std::string, std::string> originals;
   for (const char* name : kExampleFiles) {
@@ -1091,10 +1081,10 @@ TEST(PolicyFuzzTest, MutatedPolicies) {
     Rng rng(seed, 2, i);
     // The included example files: intact, or mutated too.
     for (const auto& [name, text] : originals) {
-      WriteFile(dir + "/" + name, rng.OneIn(10) ? Mutate(rng, text, corpus) : text);
+      dptest::WriteTestFile(dir + "/" + name, rng.OneIn(10) ? Mutate(rng, text, corpus) : text);
     }
     const std::string text = Mutate(rng, rng.Pick(corpus), corpus);
-    WriteFile(main_file, text);
+    dptest::WriteTestFile(main_file, text);
     return text;
   };
   StreamStats stats = RunStream(
@@ -1163,11 +1153,11 @@ std::vector<std::string> ExtremeInputs() {
 
 TEST(PolicyFuzzTest, TargetedExtremes) {
   const std::vector<std::string> inputs = ExtremeInputs();
-  const std::string file = TmpDir("targeted") + "/t.policy";
+  const std::string file = dptest::MakeTestDir("targeted") + "/t.policy";
   StreamStats stats = RunStream(
       "TargetedExtremes", 0, static_cast<long>(inputs.size()),
       [&](long i) {
-        WriteFile(file, inputs[i]);
+        dptest::WriteTestFile(file, inputs[i]);
         return CheckPolicy(inputs[i], file);
       },
       [&](long i) { return inputs[i]; });
@@ -1257,7 +1247,7 @@ TEST(PolicyFuzzRegressionTest, IncludesOfNonRegularFilesAreRejected) {
                   "dpsupervise (or the OOM killer comes), '@include FIFO' and "
                   "'@include /dev/stdin' block forever. It should fstat() the file and accept "
                   "only regular files (with a size limit).";
-  const std::string fifo = TmpDir("nonregular") + "/fifo";
+  const std::string fifo = dptest::MakeTestDir("nonregular") + "/fifo";
   unlink(fifo.c_str());
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << strerror(errno);
   // Not /dev/zero here: while the bug lasts, it would eat gigabytes in 1 s.

@@ -34,6 +34,7 @@
 #include "tests/filtered_child.h"
 #include "supervisor/action.h"
 #include "supervisor/filter.h"
+#include "tests/test_files.h"
 
 // Comparisons and printers for libseccomp's struct (global namespace, so
 // argument-dependent lookup finds them).
@@ -93,18 +94,6 @@ std::string ErrorOf(const std::string& text) {
 std::string TestData(const std::string& name) {
   const char* srcdir = getenv("TEST_SRCDIR");
   return std::string(srcdir ? srcdir : ".") + "/dpsupervise/testdata/policies/" + name;
-}
-
-// A fresh directory under $TEST_TMPDIR for include tests.
-std::string TempDir(const std::string& name) {
-  const char* tmp = getenv("TEST_TMPDIR");
-  std::string dir = std::string(tmp ? tmp : "/tmp") + "/" + name;
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-void WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream(path) << contents;
 }
 
 Action Signal(int s) {
@@ -456,12 +445,12 @@ TEST(PolicyTest, ActionsAndPreflight) {
 // Files: includes, merging, the examples in testdata/policies.
 
 TEST(PolicyFilesTest, IncludesResolveRelativeToTheIncludingFile) {
-  const std::string dir = TempDir("include_relative");
+  const std::string dir = dptest::MakeTestDir("include_relative");
   mkdir((dir + "/sub").c_str(), 0755);
-  WriteFile(dir + "/main.policy", "read: 1\n@include sub/a.policy\n");
-  WriteFile(dir + "/sub/a.policy", "write: 1\n@include ../b.policy\n@include ./c.policy\n");
-  WriteFile(dir + "/b.policy", "close: 1\n");
-  WriteFile(dir + "/sub/c.policy", "getpid: 1\n");
+  dptest::WriteTestFile(dir + "/main.policy", "read: 1\n@include sub/a.policy\n");
+  dptest::WriteTestFile(dir + "/sub/a.policy", "write: 1\n@include ../b.policy\n@include ./c.policy\n");
+  dptest::WriteTestFile(dir + "/b.policy", "close: 1\n");
+  dptest::WriteTestFile(dir + "/sub/c.policy", "getpid: 1\n");
   auto p = LoadPolicyFiles({dir + "/main.policy"});
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_THAT(p->rules, ElementsAre(Rule(SYS_read, kAllow), Rule(SYS_write, kAllow),
@@ -476,9 +465,9 @@ TEST(PolicyFilesTest, IncludesResolveRelativeToTheIncludingFile) {
 // syscall it is stuck on is named with its file and line, even among
 // others and in an included file.
 TEST(PolicyFilesTest, RulesLibseccompHangsOnAreRefusedAtTheirLine) {
-  const std::string dir = TempDir("libseccomp_hang");
-  WriteFile(dir + "/main.policy", "write: arg0 == 1\n@include inc.policy\nclose: arg0 == 3\n");
-  WriteFile(dir + "/inc.policy",
+  const std::string dir = dptest::MakeTestDir("libseccomp_hang");
+  dptest::WriteTestFile(dir + "/main.policy", "write: arg0 == 1\n@include inc.policy\nclose: arg0 == 3\n");
+  dptest::WriteTestFile(dir + "/inc.policy",
             "getpid: 1\n# the one that hangs:\nread: arg0 < 5 && arg1 == 1 || \\\n"
             "  arg0 < 5 && arg1 == 0x100000000\nlseek: arg2 == 0\n");
   auto p = LoadPolicyFiles({dir + "/main.policy"});
@@ -514,10 +503,10 @@ TEST(PolicyFilesTest, PoliciesOverTheTotalRuleLimitAreRefusedAtOnce) {
 }
 
 TEST(PolicyFilesTest, AFileIncludedTwiceIsReadOnce) {
-  const std::string dir = TempDir("include_once");
-  WriteFile(dir + "/common.policy", "getcpu: 1\n");
-  WriteFile(dir + "/a.policy", "@include common.policy\nread: 1\n");
-  WriteFile(dir + "/b.policy", "@include ./common.policy\nwrite: 1\n");
+  const std::string dir = dptest::MakeTestDir("include_once");
+  dptest::WriteTestFile(dir + "/common.policy", "getcpu: 1\n");
+  dptest::WriteTestFile(dir + "/a.policy", "@include common.policy\nread: 1\n");
+  dptest::WriteTestFile(dir + "/b.policy", "@include ./common.policy\nwrite: 1\n");
   auto p = LoadPolicyFiles({dir + "/a.policy", dir + "/b.policy", dir + "/a.policy"});
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_THAT(p->rules, ElementsAre(Rule(SYS_getcpu, kAllow), Rule(SYS_read, kAllow),
@@ -526,8 +515,8 @@ TEST(PolicyFilesTest, AFileIncludedTwiceIsReadOnce) {
 }
 
 TEST(PolicyFilesTest, ParsePolicyResolvesIncludesNextToItsFilename) {
-  const std::string dir = TempDir("parse_text");
-  WriteFile(dir + "/inc.policy", "getcpu: 1\n");
+  const std::string dir = dptest::MakeTestDir("parse_text");
+  dptest::WriteTestFile(dir + "/inc.policy", "getcpu: 1\n");
   auto p = ParsePolicy("@include inc.policy\n", dir + "/virtual.policy");
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_THAT(p->rules, ElementsAre(Rule(SYS_getcpu, kAllow)));
@@ -535,20 +524,20 @@ TEST(PolicyFilesTest, ParsePolicyResolvesIncludesNextToItsFilename) {
 }
 
 TEST(PolicyFilesTest, AbsoluteIncludesCommentsAndFrequencyHints) {
-  const std::string dir = TempDir("include_absolute");
-  WriteFile(dir + "/abs.policy", "getcpu: 1");  // no final newline
+  const std::string dir = dptest::MakeTestDir("include_absolute");
+  dptest::WriteTestFile(dir + "/abs.policy", "getcpu: 1");  // no final newline
   Policy p = Parse("@include " + dir + "/abs.policy   # shared rules\n"
                    "@frequency ./frequencies.txt\n");  // minijail's hint: ignored
   EXPECT_THAT(p.rules, ElementsAre(Rule(SYS_getcpu, kAllow)));
 }
 
 TEST(PolicyFilesTest, IncludesNestAtMostSixteenDeep) {
-  const std::string dir = TempDir("include_depth");
+  const std::string dir = dptest::MakeTestDir("include_depth");
   for (int i = 0; i < 20; ++i) {
-    WriteFile(dir + "/" + std::to_string(i) + ".policy",
+    dptest::WriteTestFile(dir + "/" + std::to_string(i) + ".policy",
               "@include " + std::to_string(i + 1) + ".policy\n");
   }
-  WriteFile(dir + "/20.policy", "read: 1\n");
+  dptest::WriteTestFile(dir + "/20.policy", "read: 1\n");
   auto p = LoadPolicyFiles({dir + "/0.policy"});
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(std::string(p.status().message()),
@@ -559,11 +548,11 @@ TEST(PolicyFilesTest, IncludesNestAtMostSixteenDeep) {
 }
 
 TEST(PolicyFilesTest, LaterFilesOverrideActionsAndPreflight) {
-  const std::string dir = TempDir("merge");
-  WriteFile(dir + "/first.policy",
+  const std::string dir = dptest::MakeTestDir("merge");
+  dptest::WriteTestFile(dir + "/first.policy",
             "read: 1\n@action syscall kill\n@action trap log\n@action default stop\n"
             "@preflight enforce\n");
-  WriteFile(dir + "/second.policy", "write: 1\n@action syscall log\n@preflight off\n");
+  dptest::WriteTestFile(dir + "/second.policy", "write: 1\n@action syscall log\n@preflight off\n");
   auto p = LoadPolicyFiles({dir + "/first.policy", dir + "/second.policy"});
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_THAT(p->rules, ElementsAre(Rule(SYS_read, kAllow), Rule(SYS_write, kAllow)));
@@ -574,9 +563,9 @@ TEST(PolicyFilesTest, LaterFilesOverrideActionsAndPreflight) {
 }
 
 TEST(PolicyFilesTest, ASyscallInTwoFilesIsAnError) {
-  const std::string dir = TempDir("dup_across");
-  WriteFile(dir + "/first.policy", "# first\nread: 1\n");
-  WriteFile(dir + "/second.policy", "read: arg0 == 0\n");
+  const std::string dir = dptest::MakeTestDir("dup_across");
+  dptest::WriteTestFile(dir + "/first.policy", "# first\nread: 1\n");
+  dptest::WriteTestFile(dir + "/second.policy", "read: arg0 == 0\n");
   auto p = LoadPolicyFiles({dir + "/first.policy", dir + "/second.policy"});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(std::string(p.status().message()),

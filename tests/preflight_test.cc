@@ -27,6 +27,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "tests/test_files.h"
 
 namespace dpsupervise {
 namespace {
@@ -39,11 +40,6 @@ using ::testing::StartsWith;
 constexpr pid_t kPid = 4242;
 constexpr pid_t kTid = 4243;
 
-std::string TmpDir() {
-  const char* dir = getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
 void MakeDirs(const std::string& path) {
   for (size_t pos = 1; (pos = path.find('/', pos)) != std::string::npos; ++pos) {
     mkdir(path.substr(0, pos).c_str(), 0755);
@@ -53,7 +49,7 @@ void MakeDirs(const std::string& path) {
 
 void WriteFile(const std::string& path, const std::string& text) {
   MakeDirs(path.substr(0, path.rfind('/')));
-  std::ofstream(path) << text;
+  dptest::WriteTestFile(path, text);
 }
 
 // A fake machine. Fields hold file contents; an empty optional-like "" with
@@ -76,7 +72,7 @@ struct FakeMachine {
 // Writes `m` under a fresh directory and returns the env pointing at it.
 PreflightEnv Build(const FakeMachine& m) {
   static int counter = 0;
-  const std::string root = absl::StrCat(TmpDir(), "/preflight_fake_", getpid(), "_", counter++);
+  const std::string root = absl::StrCat(dptest::TestTmpDir(), "/preflight_fake_", getpid(), "_", counter++);
   PreflightEnv env{root + "/sys", root + "/proc"};
   const std::string cpu = env.sys_root + "/devices/system/cpu";
   WriteFile(cpu + "/isolated", m.isolated);

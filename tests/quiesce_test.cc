@@ -22,6 +22,7 @@
 
 #include "lib/dataplane.h"
 #include "supervisor/quiesce_flush.h"
+#include "tests/test_files.h"
 
 namespace dpsupervise {
 namespace {
@@ -35,11 +36,6 @@ double NowMs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-std::string TmpDir() {
-  const char* dir = getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
 }
 
 TEST(WaitQuietTest, RejectsBadArguments) {
@@ -194,20 +190,20 @@ TEST(FlushKernelWorkTest, ReadOnlyAttributeIsSkipped) {
 }
 
 TEST(FlushKernelWorkTest, OtherFailuresNameThePathAndErrno) {
-  const std::string missing = TmpDir() + "/no/such/stat_refresh";
+  const std::string missing = dptest::TestTmpDir() + "/no/such/stat_refresh";
   const absl::Status absent = FlushKernelWork(missing, nullptr);
   EXPECT_FALSE(absent.ok());
   EXPECT_THAT(std::string(absent.message()), HasSubstr(missing));
   EXPECT_THAT(std::string(absent.message()), HasSubstr(strerror(ENOENT)));
 
-  const absl::Status directory = FlushKernelWork(TmpDir(), nullptr);
+  const absl::Status directory = FlushKernelWork(dptest::TestTmpDir(), nullptr);
   EXPECT_FALSE(directory.ok());
-  EXPECT_THAT(std::string(directory.message()), HasSubstr(TmpDir()));
+  EXPECT_THAT(std::string(directory.message()), HasSubstr(dptest::TestTmpDir()));
   EXPECT_THAT(std::string(directory.message()), HasSubstr(strerror(EISDIR)));
 }
 
 TEST(FlushKernelWorkTest, WritesOne) {
-  const std::string path = TmpDir() + "/fake_stat_refresh";
+  const std::string path = dptest::TestTmpDir() + "/fake_stat_refresh";
   std::ofstream(path).close();
   bool flushed = false;
   ASSERT_TRUE(FlushKernelWork(path, &flushed).ok());

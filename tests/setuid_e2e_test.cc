@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tests/run_util.h"
+#include "tests/test_files.h"
 
 namespace dptest {
 namespace {
@@ -22,8 +23,7 @@ using ::testing::HasSubstr;
 // the bit for a traced process and under PR_SET_NO_NEW_PRIVS, both set at
 // launch. The control run, without dpsupervise, shows the bit works here.
 TEST(Hostile, SetuidBinaryGainsNoPrivilege) {
-  const char* tmp = getenv("TEST_TMPDIR");
-  const std::string copy = std::string(tmp != nullptr ? tmp : "/tmp") + "/hostile_setuid";
+  const std::string copy = TestTmpDir() + "/hostile_setuid";
   {
     std::ifstream in(TestProgram("hostile"), std::ios::binary);
     std::ofstream out(copy, std::ios::binary | std::ios::trunc);
