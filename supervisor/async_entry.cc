@@ -88,25 +88,11 @@ absl::Status Monitor::HandleInterrupt(ThreadState& thread) {
 
 absl::Status Monitor::AsyncEnterStrict(ThreadState& thread) {
   if (!options_.attach && !thread.strict_filter_installed) {
-    auto found = syscall_instructions_.find(thread.tgid);
-    if (found == syscall_instructions_.end()) {
-      auto address = FindSyscallInstruction(thread.tgid);
-      if (!address.ok()) return address.status();
-      found = syscall_instructions_.emplace(thread.tgid, *address).first;
-    }
-    auto outcome =
-        InjectSeccompFilterAnywhere(thread.tgid, thread.tid, found->second, *options_.strict_filter);
-    if (!outcome.ok()) return outcome.status();
-    if (outcome->thread_died) {
-      HandleExit(thread.tid, outcome->wait_status);
-      return absl::OkStatus();
-    }
-    if (outcome->result < 0) {
-      Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
-                       ": cannot enter strict mode: seccomp(SECCOMP_SET_MODE_FILTER): ",
-                       strerror(static_cast<int>(-outcome->result)), "\n"));
-      return Resume(thread);
-    }
+    bool installed = false;
+    absl::Status injected = InjectFromOutside(thread, &installed);
+    // `thread` is gone when the injection handed a stop back: say nothing
+    // more about it.
+    if (!injected.ok() || !installed) return injected;
     thread.strict_filter_installed = true;
   }
   if (RunEntryChecks(thread) != 0) return Resume(thread);
@@ -123,6 +109,37 @@ absl::Status Monitor::AsyncEnterStrict(ThreadState& thread) {
   Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict mode entered (",
                    options_.attach ? "attached, syscalls stepped" : "filter injected", ")\n"));
   return Resume(thread);
+}
+
+absl::Status Monitor::InjectFromOutside(ThreadState& thread, bool* installed) {
+  const pid_t tid = thread.tid;
+  const pid_t tgid = thread.tgid;
+  auto refuse = [&](absl::string_view why) {
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(tid), ": cannot enter strict mode: ", why, "\n"));
+    return Resume(thread);
+  };
+  auto found = syscall_instructions_.find(tgid);
+  if (found == syscall_instructions_.end()) {
+    // Any thread of the process reads its memory, a zombie leader's too.
+    auto address = FindSyscallInstruction(tid);
+    if (absl::IsNotFound(address.status()) && !TaskName(tid).ok()) return address.status();
+    if (!address.ok()) return refuse(address.status().message());
+    found = syscall_instructions_.emplace(tgid, *address).first;
+  }
+  auto outcome = InjectSeccompFilterAnywhere(tgid, tid, found->second, *options_.strict_filter,
+                                             &scratch_[tgid]);
+  if (absl::IsFailedPrecondition(outcome.status())) {
+    syscall_instructions_.erase(tgid);  // look again next time
+    return refuse(outcome.status().message());
+  }
+  if (!outcome.ok()) return outcome.status();
+  if (outcome->abandoned) return HandleWaitStatus(tid, outcome->wait_status);
+  if (outcome->result < 0) {
+    return refuse(absl::StrCat("installing the strict filter: ",
+                               strerror(static_cast<int>(-outcome->result))));
+  }
+  *installed = true;
+  return absl::OkStatus();
 }
 
 absl::Status Monitor::HandleSyscallStop(ThreadState& thread) {

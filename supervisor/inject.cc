@@ -4,17 +4,14 @@
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
-
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
-#include "supervisor/procfs.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -23,94 +20,9 @@
 namespace dpsupervise {
 namespace {
 
-// The System V x86-64 ABI lets leaf code use 128 bytes below rsp; the
-// scratch copy goes below that so no live data is overwritten.
-constexpr uint64_t kRedZone = 128;
 // `syscall` and `int 0x80` are both two bytes long.
 constexpr unsigned long long kSyscallInstructionBytes = 2;
-
-// Writes the sock_fprog and its instructions (16-byte aligned) below the red zone of `rsp`; returns its address.
-absl::StatusOr<uint64_t> WriteFilterImage(pid_t tid, uint64_t rsp, const BpfProgram& program) {
-  const size_t code_bytes = program.instructions.size() * sizeof(sock_filter);
-  const size_t total = sizeof(sock_fprog) + code_bytes;
-  const uint64_t base = (rsp - kRedZone - total) & ~uint64_t{15};
-  sock_fprog remote_prog;
-  remote_prog.len = static_cast<unsigned short>(program.instructions.size());
-  remote_prog.filter = reinterpret_cast<sock_filter*>(base + sizeof(sock_fprog));
-  std::vector<char> image(total);
-  memcpy(image.data(), &remote_prog, sizeof(remote_prog));
-  memcpy(image.data() + sizeof(remote_prog), program.instructions.data(), code_bytes);
-  absl::Status written = WriteMemory(tid, base, image.data(), image.size());
-  if (!written.ok()) {
-    return absl::InternalError(
-        absl::StrCat("writing the strict filter to the thread's stack: ", written.message()));
-  }
-  return base;
-}
-
-// Resumes with PTRACE_SYSCALL until a syscall stop; signals met on the way
-// are collected (and suppressed) for re-queueing.
-absl::StatusOr<InjectionOutcome> RunToNextSyscallStop(pid_t tid, std::vector<int>* signals) {
-  absl::Status resumed = ContinueToSyscall(tid);
-  if (!resumed.ok()) return resumed;
-  for (;;) {
-    int status = 0;
-    if (waitpid(tid, &status, __WALL) < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat("waitpid(", tid, "): ", strerror(errno)));
-    }
-    if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      InjectionOutcome outcome;
-      outcome.thread_died = true;
-      outcome.wait_status = status;
-      return outcome;
-    }
-    if (!WIFSTOPPED(status)) continue;
-    if (WSTOPSIG(status) == (SIGTRAP | 0x80)) return InjectionOutcome{};
-    // A signal-delivery-stop before our syscall: hold the signal back.
-    if ((status >> 16) == 0) signals->push_back(WSTOPSIG(status));
-    resumed = ContinueToSyscall(tid);
-    if (!resumed.ok()) return resumed;
-  }
-}
-
-// Waits for `tid`'s next stop at a syscall exit, from its seccomp stop.
-absl::StatusOr<InjectionOutcome> RunToSyscallExit(pid_t tid) {
-  std::vector<int> signals;
-  auto outcome = RunToNextSyscallStop(tid, &signals);
-  // Nothing else can be reported between a syscall's seccomp stop and its
-  // exit stop: signals are delivered after the exit stop.
-  if (outcome.ok() && !signals.empty()) {
-    return absl::InternalError(absl::StrCat("thread ", tid, " stopped for signal ", signals[0],
-                                            " during injection"));
-  }
-  return outcome;
-}
-
-}  // namespace
-
-absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tid, const user_regs_struct& stop_regs,
-                                                     const BpfProgram& program) {
-  auto base = WriteFilterImage(tid, stop_regs.rsp, program);
-  if (!base.ok()) return base.status();
-
-  user_regs_struct regs = stop_regs;
-  regs.orig_rax = SYS_seccomp;
-  regs.rdi = SECCOMP_SET_MODE_FILTER;
-  regs.rsi = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-  regs.rdx = *base;
-  absl::Status set = SetRegs(tid, regs);
-  if (!set.ok()) return set;
-
-  auto outcome = RunToSyscallExit(tid);
-  if (!outcome.ok() || outcome->thread_died) return outcome;
-  auto exit_regs = GetRegs(tid);
-  if (!exit_regs.ok()) return exit_regs.status();
-  outcome->result = static_cast<long>(exit_regs->rax);
-  return outcome;
-}
-
-namespace {
+constexpr uint64_t kPage = 4096;
 
 // Kernel-internal syscall return values that ask for a restart.
 constexpr long kErestartSys = -512;
@@ -118,31 +30,118 @@ constexpr long kErestartNoIntr = -513;
 constexpr long kErestartNoHand = -514;
 constexpr long kErestartRestartBlock = -516;
 
-}  // namespace
+// The sock_fprog followed by its instructions, as seccomp(2) reads them,
+// for an image placed at `base`.
+std::vector<char> FilterImage(const BpfProgram& program, uint64_t base) {
+  const size_t code_bytes = program.instructions.size() * sizeof(sock_filter);
+  sock_fprog remote_prog;
+  remote_prog.len = static_cast<unsigned short>(program.instructions.size());
+  remote_prog.filter = reinterpret_cast<sock_filter*>(base + sizeof(sock_fprog));
+  std::vector<char> image(sizeof(sock_fprog) + code_bytes);
+  memcpy(image.data(), &remote_prog, sizeof(remote_prog));
+  memcpy(image.data() + sizeof(remote_prog), program.instructions.data(), code_bytes);
+  return image;
+}
 
-absl::StatusOr<uint64_t> FindSyscallInstruction(pid_t pid) {
-  auto maps = ReadProcFile(absl::StrCat("/proc/", pid, "/maps"));
-  if (!maps.ok()) return maps.status();
-  for (absl::string_view line : absl::StrSplit(*maps, '\n', absl::SkipEmpty())) {
-    if (!absl::EndsWith(line, "[vdso]")) continue;
-    std::vector<absl::string_view> range = absl::StrSplit(line.substr(0, line.find(' ')), '-');
-    uint64_t start = 0, end = 0;
-    if (range.size() != 2 || !absl::SimpleHexAtoi(range[0], &start) ||
-        !absl::SimpleHexAtoi(range[1], &end)) {
-      break;
+size_t FilterImageBytes(const BpfProgram& program) {
+  return sizeof(sock_fprog) + program.instructions.size() * sizeof(sock_filter);
+}
+
+absl::Status WriteFilterImage(pid_t tid, uint64_t base, const BpfProgram& program) {
+  const std::vector<char> image = FilterImage(program, base);
+  absl::Status written = WriteMemory(tid, base, image.data(), image.size());
+  if (!written.ok()) {
+    return absl::InternalError(
+        absl::StrCat("writing the strict filter into the thread's memory: ", written.message()));
+  }
+  return absl::OkStatus();
+}
+
+// What one wait for the injected thread brought.
+struct Stop {
+  enum class Kind { kSyscall, kSignal, kForeign } kind = Kind::kForeign;
+  int status = 0;
+};
+
+// Resumes with PTRACE_SYSCALL and waits for `tid`'s next stop, passing over
+// event stops that concern nothing here. A stop that ends the injection
+// (exit, PTRACE_EVENT_EXIT, PTRACE_EVENT_EXEC) is kForeign.
+absl::StatusOr<Stop> ResumeToNextStop(pid_t tid) {
+  absl::Status resumed = ContinueToSyscall(tid);
+  for (;;) {
+    if (!resumed.ok()) return resumed;
+    int status = 0;
+    if (waitpid(tid, &status, __WALL) < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat("waitpid(", tid, "): ", strerror(errno)));
     }
-    auto bytes = ReadMemory(pid, start, end - start);
-    if (!bytes.ok()) return bytes.status();
-    for (size_t i = 0; i + 1 < bytes->size(); ++i) {
-      if (static_cast<unsigned char>((*bytes)[i]) == 0x0f &&
-          static_cast<unsigned char>((*bytes)[i + 1]) == 0x05) {
-        return start + i;
+    if (!WIFSTOPPED(status)) return Stop{Stop::Kind::kForeign, status};
+    const int event = status >> 16;
+    if (event == PTRACE_EVENT_EXIT || event == PTRACE_EVENT_EXEC) {
+      return Stop{Stop::Kind::kForeign, status};
+    }
+    if (WSTOPSIG(status) == (SIGTRAP | 0x80)) return Stop{Stop::Kind::kSyscall, status};
+    if (event == 0) return Stop{Stop::Kind::kSignal, status};
+    resumed = ContinueToSyscall(tid);  // PTRACE_EVENT_STOP and the like
+  }
+}
+
+InjectionOutcome Abandoned(int wait_status) {
+  InjectionOutcome outcome;
+  outcome.abandoned = true;
+  outcome.wait_status = wait_status;
+  return outcome;
+}
+
+// Runs `tid` to its next syscall stop. Signals delivered on the way are
+// suppressed and collected in `signals` for re-queueing, except a fault of
+// the instruction at `fault_pc` (0: none expected), which fails the
+// injection with FailedPrecondition.
+absl::StatusOr<InjectionOutcome> RunToSyscallStop(pid_t tid, uint64_t fault_pc,
+                                                  std::vector<int>* signals) {
+  for (;;) {
+    auto stop = ResumeToNextStop(tid);
+    if (!stop.ok()) return stop.status();
+    if (stop->kind == Stop::Kind::kForeign) return Abandoned(stop->status);
+    if (stop->kind == Stop::Kind::kSyscall) return InjectionOutcome{};
+    const int signal = WSTOPSIG(stop->status);
+    if (fault_pc != 0 && (signal == SIGSEGV || signal == SIGBUS)) {
+      auto regs = GetRegs(tid);
+      if (regs.ok() && regs->rip == fault_pc) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the syscall instruction at 0x", absl::Hex(fault_pc), " is no longer executable"));
       }
     }
-    return absl::NotFoundError(absl::StrCat("no syscall instruction in the vDSO of ", pid));
+    signals->push_back(signal);
   }
-  return absl::NotFoundError(absl::StrCat("process ", pid, " has no vDSO"));
 }
+
+// Runs syscall `nr` with `args` in `tid`, which is stopped anywhere, through
+// the `syscall` instruction at `instruction`, to its exit stop.
+absl::StatusOr<InjectionOutcome> RunSyscallAt(pid_t tid, user_regs_struct regs,
+                                              uint64_t instruction, long nr,
+                                              std::initializer_list<uint64_t> args,
+                                              std::vector<int>* signals) {
+  regs.rip = instruction;
+  regs.rax = static_cast<unsigned long long>(nr);
+  regs.orig_rax = static_cast<unsigned long long>(-1);  // no restart logic
+  unsigned long long* slots[] = {&regs.rdi, &regs.rsi, &regs.rdx, &regs.r10, &regs.r8, &regs.r9};
+  size_t i = 0;
+  for (uint64_t arg : args) *slots[i++] = arg;
+  absl::Status set = SetRegs(tid, regs);
+  if (!set.ok()) return set;
+  auto entry = RunToSyscallStop(tid, instruction, signals);
+  if (!entry.ok() || entry->abandoned) return entry;
+  auto exit = RunToSyscallStop(tid, 0, signals);
+  if (!exit.ok() || exit->abandoned) return exit;
+  auto after = GetRegs(tid);
+  if (!after.ok()) return after.status();
+  exit->result = static_cast<long>(after->rax);
+  return exit;
+}
+
+// The mmap(2) arguments for scratch memory of at least `bytes`.
+size_t ScratchBytesFor(size_t bytes) { return (bytes + kPage - 1) & ~(kPage - 1); }
 
 user_regs_struct RegistersAfterInjection(const user_regs_struct& stopped) {
   user_regs_struct regs = stopped;
@@ -163,35 +162,144 @@ user_regs_struct RegistersAfterInjection(const user_regs_struct& stopped) {
   return regs;
 }
 
-absl::StatusOr<InjectionOutcome> InjectSeccompFilterAnywhere(pid_t tgid, pid_t tid,
-                                                             uint64_t syscall_instruction,
-                                                             const BpfProgram& program) {
-  auto stopped = GetRegs(tid);
-  if (!stopped.ok()) return stopped.status();
-  auto base = WriteFilterImage(tid, stopped->rsp, program);
-  if (!base.ok()) return base.status();
-  user_regs_struct regs = *stopped;
-  regs.rip = syscall_instruction;
-  regs.rax = SYS_seccomp;
-  regs.orig_rax = static_cast<unsigned long long>(-1);  // no restart logic
-  regs.rdi = SECCOMP_SET_MODE_FILTER;
-  regs.rsi = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-  regs.rdx = *base;
+// The scratch memory's address when it is still there, mapped private and
+// writable, and large enough for `bytes`; zero when it must be mapped (again).
+absl::StatusOr<uint64_t> ImageSlot(pid_t tid, size_t bytes, const ScratchMemory& scratch) {
+  if (scratch.address == 0 || scratch.size < bytes) return 0;
+  auto maps = ReadMaps(tid);
+  if (!maps.ok()) return maps.status();
+  for (const MemoryMapping& m : *maps) {
+    if (!m.Contains(scratch.address)) continue;
+    const bool usable = m.writable && !m.shared && scratch.address + bytes <= m.end;
+    return usable ? scratch.address : 0;
+  }
+  return 0;  // the program unmapped it
+}
+
+void RequeueSignals(pid_t tgid, pid_t tid, const std::vector<int>& signals) {
+  if (tgid <= 0 || tid <= 0) return;
+  for (int signal : signals) syscall(SYS_tgkill, tgid, tid, signal);
+}
+
+}  // namespace
+
+absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tgid, pid_t tid,
+                                                     const user_regs_struct& stop_regs,
+                                                     const BpfProgram& program,
+                                                     ScratchMemory* scratch) {
+  const size_t bytes = FilterImageBytes(program);
+  auto slot = ImageSlot(tid, bytes, *scratch);
+  if (!slot.ok()) return slot.status();
+  // The stopped syscall is replaced by the first injected one: mmap when
+  // the scratch memory is missing, else seccomp itself.
+  user_regs_struct regs = stop_regs;
+  const bool needs_scratch = *slot == 0;
+  if (needs_scratch) {
+    regs.orig_rax = SYS_mmap;
+    regs.rdi = 0;
+    regs.rsi = ScratchBytesFor(bytes);
+    regs.rdx = PROT_READ | PROT_WRITE;
+    regs.r10 = MAP_PRIVATE | MAP_ANONYMOUS;
+    regs.r8 = static_cast<unsigned long long>(-1);
+    regs.r9 = 0;
+  } else {
+    absl::Status written = WriteFilterImage(tid, *slot, program);
+    if (!written.ok()) return written;
+    regs.orig_rax = SYS_seccomp;
+    regs.rdi = SECCOMP_SET_MODE_FILTER;
+    regs.rsi = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    regs.rdx = *slot;
+  }
   absl::Status set = SetRegs(tid, regs);
   if (!set.ok()) return set;
+  // Nothing but the syscall's exit can be reported between its seccomp stop
+  // and that exit stop (signals are delivered after it).
   std::vector<int> signals;
-  auto entry = RunToNextSyscallStop(tid, &signals);  // syscall entry
-  if (!entry.ok() || entry->thread_died) return entry;
-  auto exit = RunToNextSyscallStop(tid, &signals);  // syscall exit
-  if (!exit.ok() || exit->thread_died) return exit;
+  auto first = RunToSyscallStop(tid, 0, &signals);
+  if (!first.ok() || first->abandoned) return first;
   auto after = GetRegs(tid);
   if (!after.ok()) return after.status();
   InjectionOutcome outcome;
   outcome.result = static_cast<long>(after->rax);
-  set = SetRegs(tid, RegistersAfterInjection(*stopped));
-  if (!set.ok()) return set;
-  for (int signal : signals) syscall(SYS_tgkill, tgid, tid, signal);
-  return outcome;
+  if (!needs_scratch || outcome.result < 0) {
+    RequeueSignals(tgid, tid, signals);
+    return outcome;
+  }
+  scratch->address = static_cast<uint64_t>(outcome.result);
+  scratch->size = ScratchBytesFor(bytes);
+  absl::Status written = WriteFilterImage(tid, scratch->address, program);
+  if (!written.ok()) return written;
+  // Then seccomp, through the program's own syscall instruction.
+  auto second = RunSyscallAt(tid, *after, stop_regs.rip - kSyscallInstructionBytes, SYS_seccomp,
+                             {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+                              scratch->address},
+                             &signals);
+  if (second.ok() && !second->abandoned) RequeueSignals(tgid, tid, signals);
+  return second;
+}
+
+absl::StatusOr<uint64_t> FindSyscallInstruction(pid_t tid) {
+  auto maps = ReadMaps(tid);
+  if (!maps.ok()) return maps.status();
+  // The vDSO first: it is always there unless the program removed it, and
+  // small. Then any other executable mapping: the two bytes execute as
+  // `syscall` wherever they are, instruction boundary or not.
+  std::vector<const MemoryMapping*> candidates;
+  for (const MemoryMapping& m : *maps) {
+    if (m.name == "[vdso]" && m.executable && m.readable) candidates.insert(candidates.begin(), &m);
+  }
+  for (const MemoryMapping& m : *maps) {
+    if (m.name != "[vdso]" && m.name != "[vsyscall]" && m.executable && m.readable) {
+      candidates.push_back(&m);
+    }
+  }
+  constexpr size_t kChunk = 64 * 1024;
+  for (const MemoryMapping* m : candidates) {
+    for (uint64_t at = m->start; at < m->end; at += kChunk - 1) {
+      auto bytes = ReadMemory(tid, at, std::min<uint64_t>(kChunk, m->end - at));
+      if (!bytes.ok() || bytes->empty()) break;
+      const size_t found = bytes->find("\x0f\x05");
+      if (found != std::string::npos) return at + found;
+    }
+  }
+  return absl::NotFoundError(
+      "no syscall instruction in the thread's executable memory (the vDSO is unmapped or not "
+      "executable, and no other readable executable mapping holds one)");
+}
+
+absl::StatusOr<InjectionOutcome> InjectSeccompFilterAnywhere(pid_t tgid, pid_t tid,
+                                                             uint64_t syscall_instruction,
+                                                             const BpfProgram& program,
+                                                             ScratchMemory* scratch) {
+  auto stopped = GetRegs(tid);
+  if (!stopped.ok()) return stopped.status();
+  const size_t bytes = FilterImageBytes(program);
+  auto slot = ImageSlot(tid, bytes, *scratch);
+  if (!slot.ok()) return slot.status();
+  std::vector<int> signals;
+  // On any failure past this point the thread gets its registers back.
+  auto restore = [&](absl::StatusOr<InjectionOutcome> outcome) -> absl::StatusOr<InjectionOutcome> {
+    if (outcome.ok() && outcome->abandoned) return outcome;
+    absl::Status set = SetRegs(tid, RegistersAfterInjection(*stopped));
+    if (!set.ok()) return set;
+    RequeueSignals(tgid, tid, signals);
+    return outcome;
+  };
+  if (*slot == 0) {
+    auto mapped = RunSyscallAt(tid, *stopped, syscall_instruction, SYS_mmap,
+                               {0, ScratchBytesFor(bytes), PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, static_cast<uint64_t>(-1), 0},
+                               &signals);
+    if (!mapped.ok() || mapped->abandoned || mapped->result < 0) return restore(mapped);
+    scratch->address = static_cast<uint64_t>(mapped->result);
+    scratch->size = ScratchBytesFor(bytes);
+    *slot = scratch->address;
+  }
+  absl::Status written = WriteFilterImage(tid, *slot, program);
+  if (!written.ok()) return restore(written);
+  return restore(RunSyscallAt(tid, *stopped, syscall_instruction, SYS_seccomp,
+                              {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, *slot},
+                              &signals));
 }
 
 }  // namespace dpsupervise

@@ -198,6 +198,7 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   auto new_tid = GetEventMsg(parent.tid);
   if (!new_tid.ok()) return new_tid.status();
   const pid_t parent_tid = parent.tid;
+  const pid_t parent_tgid = parent.tgid;
   const bool parent_filter = parent.strict_filter_installed;
   const bool parent_strict = parent.strict();
   // Track() may rehash the table: `parent` is not used past this point.
@@ -207,6 +208,11 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
     // A forked copy of the address space carries our int3 bytes: take them
     // out of the copy (a vfork child shares the parent's memory: keep).
     RemoveBreakpointsFromCopy(child.tid);
+  }
+  if (event != PTRACE_EVENT_CLONE || child.tgid == child.tid) {
+    // A copy of the address space holds the parent's scratch memory too.
+    auto parent_scratch = scratch_.find(parent_tgid);
+    if (parent_scratch != scratch_.end()) scratch_[child.tgid] = parent_scratch->second;
   }
   // The kernel copies seccomp filters to every child, thread or process. A
   // new task is not strict itself (strict mode is per thread), except under
@@ -240,6 +246,8 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
   survivor.tgid = tgid;
   survivor.summary.tid = tgid;
   symbolizers_.erase(tgid);  // a new program image
+  scratch_.erase(tgid);
+  syscall_instructions_.erase(tgid);
   for (auto it = threads_.begin(); it != threads_.end();) {
     it = it->second.tgid == tgid || it->first == static_cast<pid_t>(*former_tid)
              ? threads_.erase(it)

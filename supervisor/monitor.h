@@ -19,6 +19,7 @@
 #include "supervisor/action.h"
 #include "supervisor/action_table.h"
 #include "supervisor/bpf_program.h"
+#include "supervisor/inject.h"
 #include "supervisor/policy.h"
 #include "supervisor/symbol_lookup.h"
 #include "supervisor/symbolize.h"
@@ -101,8 +102,14 @@ class Monitor {
 
   // Strict mode entry and exit (strict_entry.cc).
   absl::Status HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs);
-  absl::StatusOr<long> EnterStrict(ThreadState& thread, const user_regs_struct& regs,
-                                   uint32_t flags, bool* injected);
+  struct StrictEntry {
+    long result = 0;         // the prctl's return value
+    bool injected = false;   // the thread sits at an injected syscall's exit
+    bool abandoned = false;  // the thread's stop went to HandleWaitStatus:
+                             // `thread` may no longer exist
+  };
+  absl::StatusOr<StrictEntry> EnterStrict(ThreadState& thread, const user_regs_struct& regs,
+                                          uint32_t flags);
   absl::Status ArmPageFaults(ThreadState& thread);
   void LeaveStrict(ThreadState& thread);
   // Preflight checks; returns the prctl's error (0: proceed).
@@ -125,10 +132,17 @@ class Monitor {
   void OnTick();
   absl::Status HandleInterrupt(ThreadState& thread);
   absl::Status AsyncEnterStrict(ThreadState& thread);
+  // Installs the strict filter on a thread stopped anywhere; sets
+  // *installed when done. Otherwise the thread was resumed with a message
+  // saying why, or its stop was handed to HandleWaitStatus.
+  absl::Status InjectFromOutside(ThreadState& thread, bool* installed);
   absl::Status JudgeSyscall(ThreadState& thread);
   // Detaches from every thread, leaving nothing behind; returns 0.
   absl::StatusOr<int> DetachAll();
   std::unordered_map<pid_t, uint64_t> syscall_instructions_;
+  // Memory mapped in a process for filter images that its thread's stack
+  // could not hold (inject.h), by tgid.
+  std::unordered_map<pid_t, ScratchMemory> scratch_;
 
   // Breakpoints (breakpoints.cc), in the launched or attached process.
   enum class BreakpointRole { kEnter, kLeave, kEntryPoint };

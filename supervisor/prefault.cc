@@ -16,35 +16,6 @@ namespace {
 
 constexpr size_t kPage = 4096;
 
-struct Mapping {
-  uint64_t start = 0;
-  uint64_t end = 0;
-  bool readable = false;
-  bool writable = false;
-  bool shared = false;
-  std::string name;
-};
-
-std::vector<Mapping> ParseMaps(const std::string& text) {
-  std::vector<Mapping> maps;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    std::vector<absl::string_view> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
-    if (f.size() < 5) continue;
-    std::vector<absl::string_view> range = absl::StrSplit(f[0], '-');
-    Mapping m;
-    if (range.size() != 2 || !absl::SimpleHexAtoi(range[0], &m.start) ||
-        !absl::SimpleHexAtoi(range[1], &m.end) || f[1].size() < 4) {
-      continue;
-    }
-    m.readable = f[1][0] == 'r';
-    m.writable = f[1][1] == 'w';
-    m.shared = f[1][3] == 's';
-    if (f.size() >= 6) m.name = std::string(f[5]);
-    maps.push_back(m);
-  }
-  return maps;
-}
-
 }  // namespace
 
 absl::StatusOr<PrefaultStats> PrefaultAddressSpace(pid_t pid) {
@@ -52,7 +23,7 @@ absl::StatusOr<PrefaultStats> PrefaultAddressSpace(pid_t pid) {
   if (!text.ok()) return text.status();
   PrefaultStats stats;
   std::vector<char> page(kPage);
-  for (const Mapping& m : ParseMaps(*text)) {
+  for (const MemoryMapping& m : ParseMaps(*text)) {
     // vvar and vsyscall are special (PFN/IO) mappings the kernel will not
     // hand out through process_vm_readv.
     if (!m.readable || m.name == "[vvar]" || m.name == "[vvar_vclock]" ||

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -84,6 +85,34 @@ absl::StatusOr<int> TaskCpu(pid_t tid) {
     return absl::InternalError("malformed /proc stat");
   }
   return cpu;
+}
+
+std::vector<MemoryMapping> ParseMaps(const std::string& text) {
+  std::vector<MemoryMapping> maps;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    // "start-end perms offset dev inode [name]"; the name may hold spaces.
+    std::vector<absl::string_view> f = absl::StrSplit(line, absl::MaxSplits(' ', 5));
+    if (f.size() < 5) continue;
+    std::vector<absl::string_view> range = absl::StrSplit(f[0], '-');
+    MemoryMapping m;
+    if (range.size() != 2 || !absl::SimpleHexAtoi(range[0], &m.start) ||
+        !absl::SimpleHexAtoi(range[1], &m.end) || f[1].size() < 4) {
+      continue;
+    }
+    m.readable = f[1][0] == 'r';
+    m.writable = f[1][1] == 'w';
+    m.executable = f[1][2] == 'x';
+    m.shared = f[1][3] == 's';
+    if (f.size() == 6) m.name = std::string(absl::StripLeadingAsciiWhitespace(f[5]));
+    maps.push_back(std::move(m));
+  }
+  return maps;
+}
+
+absl::StatusOr<std::vector<MemoryMapping>> ReadMaps(pid_t tid) {
+  auto text = ReadProcFile(absl::StrCat("/proc/", tid, "/maps"));
+  if (!text.ok()) return text.status();
+  return ParseMaps(*text);
 }
 
 }  // namespace dpsupervise

@@ -6,7 +6,10 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
+
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -36,6 +39,27 @@ absl::StatusOr<int> TaskCpu(pid_t tid);
 
 // A numeric "Name:\tvalue" field of /proc/<tid>/status.
 absl::StatusOr<long long> TaskStatusField(pid_t tid, const std::string& field);
+
+// One line of /proc/<pid>/maps. `name` is the path or pseudo-name as the
+// kernel prints it (escapes and a " (deleted)" suffix left as they are).
+struct MemoryMapping {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  bool readable = false;
+  bool writable = false;
+  bool executable = false;
+  bool shared = false;
+  std::string name;
+
+  bool Contains(uint64_t address) const { return address >= start && address < end; }
+};
+
+// The mappings of a /proc/<pid>/maps text; malformed lines are skipped.
+std::vector<MemoryMapping> ParseMaps(const std::string& text);
+
+// The mappings of the address space `tid` lives in. Any thread id works, so
+// a process whose main thread has exited (a zombie leader) is still read.
+absl::StatusOr<std::vector<MemoryMapping>> ReadMaps(pid_t tid);
 
 }  // namespace dpsupervise
 

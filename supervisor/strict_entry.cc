@@ -29,40 +29,46 @@ absl::Status Monitor::HandleDataplanePrctl(ThreadState& thread, const user_regs_
     thread.dataplane_flags = static_cast<uint32_t>(flags);
     return ReturnFromSyscall(thread, regs, 0);
   }
-  bool injected = false;
-  auto result = EnterStrict(thread, regs, static_cast<uint32_t>(flags), &injected);
-  if (!result.ok()) return result.status();
-  if (!injected) return ReturnFromSyscall(thread, regs, *result);
+  auto entry = EnterStrict(thread, regs, static_cast<uint32_t>(flags));
+  if (!entry.ok() || entry->abandoned) return entry.status();
+  if (!entry->injected) return ReturnFromSyscall(thread, regs, entry->result);
   // The thread sits at the injected syscall's exit: restore every register
   // and give the prctl its return value.
   user_regs_struct restored = regs;
-  restored.rax = static_cast<unsigned long long>(*result);
+  restored.rax = static_cast<unsigned long long>(entry->result);
   absl::Status set = SetRegs(thread.tid, restored);
   if (!set.ok()) return set;
   return Resume(thread);
 }
 
-absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_struct& regs,
-                                          uint32_t flags, bool* injected) {
+absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
+                                                          const user_regs_struct& regs,
+                                                          uint32_t flags) {
+  StrictEntry entry;
   if (!thread.strict_filter_installed) {
-    auto outcome = InjectSeccompFilter(thread.tid, regs, *options_.strict_filter);
+    auto outcome = InjectSeccompFilter(thread.tgid, thread.tid, regs, *options_.strict_filter,
+                                       &scratch_[thread.tgid]);
     if (!outcome.ok()) return outcome.status();
-    if (outcome->thread_died) {
-      HandleExit(thread.tid, outcome->wait_status);
-      return absl::NotFoundError("thread died during strict entry");
+    if (outcome->abandoned) {
+      // Killed, exiting, or its tid taken over by another thread's exec:
+      // that stop is the monitor's to handle, and the entry never happened.
+      entry.abandoned = true;
+      absl::Status handled = HandleWaitStatus(thread.tid, outcome->wait_status);
+      if (!handled.ok()) return handled;
+      return entry;
     }
-    *injected = true;
+    entry.injected = true;
     if (outcome->result < 0) {
-      Say(absl::StrCat(
-          "dpsupervise: ", TaskLabel(thread.tid),
-          ": cannot enter strict mode: seccomp(SECCOMP_SET_MODE_FILTER): ",
-          strerror(static_cast<int>(-outcome->result)), "\n"));
-      return outcome->result;
+      Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
+                       ": cannot enter strict mode: installing the strict filter: ",
+                       strerror(static_cast<int>(-outcome->result)), "\n"));
+      entry.result = outcome->result;
+      return entry;
     }
     thread.strict_filter_installed = true;
   }
-  const long refused = RunEntryChecks(thread);
-  if (refused != 0) return refused;
+  entry.result = RunEntryChecks(thread);
+  if (entry.result != 0) return entry;
   const uint32_t previous = thread.dataplane_flags;
   thread.dataplane_flags = flags;
   absl::Status armed = ArmPageFaults(thread);
@@ -71,7 +77,8 @@ absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_s
     thread.dataplane_flags = previous;
     Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
                                                ": strict entry refused: ", armed.message(), "\n"));
-    return -EPERM;
+    entry.result = -EPERM;
+    return entry;
   }
   if (!armed.ok()) return armed;
   if (flags & PR_DATAPLANE_QUIESCE) {
@@ -84,7 +91,7 @@ absl::StatusOr<long> Monitor::EnterStrict(ThreadState& thread, const user_regs_s
     }
   }
   if ((previous & PR_DATAPLANE_STRICT) == 0) BeginStrictWindow(thread);
-  return 0;
+  return entry;
 }
 
 long Monitor::RunEntryChecks(ThreadState& thread) {
