@@ -242,6 +242,41 @@ PreflightFinding CheckClocksource(const Context& ctx) {
   return f;
 }
 
+// With UMIP (User-Mode Instruction Prevention) on, sgdt, sidt, sldt, smsw
+// and str in user mode trap, and the kernel emulates them: a kernel entry
+// that raises no signal, counts in no perf event and has no tracepoint, so
+// dpsupervise cannot see it. Without UMIP they run natively.
+PreflightFinding CheckUmip(const Context& ctx) {
+  PreflightFinding f{"umip", false, "", ""};
+  auto cpuinfo = ReadKernelFile(ctx.env.proc_root + "/cpuinfo");
+  if (!cpuinfo.ok()) {
+    f.detail = absl::StrCat("cannot read ", ctx.env.proc_root, "/cpuinfo (",
+                            cpuinfo.status().message(), "): cannot tell whether the CPU has UMIP");
+    f.advice = "check /proc/cpuinfo for the umip flag";
+    return f;
+  }
+  bool umip = false;
+  for (absl::string_view line : absl::StrSplit(*cpuinfo, '\n')) {
+    if (!absl::StartsWith(line, "flags")) continue;
+    for (absl::string_view flag : absl::StrSplit(line, absl::ByAnyChar(" \t:"))) {
+      umip |= flag == "umip";
+    }
+    break;  // every CPU has the same flags
+  }
+  if (!umip) {
+    f.ok = true;
+    f.detail = "the CPU has no UMIP: sgdt, sidt, sldt, smsw and str run without a kernel entry";
+    return f;
+  }
+  f.detail =
+      "the CPU has UMIP: sgdt, sidt, sldt, smsw and str in a strict thread are emulated by the "
+      "kernel, a kernel entry dpsupervise cannot see";
+  f.advice =
+      "keep those instructions out of strict code (the kernel logs \"umip: ... cannot be used by "
+      "applications\" when they run), or boot with clearcpuid=umip so they run natively";
+  return f;
+}
+
 PreflightFinding CheckThp(const Context& ctx) {
   PreflightFinding f{"thp", false, "", ""};
   // PR_SET_THP_DISABLE on the process overrides the system setting; the
@@ -405,6 +440,7 @@ std::vector<PreflightFinding> RunPreflight(pid_t pid, pid_t tid, const Preflight
   findings.push_back(CheckClocksource(ctx));
   findings.push_back(CheckThp(ctx));
   findings.push_back(CheckSchedPolicy(ctx));
+  findings.push_back(CheckUmip(ctx));
   return findings;
 }
 

@@ -23,7 +23,7 @@ namespace dpsupervise {
 
 struct PreflightFinding {
   // One of "affinity", "isolated_cpu", "nohz_full", "memory_locked",
-  // "clocksource", "thp", "sched_policy".
+  // "clocksource", "thp", "sched_policy", "umip".
   std::string check;
   bool ok = false;
   // What was found, e.g. "thread may run on CPUs 0-1".

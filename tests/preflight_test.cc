@@ -67,6 +67,7 @@ struct FakeMachine {
   std::string thp_enabled_line = "THP_enabled:\t1\n";
   int policy = SCHED_FIFO;
   int rt_priority = 50;
+  std::string cpu_flags = "fpu vme de pse tsc";
 };
 
 // Writes `m` under a fresh directory and returns the env pointing at it.
@@ -82,6 +83,9 @@ PreflightEnv Build(const FakeMachine& m) {
   WriteFile(cs + "/current_clocksource", m.clocksource);
   WriteFile(cs + "/available_clocksource", m.available_clocksources);
   WriteFile(env.sys_root + "/kernel/mm/transparent_hugepage/enabled", m.thp);
+  WriteFile(env.proc_root + "/cpuinfo",
+            absl::StrCat("processor\t: 0\nflags\t\t: ", m.cpu_flags, "\n\nprocessor\t: 1\nflags\t\t: ",
+                         m.cpu_flags, "\n"));
   const std::string status = absl::StrCat(
       "Name:\tworker\nTgid:\t", kPid, "\nPid:\t", kTid, "\nVmLck:\t   ", m.vm_lck_kb,
       " kB\nVmRSS:\t   ", m.vm_rss_kb, " kB\n", m.thp_enabled_line,
@@ -122,11 +126,22 @@ TEST(CpuListTest, ParsesAndFormats) {
   EXPECT_EQ(FormatCpuList({}), "");
 }
 
+TEST(PreflightFakeTest, UmipIsSaidBecauseItsEmulationCannotBeSeen) {
+  FakeMachine m;
+  m.cpu_flags = "fpu vme umip pku";
+  auto by = ByCheck(RunPreflight(kPid, kTid, Build(m)));
+  EXPECT_FALSE(by["umip"].ok);
+  EXPECT_THAT(by["umip"].detail, HasSubstr("emulated by the kernel"));
+  EXPECT_THAT(by["umip"].advice, HasSubstr("clearcpuid=umip"));
+  m.cpu_flags = "fpu vme umipx";  // a flag is a whole word
+  EXPECT_TRUE(ByCheck(RunPreflight(kPid, kTid, Build(m)))["umip"].ok);
+}
+
 TEST(PreflightFakeTest, WellTunedMachinePassesEverything) {
   const std::vector<PreflightFinding> findings = RunPreflight(kPid, kTid, Build(FakeMachine()));
-  ASSERT_EQ(findings.size(), 7u);
+  ASSERT_EQ(findings.size(), 8u);
   const char* const kOrder[] = {"affinity", "isolated_cpu", "nohz_full",   "memory_locked",
-                                "clocksource", "thp",       "sched_policy"};
+                                "clocksource", "thp",       "sched_policy", "umip"};
   for (size_t i = 0; i < findings.size(); ++i) {
     EXPECT_EQ(findings[i].check, kOrder[i]);
     EXPECT_TRUE(findings[i].ok) << findings[i].check << ": " << findings[i].detail;
@@ -151,6 +166,7 @@ TEST(PreflightFakeTest, UntunedMachineFailsEveryCheckWithAdvice) {
   m.thp = "[always] madvise never\n";
   m.policy = SCHED_OTHER;
   m.rt_priority = 0;
+  m.cpu_flags = "fpu umip";
   const std::vector<PreflightFinding> findings = RunPreflight(kPid, kTid, Build(m));
   for (const PreflightFinding& f : findings) {
     EXPECT_FALSE(f.ok) << f.check;
@@ -170,7 +186,7 @@ TEST(PreflightFakeTest, UntunedMachineFailsEveryCheckWithAdvice) {
   const std::string text = FormatFindings(findings, "worker/1234");
   EXPECT_THAT(text, StartsWith("dpsupervise: preflight: worker/1234: thread may run on CPUs 0-1; "
                                "pin it to one isolated CPU (sched_setaffinity or taskset)\n"));
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 7);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 8);
 
   EXPECT_TRUE(CheckPreflight(findings, /*enforce=*/false).ok());
   const absl::Status refused = CheckPreflight(findings, /*enforce=*/true);
@@ -299,8 +315,12 @@ std::string SysFile(const std::string& path, bool* exists) {
 TEST(PreflightLiveTest, UnpinnedThreadOfThisProcess) {
   ParkedThread thread;
   const std::vector<PreflightFinding> findings = RunPreflight(getpid(), thread.tid());
-  ASSERT_EQ(findings.size(), 7u);
+  ASSERT_EQ(findings.size(), 8u);
   auto by = ByCheck(findings);
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  const std::string cpu_text((std::istreambuf_iterator<char>(cpuinfo)),
+                             std::istreambuf_iterator<char>());
+  EXPECT_EQ(by["umip"].ok, cpu_text.find(" umip") == std::string::npos) << by["umip"].detail;
   cpu_set_t set;
   ASSERT_EQ(sched_getaffinity(thread.tid(), sizeof(set), &set), 0);
   EXPECT_EQ(by["affinity"].ok, CPU_COUNT(&set) == 1);
