@@ -85,6 +85,7 @@ absl::Status Monitor::HandleExitEvent(ThreadState& thread) {
   if (regs.ok() && regs->orig_rax == SYS_exit_group) {
     EndStrictWindows(thread.tgid);
   } else if (thread.strict()) {
+    ReportUnseenPageFaults(thread);
     EndStrictWindow(thread);
   }
   return Resume(thread);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "supervisor/classify.h"
 #include "supervisor/monitor.h"
 #include "supervisor/procfs.h"
 #include "supervisor/ptrace_util.h"
@@ -106,7 +107,7 @@ absl::Status Monitor::ActKill() {
 absl::Status Monitor::ActLog(ThreadState& thread, const Violation& violation, int stop_signal) {
   switch (violation.kind) {
     case ViolationKind::kSyscall:
-      return Resume(thread);  // the syscall runs
+      return LetSyscallRun(thread, violation.regs);  // the syscall runs
     case ViolationKind::kPageFault:
       return Resume(thread, 0);  // our SIGTRAP is dropped
     case ViolationKind::kTrap:
@@ -124,9 +125,13 @@ absl::Status Monitor::ActSignal(ThreadState& thread, const Violation& violation,
   switch (violation.kind) {
     case ViolationKind::kSyscall: {
       // The syscall does not run now; when the handler returns, the thread
-      // executes it again, no longer strict.
-      absl::Status set = SetRegs(thread.tid, RewoundToSyscall(violation.regs));
-      if (!set.ok()) return set;
+      // executes it again, no longer strict. A call through the vsyscall
+      // page cannot be rewound (the kernel kills a thread whose emulated
+      // call has its pc changed): it completes, then the signal comes.
+      if (!InVsyscallPage(violation.regs.rip)) {
+        absl::Status set = SetRegs(thread.tid, RewoundToSyscall(violation.regs));
+        if (!set.ok()) return set;
+      }
       if (Tgkill(thread.tgid, thread.tid, signal) != 0) {
         return absl::InternalError(absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno)));
       }
@@ -155,7 +160,9 @@ absl::Status Monitor::ActStop(ThreadState& thread, const Violation& violation, i
                               bool run_gdb) {
   const pid_t tgid = thread.tgid;
   const pid_t tid = thread.tid;
-  if (violation.kind == ViolationKind::kSyscall) {
+  // (A call through the vsyscall page cannot be rewound: it completes and
+  // the thread stops right after it.)
+  if (violation.kind == ViolationKind::kSyscall && !InVsyscallPage(violation.regs.rip)) {
     absl::Status set = SetRegs(tid, RewoundToSyscall(violation.regs));
     if (!set.ok()) return set;
   }
@@ -167,6 +174,7 @@ absl::Status Monitor::ActStop(ThreadState& thread, const Violation& violation, i
   // a thread detached in group-stop stays stopped, ready for `gdb -p`.
   detaching_.insert(tgid);
   if (run_gdb) gdb_after_detach_.insert(tgid);
+  RestoreProgramSignalMask(thread);
   if (Tgkill(tgid, tid, SIGSTOP) != 0) {
     return absl::InternalError(absl::StrCat("tgkill(", tid, ", SIGSTOP): ", strerror(errno)));
   }
@@ -188,6 +196,7 @@ absl::Status Monitor::DetachForDebugger(ThreadState& thread, int status) {
   // A signal-delivery-stop passes its signal on (SIGSTOP among them, which
   // starts the group-stop); any other stop detaches with none.
   const int deliver = (event == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
+  RestoreProgramSignalMask(thread);
   if (ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(deliver))) !=
           0 &&
       errno != ESRCH) {

@@ -94,6 +94,7 @@ absl::Status Monitor::AsyncEnterStrict(ThreadState& thread) {
     // more about it.
     if (!injected.ok() || !installed) return injected;
     thread.strict_filter_installed = true;
+    ++thread.own_filters;
   }
   if (RunEntryChecks(thread) != 0) return Resume(thread);
   thread.dataplane_flags = PR_DATAPLANE_STRICT;
@@ -105,6 +106,8 @@ absl::Status Monitor::AsyncEnterStrict(ThreadState& thread) {
     return Resume(thread);
   }
   if (!armed.ok()) return armed;
+  UnblockPageFaultTrap(thread);
+  CheckForeignFilters(thread);
   BeginStrictWindow(thread);
   Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict mode entered (",
                    options_.attach ? "attached, syscalls stepped" : "filter injected", ")\n"));
@@ -150,34 +153,11 @@ absl::Status Monitor::HandleSyscallStop(ThreadState& thread) {
     thread.entry_at_syscall_exit = false;
     return AsyncEnterStrict(thread);
   }
-  if (options_.attach && thread.strict() && !killing_) return JudgeSyscall(thread);
-  return Resume(thread);
-}
-
-absl::Status Monitor::JudgeSyscall(ThreadState& thread) {
-  auto info = GetSyscallInfo(thread.tid);
-  if (!info.ok()) return info.status();
-  if (info->op != PTRACE_SYSCALL_INFO_ENTRY) return Resume(thread);
-  seccomp_data data{};
-  data.nr = static_cast<int>(info->entry.nr);
-  data.arch = info->arch;
-  data.instruction_pointer = info->instruction_pointer;
-  for (int i = 0; i < 6; ++i) data.args[i] = info->entry.args[i];
-  auto verdict = RunSeccompFilter(*options_.strict_filter, data);
-  if (!verdict.ok()) return verdict.status();
-  auto regs = GetRegs(thread.tid);
-  if (!regs.ok()) return regs.status();
-  switch (*verdict & SECCOMP_RET_ACTION_FULL) {
-    case SECCOMP_RET_ALLOW:
-      return Resume(thread);
-    case SECCOMP_RET_ERRNO:
-      return ReturnFromSyscall(thread, *regs, -static_cast<long>(*verdict & SECCOMP_RET_DATA));
-    default: {
-      Violation violation = NewViolation(ViolationKind::kSyscall, thread.tgid, thread.tid, *regs);
-      DescribeSyscall(thread.tid, *regs, &violation.syscall);
-      return HandleViolation(thread, std::move(violation), 0);
-    }
+  if ((options_.attach || thread.syscalls_stepped) && thread.strict() && !killing_) {
+    return JudgeSyscall(thread);
   }
+  thread.syscall_judged = false;
+  return Resume(thread);
 }
 
 absl::StatusOr<int> Monitor::DetachAll() {
@@ -200,6 +180,7 @@ absl::StatusOr<int> Monitor::DetachAll() {
     if (!threads_.count(tid)) Track(tid);
     const int signal = WSTOPSIG(status);
     const int deliver = ((status >> 16) == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
+    RestoreProgramSignalMask(threads_.at(tid));
     ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(deliver)));
     auto it = threads_.find(tid);
     if (it->second.ever_strict) finished_.push_back(it->second.summary);

@@ -38,6 +38,12 @@ std::string SiCodeName(int signo, int code);
 // SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS.
 bool IsTrapSignal(int signo);
 
+// The legacy vsyscall page (0xffffffffff600000): a call there faults and the
+// kernel emulates the syscall, so its pc cannot be rewound.
+inline bool InVsyscallPage(uint64_t address) {
+  return address >= 0xffffffffff600000ULL && address < 0xffffffffff601000ULL;
+}
+
 }  // namespace dpsupervise
 
 #endif  // DPSUPERVISE_SUPERVISOR_CLASSIFY_H_

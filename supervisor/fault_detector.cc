@@ -92,6 +92,15 @@ absl::Status PageFaultDetector::Disable() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> PageFaultDetector::Count() const {
+  if (fd_ < 0) return absl::FailedPreconditionError("page-fault detector not open");
+  uint64_t count = 0;
+  if (read(fd_, &count, sizeof(count)) != static_cast<ssize_t>(sizeof(count))) {
+    return absl::InternalError(absl::StrCat("reading the page-fault count: ", strerror(errno)));
+  }
+  return count;
+}
+
 PerfSigInfo ReadPerfSigInfo(const siginfo_t& info) {
   // Kernel layout (asm-generic/siginfo.h): _sigfault { void *addr; union {
   // ...; struct { unsigned long data; u32 type; u32 flags; } perf; } }.

@@ -39,6 +39,9 @@ class PageFaultDetector {
   // Re-arms or disarms without closing (strict re-entry and leave).
   absl::Status Enable();
   absl::Status Disable();
+  // User-mode page faults counted while enabled since Open (one SIGTRAP was
+  // raised for each, delivered unless the thread had SIGTRAP blocked).
+  absl::StatusOr<uint64_t> Count() const;
 
  private:
   explicit PageFaultDetector(int fd) : fd_(fd), enabled_(true) {}

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <linux/sched.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <memory>
@@ -22,9 +24,21 @@ using Context = std::unique_ptr<void, ContextDeleter>;
 
 uint32_t Trace(TraceCookie cookie) { return SCMP_ACT_TRACE(static_cast<uint16_t>(cookie)); }
 
+
+
 // libseccomp reports errors as negative errno values.
 absl::Status LibseccompError(int rc, absl::string_view what) {
   return absl::InternalError(absl::StrCat("libseccomp: ", what, ": ", strerror(-rc)));
+}
+
+// Traces every way of installing a seccomp filter.
+absl::Status AddFilterChangeRules(void* ctx) {
+  int rc = seccomp_rule_add(ctx, Trace(TraceCookie::kFilterChange), SCMP_SYS(seccomp), 0);
+  if (rc < 0) return LibseccompError(rc, "adding the seccomp rule");
+  rc = seccomp_rule_add(ctx, Trace(TraceCookie::kFilterChange), SCMP_SYS(prctl), 1,
+                        SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, PR_SET_SECCOMP));
+  if (rc < 0) return LibseccompError(rc, "adding the PR_SET_SECCOMP rule");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Context> NewContext(uint32_t default_action, uint32_t bad_arch_action) {
@@ -100,7 +114,11 @@ absl::StatusOr<Context> StrictContext(const std::vector<SyscallRule>& rules) {
         rule.nr == SCMP_SYS(exit_group)) {
       continue;  // Always allowed in strict mode.
     }
-    int rc = seccomp_rule_add_array(ctx->get(), rule.action, rule.nr,
+    // rt_sigprocmask could block the page-fault SIGTRAP: the monitor runs it.
+    const uint32_t action = rule.nr == SCMP_SYS(rt_sigprocmask) && rule.action == SCMP_ACT_ALLOW
+                                ? Trace(TraceCookie::kSignalMask)
+                                : rule.action;
+    int rc = seccomp_rule_add_array(ctx->get(), action, rule.nr,
                                     static_cast<unsigned>(rule.conditions.size()),
                                     rule.conditions.data());
     if (rc < 0) {
@@ -115,6 +133,11 @@ absl::StatusOr<Context> StrictContext(const std::vector<SyscallRule>& rules) {
 
 }  // namespace
 
+std::optional<TraceCookie> TraceCookieOf(uint32_t verdict) {
+  if ((verdict & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRACE) return std::nullopt;
+  return static_cast<TraceCookie>(verdict & SECCOMP_RET_DATA);
+}
+
 absl::StatusOr<BpfProgram> BuildBaseFilter() {
   // Foreign ABIs behave exactly as without dpsupervise for non-strict threads.
   auto ctx = NewContext(SCMP_ACT_ALLOW, SCMP_ACT_ALLOW);
@@ -126,6 +149,8 @@ absl::StatusOr<BpfProgram> BuildBaseFilter() {
   if (rc < 0) return LibseccompError(rc, "adding the CLONE_UNTRACED rule");
   rc = seccomp_rule_add(ctx->get(), Trace(TraceCookie::kClone3), SCMP_SYS(clone3), 0);
   if (rc < 0) return LibseccompError(rc, "adding the clone3 rule");
+  status = AddFilterChangeRules(ctx->get());
+  if (!status.ok()) return status;
   return Export(ctx->get());
 }
 

@@ -2,8 +2,10 @@
 //
 // The *base filter* is installed on the whole program at launch. It allows
 // every syscall at native cost except the few the supervisor must see: the
-// dataplane prctls, clone with CLONE_UNTRACED (which would escape tracing) and
-// clone3 (whose flags BPF cannot read).
+// dataplane prctls, clone with CLONE_UNTRACED (which would escape tracing),
+// clone3 (whose flags BPF cannot read), and the installation of a seccomp
+// filter (seccomp(2), prctl(PR_SET_SECCOMP)), which could hide a strict
+// thread's syscalls from the strict filter.
 //
 // The *strict filter* is stacked on one thread when it enters strict mode. It
 // allows prctl, exit, exit_group and the policy's rules, and traces everything
@@ -17,6 +19,7 @@
 #include <seccomp.h>
 #include <stdint.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,15 +28,25 @@
 
 namespace dpsupervise {
 
-// SECCOMP_RET_DATA attached to SECCOMP_RET_TRACE, read back with
-// PTRACE_GETEVENTMSG: why the thread stopped.
+// SECCOMP_RET_DATA attached to SECCOMP_RET_TRACE: why a filter of ours
+// traces a syscall. The kernel reports the data of the most recently
+// installed filter that returned TRACE, which may be one of the program's;
+// the monitor therefore never trusts it, and runs its own programs on the
+// syscall (bpf_interpreter.h) to learn which of these apply.
 enum class TraceCookie : uint16_t {
   kDataplanePrctl = 1,  // PR_SET_DATAPLANE or PR_GET_DATAPLANE
   kViolation = 2,       // strict filter: a syscall the thread may not make
   kClone3 = 3,          // base filter: clone3, answered with ENOSYS
   kCloneUntraced = 4,   // base filter: clone with CLONE_UNTRACED
   kForeignArch = 5,     // strict filter: a syscall through a foreign ABI
+  kFilterChange = 6,    // base filter: seccomp(2) or prctl(PR_SET_SECCOMP)
+  kSignalMask = 7,      // strict filter: rt_sigprocmask the policy allows,
+                        // emulated so the page-fault SIGTRAP stays unblocked
 };
+
+// The cookie of a SECCOMP_RET_TRACE `verdict` of ours; nullopt for any other
+// action.
+std::optional<TraceCookie> TraceCookieOf(uint32_t verdict);
 
 // One rule the policy adds to the strict filter: when `nr` is called and all
 // `conditions` hold, take `action` (SCMP_ACT_ALLOW or SCMP_ACT_ERRNO(e)).
@@ -46,7 +59,9 @@ struct SyscallRule {
 // The program every task of the supervised program runs under.
 absl::StatusOr<BpfProgram> BuildBaseFilter();
 
-// The per-thread strict-mode program, with the policy's `rules` added.
+// The per-thread strict-mode program, with the policy's `rules` added. A rule
+// that allows rt_sigprocmask traces it instead (kSignalMask): the monitor
+// runs it itself.
 absl::StatusOr<BpfProgram> BuildStrictFilter(const std::vector<SyscallRule>& rules);
 
 // Human-readable pseudo-code of the strict filter (libseccomp's PFC), for

@@ -129,6 +129,7 @@ int Main(int argc, char** argv) {
     absl::Status ticking = StartTicker(20);
     if (!ticking.ok()) return Fail(ticking);
   }
+  if (!monitor_options.attach) monitor_options.base_filter = &*base_filter;
   monitor_options.strict_filter = &*strict_filter;
   monitor_options.reports = reports.get();
   monitor_options.format = options->format == "json" ? ReportFormat::kJson : ReportFormat::kText;

@@ -42,6 +42,12 @@ absl::Status IgnoreVanished(absl::Status status) {
 Monitor::Monitor(const MonitorOptions& options) : options_(options) {
   ThreadState& main = Track(options_.program_pid);
   main.tgid = options_.program_pid;
+  // The launch child installed the base filter, and the strict filter for
+  // --strict=exec.
+  if (!options_.attach) main.own_filters = options_.strict_from_exec ? 2 : 1;
+  // Its syscalls from the strict filter's installation to exec (execve
+  // itself) stop for that filter: they are ours to let through.
+  main.strict_filter_installed = options_.strict_from_exec;
   for (pid_t tid : options_.attached_tids) Track(tid);
   if (options_.attach) program_execed_ = true;
   for (const CodeLocation& location : options_.enter_at) {
@@ -182,6 +188,15 @@ absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
     if (breakpoints_.count(regs->rip - 1)) return HandleBreakpoint(thread, *regs);
   }
   const bool ours = IsOurPageFaultTrap(*info);
+  if (ours) {
+    ++thread.page_faults_seen;
+    // The fault that started a vsyscall's emulation: already reported as
+    // that syscall, one kernel entry.
+    if (thread.vsyscall_fault_due && InVsyscallPage(reinterpret_cast<uint64_t>(info->si_addr))) {
+      thread.vsyscall_fault_due = false;
+      return Resume(thread, 0);
+    }
+  }
   if (!thread.strict() || killing_) {
     // Our page-fault SIGTRAP can still arrive just after the thread left
     // strict mode; it is never the program's to see.
@@ -201,6 +216,7 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   const pid_t parent_tgid = parent.tgid;
   const bool parent_filter = parent.strict_filter_installed;
   const bool parent_strict = parent.strict();
+  const int parent_own_filters = parent.own_filters;
   // Track() may rehash the table: `parent` is not used past this point.
   ThreadState& child = Track(static_cast<pid_t>(*new_tid));
   if (event != PTRACE_EVENT_CLONE) child.tgid = child.tid;
@@ -218,11 +234,13 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   // new task is not strict itself (strict mode is per thread), except under
   // --strict=exec, where the whole program is.
   child.strict_filter_installed = child.strict_filter_installed || parent_filter;
+  child.own_filters = parent_own_filters;
   if (options_.strict_from_exec && parent_strict) {
     child.dataplane_flags = PR_DATAPLANE_STRICT;
     BeginStrictWindow(child);
     absl::Status armed = ArmPageFaults(child);
     if (!armed.ok()) return armed;
+    CheckForeignFilters(child);
   }
   auto parent_again = threads_.find(parent_tid);
   if (parent_again == threads_.end()) return Continue(parent_tid);
@@ -275,46 +293,13 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
   if (execed.strict()) {
     // exec removed the page-fault event (remove_on_exec): open a new one.
     execed.page_faults = PageFaultDetector();
+    execed.page_faults_seen = 0;
     absl::Status armed = ArmPageFaults(execed);
     if (!armed.ok()) return armed;
+    UnblockPageFaultTrap(execed);
+    CheckForeignFilters(execed);
   }
   return Resume(execed);
-}
-
-absl::Status Monitor::HandleSeccompStop(ThreadState& thread) {
-  auto message = GetEventMsg(thread.tid);
-  if (!message.ok()) return message.status();
-  auto regs = GetRegs(thread.tid);
-  if (!regs.ok()) return regs.status();
-  switch (static_cast<TraceCookie>(*message & 0xffff)) {
-    case TraceCookie::kDataplanePrctl:
-      return HandleDataplanePrctl(thread, *regs);
-    case TraceCookie::kViolation:
-    case TraceCookie::kForeignArch: {
-      // The strict filter stays after a thread leaves strict mode, and is
-      // inherited by its children: their syscalls take this slow path.
-      if (!thread.strict() || killing_) return Resume(thread);
-      Violation violation =
-          NewViolation(ViolationKind::kSyscall, thread.tgid, thread.tid, *regs);
-      DescribeSyscall(thread.tid, *regs, &violation.syscall);
-      return HandleViolation(thread, std::move(violation), 0);
-    }
-    case TraceCookie::kClone3:
-      // BPF cannot read clone3's flags (CLONE_UNTRACED could hide in them):
-      // answer ENOSYS so the C library falls back to clone, as sandbox2 does.
-      return ReturnFromSyscall(thread, *regs, -ENOSYS);
-    case TraceCookie::kCloneUntraced: {
-      // CLONE_UNTRACED would start a task we cannot see: drop the flag.
-      user_regs_struct changed = *regs;
-      changed.rdi &= ~static_cast<unsigned long long>(CLONE_UNTRACED);
-      absl::Status set = SetRegs(thread.tid, changed);
-      if (!set.ok()) return set;
-      return Resume(thread);
-    }
-  }
-  // SECCOMP_RET_TRACE from a filter of the program's own: with no tracer the
-  // kernel would fail the syscall with ENOSYS, so do the same.
-  return ReturnFromSyscall(thread, *regs, -ENOSYS);
 }
 
 absl::Status Monitor::ReturnFromSyscall(ThreadState& thread, user_regs_struct regs,
@@ -327,9 +312,12 @@ absl::Status Monitor::ReturnFromSyscall(ThreadState& thread, user_regs_struct re
 }
 
 absl::Status Monitor::Resume(ThreadState& thread, int signal) {
-  // Attach mode has no filter in the program: a strict thread is resumed so
-  // that each of its syscalls stops (PTRACE_SYSCALL) and is judged here.
-  if (options_.attach && thread.strict() && !killing_) return ContinueToSyscall(thread.tid, signal);
+  // Attach mode has no filter in the program, and a stepped thread's filters
+  // could hide its syscalls: a strict thread is resumed so that each of its
+  // syscalls stops at its entry (PTRACE_SYSCALL) and is judged here.
+  if ((options_.attach || thread.syscalls_stepped) && thread.strict() && !killing_) {
+    return ContinueToSyscall(thread.tid, signal);
+  }
   return Continue(thread.tid, signal);
 }
 

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <sys/types.h>
+#include <linux/seccomp.h>
 #include <sys/user.h>
 
 #include <map>
@@ -16,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "supervisor/action.h"
 #include "supervisor/action_table.h"
 #include "supervisor/bpf_program.h"
@@ -48,6 +50,9 @@ struct MonitorOptions {
   pid_t program_pid = -1;    // seized by Launch, not yet exec'd
   int setup_error_fd = -1;   // LaunchedProgram::setup_error_fd; the monitor closes it
   std::string program_name;  // argv[0], for messages
+  // The base filter every task of a launched program carries (null in
+  // attach mode): stops are judged by running it, and the strict filter.
+  const BpfProgram* base_filter = nullptr;
   const BpfProgram* strict_filter = nullptr;
   ReportWriter* reports = nullptr;
   ReportFormat format = ReportFormat::kText;
@@ -93,7 +98,6 @@ class Monitor {
   // Event dispatch (monitor.cc).
   absl::Status HandleWaitStatus(pid_t tid, int status);
   void HandleExit(pid_t tid, int status);
-  absl::Status HandleSeccompStop(ThreadState& thread);
   absl::Status HandleNewTask(ThreadState& parent, int event);
   absl::Status HandleExec(ThreadState& thread);
   absl::Status HandleEventStop(ThreadState& thread, int signal);
@@ -136,7 +140,6 @@ class Monitor {
   // *installed when done. Otherwise the thread was resumed with a message
   // saying why, or its stop was handed to HandleWaitStatus.
   absl::Status InjectFromOutside(ThreadState& thread, bool* installed);
-  absl::Status JudgeSyscall(ThreadState& thread);
   // Detaches from every thread, leaving nothing behind; returns 0.
   absl::StatusOr<int> DetachAll();
   std::unordered_map<pid_t, uint64_t> syscall_instructions_;
@@ -170,6 +173,38 @@ class Monitor {
   absl::Status HandleBreakpoint(ThreadState& thread, user_regs_struct regs);
   std::map<uint64_t, Breakpoint> breakpoints_;
   std::vector<PendingLocation> pending_locations_;
+
+  // Syscalls judged by our own filters, and what keeps a strict thread's
+  // kernel entries visible (syscall_stop.cc).
+  struct OurVerdicts {
+    uint32_t base = SECCOMP_RET_ALLOW;    // the base filter's, if it has it
+    uint32_t strict = SECCOMP_RET_ALLOW;  // the strict filter's, if strict or
+                                          // it has the filter
+  };
+  absl::StatusOr<OurVerdicts> JudgeByOurFilters(const ThreadState& thread,
+                                                const seccomp_data& data);
+  // A PTRACE_EVENT_SECCOMP stop, whoever's filter traced the syscall.
+  absl::Status HandleSeccompStop(ThreadState& thread);
+  // A syscall-entry stop of a strict thread whose syscalls are stepped.
+  absl::Status JudgeSyscall(ThreadState& thread);
+  absl::Status ReportSyscall(ThreadState& thread, const user_regs_struct& regs);
+  // Lets the syscall `thread` is stopped at (thread.syscall) go on, with
+  // what must never run unwatched fixed first: clone3, CLONE_UNTRACED, a
+  // new seccomp filter on a strict thread, rt_sigprocmask of a strict
+  // thread (emulated).
+  absl::Status LetSyscallRun(ThreadState& thread, const user_regs_struct& regs);
+  void StepSyscalls(ThreadState& thread, absl::string_view why);
+  // At strict entry: steps the thread's syscalls when it carries seccomp
+  // filters not ours that could hide them from the strict filter.
+  void CheckForeignFilters(ThreadState& thread);
+  absl::Status EmulateSignalMask(ThreadState& thread, const user_regs_struct& regs);
+  // While strict, SIGTRAP is unblocked in the kernel's mask of the thread;
+  // the program's own choice is kept and given back at leave or detach.
+  void UnblockPageFaultTrap(ThreadState& thread);
+  void RestoreProgramSignalMask(ThreadState& thread);
+  // Reports, as one page_fault violation, faults the detector counted whose
+  // SIGTRAP never reached us (the thread had it blocked meanwhile).
+  void ReportUnseenPageFaults(ThreadState& thread);
 
   // Violations and actions (actions.cc). `stop_signal` is the signal the
   // thread is stopped for (0 for a seccomp stop).

@@ -91,6 +91,31 @@ absl::Status Listen(pid_t tid) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> GetSigMask(pid_t tid) {
+  uint64_t mask = 0;
+  if (ptrace(PTRACE_GETSIGMASK, tid, reinterpret_cast<void*>(sizeof(mask)), &mask) != 0) {
+    return PtraceError("PTRACE_GETSIGMASK", tid);
+  }
+  return mask;
+}
+
+absl::Status SetSigMask(pid_t tid, uint64_t mask) {
+  if (ptrace(PTRACE_SETSIGMASK, tid, reinterpret_cast<void*>(sizeof(mask)), &mask) != 0) {
+    return PtraceError("PTRACE_SETSIGMASK", tid);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<sock_filter>> GetSeccompFilter(pid_t tid, unsigned long index) {
+  long count = ptrace(PTRACE_SECCOMP_GET_FILTER, tid, reinterpret_cast<void*>(index), nullptr);
+  if (count < 0) return PtraceError("PTRACE_SECCOMP_GET_FILTER", tid);
+  std::vector<sock_filter> program(static_cast<size_t>(count));
+  count = ptrace(PTRACE_SECCOMP_GET_FILTER, tid, reinterpret_cast<void*>(index), program.data());
+  if (count < 0) return PtraceError("PTRACE_SECCOMP_GET_FILTER", tid);
+  program.resize(static_cast<size_t>(count));
+  return program;
+}
+
 absl::Status WriteMemory(pid_t pid, uint64_t addr, const void* data, size_t size) {
   iovec local{const_cast<void*>(data), size};
   iovec remote{reinterpret_cast<void*>(addr), size};

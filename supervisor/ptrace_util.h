@@ -9,7 +9,10 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include <linux/filter.h>
+
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,6 +33,16 @@ absl::StatusOr<__ptrace_syscall_info> GetSyscallInfo(pid_t tid);
 absl::Status Continue(pid_t tid, int signal = 0);
 // Resumes until the next syscall entry or exit stop.
 absl::Status ContinueToSyscall(pid_t tid, int signal = 0);
+// The signal mask of a stopped tracee (bit N-1 for signal N), and setting it
+// (SIGKILL and SIGSTOP cannot be blocked; pending signals it unblocks are
+// delivered when the tracee resumes).
+absl::StatusOr<uint64_t> GetSigMask(pid_t tid);
+absl::Status SetSigMask(pid_t tid, uint64_t mask);
+
+// The `index`th seccomp filter of a stopped tracee, 0 the most recently
+// installed (PTRACE_SECCOMP_GET_FILTER: needs CAP_SYS_ADMIN).
+absl::StatusOr<std::vector<sock_filter>> GetSeccompFilter(pid_t tid, unsigned long index);
+
 // Leaves a tracee in group-stop while still reporting events (PTRACE_LISTEN).
 absl::Status Listen(pid_t tid);
 

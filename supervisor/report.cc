@@ -368,6 +368,7 @@ std::string FormatTextReport(const Violation& v) {
       }
       break;
   }
+  if (!v.note.empty()) absl::StrAppend(&out, "  note:    ", EscSafe(v.note), "\n");
   absl::StrAppend(&out, "  pc:      ", Hex(v.regs.rip));
   if (!v.backtrace.empty()) absl::StrAppend(&out, " ", FrameLocation(v.backtrace[0]));
   out += "\n";
@@ -417,6 +418,7 @@ std::string FormatJsonReport(const Violation& v) {
       j["signal"] = SignalJson(v.signal);
       break;
   }
+  j["note"] = StringOrNull(v.note);
   j["registers"] = RegistersJson(v.regs);
   Json frames = Json::array();
   for (const Frame& f : v.backtrace) frames.push_back(FrameJson(f));

@@ -66,6 +66,7 @@ absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
       return entry;
     }
     thread.strict_filter_installed = true;
+    ++thread.own_filters;
   }
   entry.result = RunEntryChecks(thread);
   if (entry.result != 0) return entry;
@@ -81,6 +82,8 @@ absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
     return entry;
   }
   if (!armed.ok()) return armed;
+  UnblockPageFaultTrap(thread);
+  CheckForeignFilters(thread);
   if (flags & PR_DATAPLANE_QUIESCE) {
     // Done while the thread is still stopped in its prctl: the flush runs
     // work on every CPU, the strict thread's included.
@@ -137,10 +140,14 @@ absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
 }
 
 void Monitor::LeaveStrict(ThreadState& thread) {
-  if (thread.strict()) EndStrictWindow(thread);
+  if (thread.strict()) {
+    ReportUnseenPageFaults(thread);
+    EndStrictWindow(thread);
+  }
   thread.dataplane_flags = 0;
   // Disarming can only fail if the thread is gone; its exit is handled then.
   (void)thread.page_faults.Disable();
+  RestoreProgramSignalMask(thread);
 }
 
 }  // namespace dpsupervise

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+#include <linux/seccomp.h>
 
 #include "lib/dataplane.h"
 #include "supervisor/fault_detector.h"
@@ -50,6 +51,31 @@ struct ThreadState {
   bool leave_requested = false;  // PTRACE_INTERRUPT sent to leave
   // Interrupted inside a syscall: strict from that syscall's exit on.
   bool entry_at_syscall_exit = false;
+
+  // Seccomp filters dpsupervise put on this task (the base filter,
+  // --strict=exec's, the injected strict filter); any other filter it has
+  // is the program's, or came from outside dpsupervise.
+  int own_filters = 0;
+  // While strict, its syscalls stop at their entry (PTRACE_SYSCALL), before
+  // any seccomp filter runs: a filter not dpsupervise's could fail, kill or
+  // trap them before the strict filter sees them. (Attach mode steps every
+  // strict thread.)
+  bool syscalls_stepped = false;
+  // The syscall the thread is stopped at was judged at its entry stop: its
+  // seccomp stop is not a second violation.
+  bool syscall_judged = false;
+  // The syscall seen at the last seccomp or syscall-entry stop.
+  seccomp_data syscall{};
+  // The program's own view of SIGTRAP in the thread's signal mask: while
+  // strict the kernel's mask has it unblocked, or the page-fault SIGTRAP
+  // would stay pending and faults go unreported. Given back at leave.
+  bool program_blocks_sigtrap = false;
+  // Page-fault SIGTRAPs of ours delivered to the thread, against the
+  // detector's own count: the difference is faults not reported one by one.
+  uint64_t page_faults_seen = 0;
+  // A syscall through the vsyscall page was reported: the page fault that
+  // started its emulation is the same kernel entry, not another violation.
+  bool vsyscall_fault_due = false;
 
   bool strict() const { return (dataplane_flags & PR_DATAPLANE_STRICT) != 0; }
   // The signal the thread asked for with PR_DATAPLANE_SIG, or 0.

@@ -82,6 +82,9 @@ struct Violation {
   // Innermost first; frames[0].pc == regs.rip. Empty when not symbolized.
   std::vector<Frame> backtrace;
   std::string backtrace_error;  // why there is no backtrace, if none
+  // How it was seen, when that is unusual (a syscall through the vsyscall
+  // page, page faults found after the fact); empty otherwise.
+  std::string note;
   // What dpsupervise did about it: "kill", "signal SIGUSR1", "stop", "gdb",
   // "log", "errno EPERM", and a sentence for the text report.
   std::string action;

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -112,6 +113,130 @@ INSTANTIATE_TEST_SUITE_P(UnmappedOrProtNone, VdsoGone,
                            return std::string(info.param) == "vdso-unmap" ? "Unmapped"
                                                                           : "ProtNone";
                          });
+
+// A worker that blocks every signal, as dataplane workers do, must still
+// have each page fault reported: SIGTRAP is unblocked while it is strict.
+TEST(PageFaults, AreReportedWhileTheThreadBlocksEverySignal) {
+  RunResult r = RunSupervised({"--on-violation=log", "--format=json", "--", TestProgram("adversary"),
+                               "sigtrap-blocked"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("faults done"));
+  std::vector<Json> violations = Violations(r.err);
+  int faults = 0;
+  for (const Json& v : violations) faults += v["kind"] == "page_fault" && !v["fault"]["address"].is_null();
+  EXPECT_EQ(faults, 16) << Describe(r);
+  EXPECT_EQ(violations.size(), 16u) << Describe(r);
+}
+
+// A strict thread that blocks SIGTRAP itself: the program sees its own mask,
+// and the faults that follow are still reported one by one.
+TEST(PageFaults, SignalMaskChangesInStrictModeKeepThemVisible) {
+  RunResult r = RunSupervised({"--on-violation=log", "--format=json", "--", TestProgram("adversary"),
+                               "sigmask-in-strict"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("sees sigtrap blocked=1"));
+  int syscalls = 0, faults = 0;
+  for (const Json& v : Violations(r.err)) {
+    syscalls += v["kind"] == "syscall" && v["syscall"]["name"] == "rt_sigprocmask";
+    faults += v["kind"] == "page_fault";
+  }
+  EXPECT_EQ(syscalls, 2) << Describe(r);
+  EXPECT_EQ(faults, 4) << Describe(r);
+
+  // Allowed by the policy: no syscall report, the same view and faults.
+  const std::string policy = TestTmpDir() + "/sigmask.policy";
+  WriteTestFile(policy, "rt_sigprocmask: 1\n");
+  r = RunSupervised({"--policy=" + policy, "--on-violation=log", "--format=json", "--",
+                     TestProgram("adversary"), "sigmask-in-strict"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("sees sigtrap blocked=1"));
+  std::vector<Json> violations = Violations(r.err);
+  EXPECT_EQ(violations.size(), 4u) << Describe(r);
+  for (const Json& v : violations) EXPECT_EQ(v["kind"], "page_fault") << v.dump();
+}
+
+// A handler whose sa_mask blocks SIGTRAP faults while it runs: the first
+// fault is reported when the mask is restored, the others are counted
+// (they cannot be reported one by one); none is missing from the total.
+TEST(PageFaults, InAHandlerThatBlocksSigtrapAreAllCounted) {
+  RunResult r = RunSupervised({"--on-violation=log", "--format=json", "--", TestProgram("adversary"),
+                               "handler-masks-sigtrap"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("handler faults done"));
+  long faults = 0;
+  bool counted_late = false;
+  for (const Json& v : Violations(r.err)) {
+    if (v["kind"] != "page_fault") continue;
+    if (v["note"].is_null()) {
+      ++faults;
+      continue;
+    }
+    counted_late = true;
+    faults += std::stol(v["note"].get<std::string>());  // "N page fault(s) ..."
+  }
+  EXPECT_TRUE(counted_late) << Describe(r);
+  EXPECT_EQ(faults, 3) << Describe(r);
+}
+
+class ProgramFilter : public ::testing::TestWithParam<const char*> {};
+
+// Filters of the program's own (or from outside) that fail, or trace with a
+// cookie of ours, a strict thread's syscall: it is still reported.
+TEST_P(ProgramFilter, CannotHideAStrictThreadsSyscall) {
+  RunResult r = RunSupervised(
+      {"--on-violation=log", "--format=json", "--", TestProgram("adversary"), GetParam()});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  std::vector<Json> violations = Violations(r.err);
+  ASSERT_EQ(violations.size(), 1u) << Describe(r);
+  EXPECT_EQ(violations[0]["syscall"]["name"], "getppid");
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ProgramFilter,
+                         ::testing::Values("errno-filter", "filter-in-strict",
+                                           "trace-filter-reentry"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+                           return name;
+                         });
+
+// The errno filter's own effect is kept: the syscall fails as it would
+// without dpsupervise; and the thread is said to be stepped.
+TEST(ProgramFilterEffect, IsKeptAndSaid) {
+  RunResult r = RunSupervised({"--on-violation=log", "--format=json", "--",
+                               TestProgram("adversary"), "errno-filter"});
+  EXPECT_THAT(r.out, HasSubstr("getppid=-13")) << Describe(r);
+  EXPECT_THAT(Messages(r.err), HasSubstr("its syscalls stop at their entry")) << Describe(r);
+}
+
+// A thread that was strict keeps the strict filter: its CLONE_UNTRACED must
+// still be caught, or the child would run untraced (its syscalls failing
+// with ENOSYS under the filter it inherited).
+TEST(Clone, UntracedAfterLeavingStrictModeIsStillTraced) {
+  RunResult r = RunSupervised({"--", TestProgram("adversary"), "untraced-clone"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("child=20")) << Describe(r);
+}
+
+// A call through the vsyscall page is one kernel entry, one report; the
+// signal action cannot rewind it (the kernel would kill the thread).
+TEST(Vsyscall, IsOneViolationUnderLog) {
+  RunResult r = RunSupervised(
+      {"--on-violation=log", "--format=json", "--", TestProgram("adversary"), "vsyscall"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  std::vector<Json> violations = Violations(r.err);
+  ASSERT_EQ(violations.size(), 1u) << Describe(r);
+  EXPECT_EQ(violations[0]["syscall"]["name"], "gettimeofday");
+  EXPECT_THAT(violations[0]["note"].get<std::string>(), HasSubstr("vsyscall"));
+}
+
+TEST(Vsyscall, SignalActionRunsTheHandler) {
+  RunResult r = RunSupervised({"--on-violation=signal SIGUSR1", "--format=json", "--",
+                               TestProgram("adversary"), "vsyscall"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("vsyscall done, handler ran")) << Describe(r);
+  EXPECT_EQ(Violations(r.err).size(), 1u) << Describe(r);
+}
 
 }  // namespace
 }  // namespace dptest

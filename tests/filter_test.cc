@@ -90,6 +90,17 @@ TEST_F(FilterTest, BaseFilterTracesClone3AndUntracedClone) {
                                      TraceStop{Cookie(TraceCookie::kCloneUntraced), SYS_clone}));
 }
 
+TEST_F(FilterTest, BaseFilterTracesFilterInstallation) {
+  ChildRun run = RunFiltered({&base_}, [] {
+    Raw(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_STRICT);  // skipped by the harness
+    Raw(SYS_prctl, (1L << 32) | PR_SET_SECCOMP, SECCOMP_MODE_STRICT);
+    return 0;
+  });
+  EXPECT_EQ(run.exit_code, 0);
+  const TraceStop change{Cookie(TraceCookie::kFilterChange), SYS_prctl};
+  EXPECT_THAT(run.stops, ::testing::ElementsAre(change, change));
+}
+
 TEST_F(FilterTest, StrictFilterTracesEverythingButPrctlAndExit) {
   ChildRun run = RunFiltered({&base_, &strict_}, [] {
     Raw(SYS_getpid);
@@ -142,6 +153,20 @@ TEST_F(FilterTest, PolicyRulesAllowAndFailSyscalls) {
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_THAT(run.stops,
               ::testing::ElementsAre(TraceStop{Cookie(TraceCookie::kViolation), SYS_write}));
+}
+
+TEST_F(FilterTest, AllowedSignalMaskChangesAreTracedForTheMonitor) {
+  std::vector<SyscallRule> rules;
+  rules.push_back({SYS_rt_sigprocmask, SCMP_ACT_ALLOW, {}});
+  auto strict = BuildStrictFilter(rules);
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  ChildRun run = RunFiltered({&base_, &*strict}, [] {
+    Raw(SYS_rt_sigprocmask, SIG_BLOCK, 0, 0);
+    return 0;
+  });
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.stops, ::testing::ElementsAre(
+                             TraceStop{Cookie(TraceCookie::kSignalMask), SYS_rt_sigprocmask}));
 }
 
 TEST_F(FilterTest, DescribeNamesTheRules) {

@@ -66,6 +66,10 @@ ChildRun RunFiltered(const std::vector<const BpfProgram*>& filters, std::functio
       ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
       user_regs_struct regs;
       ptrace(PTRACE_GETREGS, pid, 0, &regs);
+      if (regs.orig_rax == SYS_seccomp) {  // loading `filters`
+        ptrace(PTRACE_CONT, pid, 0, 0);
+        continue;
+      }
       run.stops.push_back({static_cast<int>(msg), static_cast<long>(regs.orig_rax)});
       regs.orig_rax = -1;
       regs.rax = -ENOSYS;

@@ -29,7 +29,9 @@ long Raw(long nr, long a0 = 0, long a1 = 0, long a2 = 0);
 
 // Runs `body` in a child that loaded `filters`, traced with
 // PTRACE_O_TRACESECCOMP; every trace stop is recorded and the syscall
-// skipped with -ENOSYS. The child's exit code is body's return value.
+// skipped with -ENOSYS, except the seccomp(2) calls that load `filters` (the
+// base filter traces them): they run, unrecorded. The child's exit code is
+// body's return value.
 ChildRun RunFiltered(const std::vector<const BpfProgram*>& filters, std::function<int()> body);
 
 }  // namespace dpsupervise
