@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "supervisor/classify.h"
+#include "supervisor/fault_detector.h"
 #include "supervisor/monitor.h"
 #include "supervisor/procfs.h"
 #include "supervisor/ptrace_util.h"
@@ -158,14 +159,24 @@ absl::Status Monitor::ActErrno(ThreadState& thread, const Violation& violation, 
 
 absl::Status Monitor::ActStop(ThreadState& thread, const Violation& violation, int stop_signal,
                               bool run_gdb) {
-  const pid_t tgid = thread.tgid;
-  const pid_t tid = thread.tid;
-  // (A call through the vsyscall page cannot be rewound: it completes and
-  // the thread stops right after it.)
-  if (violation.kind == ViolationKind::kSyscall && !InVsyscallPage(violation.regs.rip)) {
-    absl::Status set = SetRegs(tid, RewoundToSyscall(violation.regs));
+  if (violation.kind == ViolationKind::kSyscall && InVsyscallPage(violation.regs.rip)) {
+    // A call through the vsyscall page cannot be rewound: it completes, and
+    // the thread is stopped at the SIGTRAP of the page fault that started
+    // its emulation (HandleSignalStop), which must not reach it detached.
+    thread.stop_after_vsyscall = run_gdb ? StopAfterVsyscall::kGdb : StopAfterVsyscall::kStop;
+    return LetSyscallRun(thread, violation.regs);
+  }
+  if (violation.kind == ViolationKind::kSyscall) {
+    absl::Status set = SetRegs(thread.tid, RewoundToSyscall(violation.regs));
     if (!set.ok()) return set;
   }
+  return StopForDebugger(thread, run_gdb,
+                         violation.kind == ViolationKind::kSignal ? stop_signal : 0);
+}
+
+absl::Status Monitor::StopForDebugger(ThreadState& thread, bool run_gdb, int resend_signal) {
+  const pid_t tgid = thread.tgid;
+  const pid_t tid = thread.tid;
   // A SIGSTOP aimed at the violating thread itself: once detached, it takes
   // the signal before running a single instruction and puts the whole group
   // into group-stop. (A process-directed SIGSTOP could be taken by another,
@@ -184,7 +195,7 @@ absl::Status Monitor::ActStop(ThreadState& thread, const Violation& violation, i
   threads_.erase(tid);
   // A sent signal stays pending for the debugger to see; a fault or our
   // SIGTRAP is not re-sent: the instruction faults again when resumed.
-  if (violation.kind == ViolationKind::kSignal) Tgkill(tgid, tid, stop_signal);
+  if (resend_signal != 0) Tgkill(tgid, tid, resend_signal);
   return FinishDetachIfDone(tgid);
 }
 
@@ -194,8 +205,13 @@ absl::Status Monitor::DetachForDebugger(ThreadState& thread, int status) {
   const int signal = WSTOPSIG(status);
   const int event = status >> 16;
   // A signal-delivery-stop passes its signal on (SIGSTOP among them, which
-  // starts the group-stop); any other stop detaches with none.
-  const int deliver = (event == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
+  // starts the group-stop), except our page-fault SIGTRAP, which would kill
+  // the detached process; any other stop detaches with none.
+  int deliver = (event == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
+  if (deliver == SIGTRAP) {
+    auto info = GetSigInfo(tid);
+    if (info.ok() && IsOurPageFaultTrap(*info)) deliver = 0;
+  }
   RestoreProgramSignalMask(thread);
   if (ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(deliver))) !=
           0 &&

@@ -194,6 +194,11 @@ absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
     // that syscall, one kernel entry.
     if (thread.vsyscall_fault_due && InVsyscallPage(reinterpret_cast<uint64_t>(info->si_addr))) {
       thread.vsyscall_fault_due = false;
+      const StopAfterVsyscall stop = thread.stop_after_vsyscall;
+      thread.stop_after_vsyscall = StopAfterVsyscall::kNo;
+      if (stop != StopAfterVsyscall::kNo) {
+        return StopForDebugger(thread, stop == StopAfterVsyscall::kGdb, 0);
+      }
       return Resume(thread, 0);
     }
   }

@@ -220,6 +220,10 @@ class Monitor {
   absl::Status ActErrno(ThreadState& thread, const Violation& violation, int error);
   absl::Status ActStop(ThreadState& thread, const Violation& violation, int stop_signal,
                        bool run_gdb);
+  // Leaves `thread` (at any stop) to a debugger: SIGSTOP to it, detach, the
+  // rest of its process detached as its threads reach the group-stop.
+  // `resend_signal` (a signal violation's) stays pending for the debugger.
+  absl::Status StopForDebugger(ThreadState& thread, bool run_gdb, int resend_signal);
   // While a process is being handed over to a debugger, its threads are
   // detached as they reach a stop.
   absl::Status DetachForDebugger(ThreadState& thread, int status);

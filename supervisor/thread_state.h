@@ -21,6 +21,8 @@ inline double SecondsSince(const timespec& since) {
   return (now.tv_sec - since.tv_sec) + (now.tv_nsec - since.tv_nsec) / 1e9;
 }
 
+enum class StopAfterVsyscall { kNo, kStop, kGdb };
+
 struct ThreadState {
   pid_t tid = 0;
   pid_t tgid = 0;
@@ -76,6 +78,8 @@ struct ThreadState {
   // A syscall through the vsyscall page was reported: the page fault that
   // started its emulation is the same kernel entry, not another violation.
   bool vsyscall_fault_due = false;
+  // The stop or gdb action waits for that page fault's SIGTRAP to stop it.
+  StopAfterVsyscall stop_after_vsyscall = StopAfterVsyscall::kNo;
 
   bool strict() const { return (dataplane_flags & PR_DATAPLANE_STRICT) != 0; }
   // The signal the thread asked for with PR_DATAPLANE_SIG, or 0.

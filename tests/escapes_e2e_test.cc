@@ -3,6 +3,7 @@
 // (testdata/adversary.cc, testdata/hostile.cc).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -236,6 +237,19 @@ TEST(Vsyscall, SignalActionRunsTheHandler) {
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("vsyscall done, handler ran")) << Describe(r);
   EXPECT_EQ(Violations(r.err).size(), 1u) << Describe(r);
+}
+
+TEST(Vsyscall, StopActionLetsTheCallCompleteThenStops) {
+  Background bg({Runfile("supervisor/dpsupervise"), "--preflight=off", "--on-violation=stop", "--",
+                 TestProgram("adversary"), "vsyscall"});
+  ASSERT_TRUE(bg.WaitForStderr("debug it with: gdb -p ")) << bg.err();
+  std::smatch match;
+  const std::string err = bg.err();
+  ASSERT_TRUE(std::regex_search(err, match, std::regex("gdb -p ([0-9]+)")));
+  kill(std::stoi(match[1].str()), SIGCONT);
+  RunResult r = bg.Wait();
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("vsyscall done")) << Describe(r);
 }
 
 }  // namespace
