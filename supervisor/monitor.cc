@@ -222,6 +222,9 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   const bool parent_filter = parent.strict_filter_installed;
   const bool parent_strict = parent.strict();
   const int parent_own_filters = parent.own_filters;
+  // The child's kernel mask is a copy of the parent's, SIGTRAP unblocked
+  // while the parent is strict: its view of the mask is the parent's too.
+  const bool parent_blocks_sigtrap = parent.program_blocks_sigtrap;
   // Track() may rehash the table: `parent` is not used past this point.
   ThreadState& child = Track(static_cast<pid_t>(*new_tid));
   if (event != PTRACE_EVENT_CLONE) child.tgid = child.tid;
@@ -242,6 +245,7 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   child.own_filters = parent_own_filters;
   if (options_.strict_from_exec && parent_strict) {
     child.dataplane_flags = PR_DATAPLANE_STRICT;
+    child.program_blocks_sigtrap = parent_blocks_sigtrap;
     BeginStrictWindow(child);
     absl::Status armed = ArmPageFaults(child);
     if (!armed.ok()) return armed;
