@@ -14,6 +14,7 @@
 #include "supervisor/monitor.h"
 #include "supervisor/procfs.h"
 #include "supervisor/ptrace_util.h"
+#include "supervisor/send_signal.h"
 
 namespace dpsupervise {
 namespace {
@@ -30,8 +31,6 @@ user_regs_struct RewoundToSyscall(user_regs_struct regs) {
   regs.rip -= kSyscallInstructionLength;
   return regs;
 }
-
-long Tgkill(pid_t tgid, pid_t tid, int signal) { return syscall(SYS_tgkill, tgid, tid, signal); }
 
 }  // namespace
 
@@ -133,7 +132,7 @@ absl::Status Monitor::ActSignal(ThreadState& thread, const Violation& violation,
         absl::Status set = SetRegs(thread.tid, RewoundToSyscall(violation.regs));
         if (!set.ok()) return set;
       }
-      if (Tgkill(thread.tgid, thread.tid, signal) != 0) {
+      if (SignalThread(thread.tgid, thread.tid, signal) != 0) {
         return absl::InternalError(absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno)));
       }
       return Resume(thread);
@@ -145,7 +144,7 @@ absl::Status Monitor::ActSignal(ThreadState& thread, const Violation& violation,
       return Resume(thread, signal);
     case ViolationKind::kSignal:
       // Both arrive: the configured signal, and the one that was sent.
-      if (Tgkill(thread.tgid, thread.tid, signal) != 0) {
+      if (SignalThread(thread.tgid, thread.tid, signal) != 0) {
         return absl::InternalError(absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno)));
       }
       return Resume(thread, stop_signal);
@@ -186,7 +185,7 @@ absl::Status Monitor::StopForDebugger(ThreadState& thread, bool run_gdb, int res
   detaching_.insert(tgid);
   if (run_gdb) gdb_after_detach_.insert(tgid);
   RestoreProgramSignalMask(thread);
-  if (Tgkill(tgid, tid, SIGSTOP) != 0) {
+  if (SignalThread(tgid, tid, SIGSTOP) != 0) {
     return absl::InternalError(absl::StrCat("tgkill(", tid, ", SIGSTOP): ", strerror(errno)));
   }
   if (ptrace(PTRACE_DETACH, tid, nullptr, nullptr) != 0 && errno != ESRCH) {
@@ -195,7 +194,7 @@ absl::Status Monitor::StopForDebugger(ThreadState& thread, bool run_gdb, int res
   threads_.erase(tid);
   // A sent signal stays pending for the debugger to see; a fault or our
   // SIGTRAP is not re-sent: the instruction faults again when resumed.
-  if (resend_signal != 0) Tgkill(tgid, tid, resend_signal);
+  if (resend_signal != 0) SignalThread(tgid, tid, resend_signal);
   return FinishDetachIfDone(tgid);
 }
 

@@ -13,6 +13,7 @@
 #include "supervisor/monitor.h"
 #include "supervisor/procfs.h"
 #include "supervisor/ptrace_util.h"
+#include "supervisor/send_signal.h"
 
 namespace dpsupervise {
 namespace {
@@ -121,7 +122,7 @@ absl::Status Monitor::StepOverBreakpoint(ThreadState& thread, const Breakpoint& 
     if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0) break;
     // Another signal arrived first: keep it for later, finish the step.
     if (WIFSTOPPED(status) && (status >> 16) == 0) {
-      syscall(SYS_tgkill, thread.tgid, thread.tid, WSTOPSIG(status));
+      SignalThread(thread.tgid, thread.tid, WSTOPSIG(status));
     }
     if (ptrace(PTRACE_SINGLESTEP, thread.tid, nullptr, nullptr) != 0) {
       return absl::InternalError(absl::StrCat("ptrace(PTRACE_SINGLESTEP): ", strerror(errno)));

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "supervisor/ptrace_util.h"
+#include "supervisor/send_signal.h"
 
 namespace dpsupervise {
 namespace {
@@ -177,8 +178,7 @@ absl::StatusOr<uint64_t> ImageSlot(pid_t tid, size_t bytes, const ScratchMemory&
 }
 
 void RequeueSignals(pid_t tgid, pid_t tid, const std::vector<int>& signals) {
-  if (tgid <= 0 || tid <= 0) return;
-  for (int signal : signals) syscall(SYS_tgkill, tgid, tid, signal);
+  for (int signal : signals) SignalThread(tgid, tid, signal);
 }
 
 }  // namespace

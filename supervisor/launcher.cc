@@ -15,12 +15,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "supervisor/ptrace_util.h"
+#include "supervisor/send_signal.h"
 
 namespace dpsupervise {
 namespace {
 
 // What the child reports on the error pipe before dying.
-enum class SetupStage : int { kNoNewPrivs = 1, kBaseFilter, kExecFilter, kStop, kExec };
+enum class SetupStage : int {
+  kNoNewPrivs = 1,
+  kBaseFilter,
+  kExecFilter,
+  kOwnIds,
+  kStop,
+  kExec
+};
 
 struct SetupFailure {
   SetupStage stage;
@@ -35,8 +43,10 @@ const char* StageName(SetupStage stage) {
       return "seccomp(SECCOMP_SET_MODE_FILTER) of the base filter";
     case SetupStage::kExecFilter:
       return "seccomp(SECCOMP_SET_MODE_FILTER) of the strict filter";
+    case SetupStage::kOwnIds:
+      return "getpid() or gettid() in the launched child";
     case SetupStage::kStop:
-      return "kill(SIGSTOP)";
+      return "tgkill(SIGSTOP)";
     case SetupStage::kExec:
       return "execve";
   }
@@ -67,7 +77,17 @@ long InstallFilter(const BpfProgram& program) {
   if (InstallFilter(*request.base_filter) != 0) FailInChild(error_fd, SetupStage::kBaseFilter);
   // Wait here until the parent has seized us: from then on every event,
   // including exec, is seen by the monitor.
-  if (kill(getpid(), SIGSTOP) != 0) FailInChild(error_fd, SetupStage::kStop);
+  // Only this thread is ever signalled: a failed getpid() (an outer seccomp
+  // filter returning an error, or 0) must not become kill(-1) or kill(0).
+  const long self = syscall(SYS_getpid);
+  const long thread = syscall(SYS_gettid);
+  if (self <= 0 || thread <= 0) {
+    if (self == 0 || thread == 0) errno = ESRCH;  // "succeeded" with no id
+    FailInChild(error_fd, SetupStage::kOwnIds);
+  }
+  if (SignalThread(static_cast<pid_t>(self), static_cast<pid_t>(thread), SIGSTOP) != 0) {
+    FailInChild(error_fd, SetupStage::kStop);
+  }
   // With --strict=exec the strict filter is the last thing before exec, so
   // that execve itself is the only syscall it lets through (see monitor).
   if (request.exec_filter != nullptr && InstallFilter(*request.exec_filter) != 0) {
@@ -141,7 +161,7 @@ absl::StatusOr<LaunchedProgram> Launch(const LaunchRequest& request) {
   LaunchedProgram launched{pid, pipe_fds[0]};
 
   auto fail = [&](absl::Status status) -> absl::Status {
-    kill(pid, SIGKILL);
+    SignalProcess(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     close(launched.setup_error_fd);
     return status;
@@ -158,7 +178,7 @@ absl::StatusOr<LaunchedProgram> Launch(const LaunchRequest& request) {
   }
   absl::Status seized = Seize(pid);
   if (!seized.ok()) return fail(seized);
-  if (kill(pid, SIGCONT) != 0) {
+  if (SignalProcess(pid, SIGCONT) != 0) {
     return fail(absl::InternalError(absl::StrCat("kill(SIGCONT): ", strerror(errno))));
   }
   return launched;
@@ -173,6 +193,13 @@ absl::Status ReadSetupError(int setup_error_fd, const std::string& program) {
   if (n == 0) return absl::OkStatus();
   if (n != sizeof(failure)) return absl::InternalError("unreadable report from the launched child");
   if (failure.stage == SetupStage::kExec) return ExecError(failure.error, program);
+  if (failure.stage == SetupStage::kOwnIds) {
+    return absl::InternalError(absl::StrCat(
+        "launching ", program, ": ", StageName(failure.stage), " failed: ",
+        strerror(failure.error),
+        "; the child needs its own ids to stop itself for the ptrace handshake (does an outer "
+        "seccomp filter or sandbox deny them?)"));
+  }
   return absl::InternalError(
       absl::StrCat("launching ", program, ": ", StageName(failure.stage), ": ",
                    strerror(failure.error)));

@@ -16,6 +16,7 @@
 #include "supervisor/prefault.h"
 #include "supervisor/procfs.h"
 #include "supervisor/ptrace_util.h"
+#include "supervisor/send_signal.h"
 #include "supervisor/wakeups.h"
 
 namespace dpsupervise {
@@ -336,7 +337,7 @@ void Monitor::KillProgram() {
   killing_ = true;
   std::set<pid_t> groups(detaching_.begin(), detaching_.end());
   for (const auto& [tid, thread] : threads_) groups.insert(thread.tgid);
-  for (pid_t tgid : groups) kill(tgid, SIGKILL);
+  for (pid_t tgid : groups) SignalProcess(tgid, SIGKILL);
 }
 
 }  // namespace dpsupervise

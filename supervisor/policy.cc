@@ -39,6 +39,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/dataplane.h"
+#include "supervisor/send_signal.h"
 
 namespace dpsupervise {
 namespace {
@@ -1466,7 +1467,7 @@ absl::StatusOr<CompileVerdict> CompileWithTimeLimit(const std::vector<PendingSys
     if (progress.index == kExported) break;
   }
   close(fds[0]);
-  if (verdict.kind != CompileVerdict::kCrashed) kill(child, SIGKILL);
+  if (verdict.kind != CompileVerdict::kCrashed) SignalProcess(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);
   if (verdict.kind == CompileVerdict::kCrashed) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "supervisor/send_signal.h"
 
 namespace dpsupervise {
 namespace {
@@ -18,7 +19,7 @@ void Forward(int signal, siginfo_t* info, void*) {
   // From the terminal to the foreground group: the program has it too,
   // unless it moved to a process group of its own.
   const bool from_terminal = info != nullptr && info->si_code == SI_KERNEL;
-  if (program > 0 && (!from_terminal || getpgid(program) != getpgrp())) kill(program, signal);
+  if (program > 0 && (!from_terminal || getpgid(program) != getpgrp())) SignalProcess(program, signal);
   errno = saved_errno;
 }
 
