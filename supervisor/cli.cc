@@ -1,5 +1,6 @@
 #include "supervisor/cli.h"
 
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -8,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -42,6 +44,10 @@ ABSL_FLAG(std::string, enter_at, "",
 ABSL_FLAG(bool, enter_at_every, false, "with --enter-at: every thread that gets there, not only the first");
 ABSL_FLAG(std::string, leave_at, "",
           "a strict thread that executes LOCATION leaves strict mode there (repeatable)");
+ABSL_FLAG(std::string, kill_after, "10s",
+          "after a first SIGINT, SIGTERM, SIGHUP or SIGQUIT (forwarded to the program), exit "
+          "at the latest this long later, killing the program (10s, 500ms, or seconds); a second "
+          "such signal exits at once");
 ABSL_FLAG(bool, check_policy, false,
           "validate the -P files, print the compiled rules and the BPF size, and exit");
 ABSL_FLAG(bool, help, false, "print this help and exit");
@@ -72,6 +78,7 @@ constexpr FlagSpec kFlags[] = {
     {"enter_at", nullptr, "LOCATION"},
     {"enter_at_every", nullptr, nullptr},
     {"leave_at", nullptr, "LOCATION"},
+    {"kill_after", nullptr, "DURATION"},
     {"help", "h", nullptr},
     {"version", nullptr, nullptr},
 };
@@ -130,6 +137,25 @@ absl::Status ResetFlagsToDefaults() {
       return absl::InternalError(absl::StrCat("cannot reset --", spec.name, ": ", error));
     }
   }
+  return absl::OkStatus();
+}
+
+// --kill-after: a duration ("10s", "500ms") or a plain number of seconds,
+// as timeout(1) takes it; it must be positive.
+absl::Status ParseKillAfter(absl::string_view text, double* seconds) {
+  absl::Duration duration;
+  double plain = 0;
+  if (absl::ParseDuration(text, &duration)) {
+    plain = absl::ToDoubleSeconds(duration);
+  } else if (!absl::SimpleAtod(text, &plain)) {
+    plain = -1;
+  }
+  if (!(plain > 0) || !std::isfinite(plain)) {
+    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text),
+                              "' for --kill-after: expected a positive duration such as 10s, "
+                              "500ms or 2 (seconds)"));
+  }
+  *seconds = plain;
   return absl::OkStatus();
 }
 
@@ -230,6 +256,7 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
   if (valid.ok() && !options.preflight.empty()) {
     valid = CheckOneOf("preflight", options.preflight, {"off", "warn", "enforce"});
   }
+  if (valid.ok()) valid = ParseKillAfter(absl::GetFlag(FLAGS_kill_after), &options.kill_after_seconds);
   if (!valid.ok()) return valid;
   if (options.check_policy) {
     if (options.policies.empty()) return Usage("--check-policy needs at least one -P FILE");

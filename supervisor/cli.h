@@ -35,6 +35,7 @@ struct Options {
   std::vector<std::string> enter_at;        // --enter-at SYMBOL, LIB:SYMBOL, 0xADDR
   bool enter_at_every = false;              // --enter-at-every
   std::vector<std::string> leave_at;        // --leave-at
+  double kill_after_seconds = 10;           // --kill-after: grace after a termination signal
   std::vector<std::string> program;   // PROGRAM and its ARGS (none with -p)
 };
 

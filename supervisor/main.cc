@@ -12,6 +12,7 @@
 #include "supervisor/cli.h"
 #include "supervisor/exit_codes.h"
 #include "supervisor/filter.h"
+#include "supervisor/forced_exit.h"
 #include "supervisor/launcher.h"
 #include "supervisor/monitor.h"
 #include "supervisor/policy.h"
@@ -81,6 +82,10 @@ int Main(int argc, char** argv) {
   if (options->attach_pid != 0) {
     auto tids = AttachToProcess(options->attach_pid);
     if (!tids.ok()) return Fail(tids.status());
+    // An attached program has no EXITKILL: a forced exit leaves it running.
+    absl::Status bounded =
+        PrepareForcedExit(options->kill_after_seconds, ForcedExitConsequence::kProgramLeftRunning);
+    if (!bounded.ok()) return Fail(bounded);
     absl::Status detach = DetachOnTerminationSignals();
     if (!detach.ok()) return Fail(detach);
     monitor_options.attach = true;
@@ -104,6 +109,9 @@ int Main(int argc, char** argv) {
     request.exec_filter = strict_from_exec ? &*strict_filter : nullptr;
     auto launched = Launch(request);
     if (!launched.ok()) return Fail(launched.status());
+    absl::Status bounded =
+        PrepareForcedExit(options->kill_after_seconds, ForcedExitConsequence::kProgramKilled);
+    if (!bounded.ok()) return Fail(bounded);
     absl::Status forwarding = ForwardSignalsTo(launched->pid);
     if (!forwarding.ok()) return Fail(forwarding);
     monitor_options.program_pid = launched->pid;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "supervisor/forced_exit.h"
 #include "supervisor/send_signal.h"
 
 namespace dpsupervise {
@@ -20,6 +21,9 @@ void Forward(int signal, siginfo_t* info, void*) {
   // unless it moved to a process group of its own.
   const bool from_terminal = info != nullptr && info->si_code == SI_KERNEL;
   if (program > 0 && (!from_terminal || getpgid(program) != getpgrp())) SignalProcess(program, signal);
+  // The first is the program's to handle; a second, or a program that
+  // outlives the grace period, ends us (forced_exit.h).
+  NoteTerminationSignal(signal);
   errno = saved_errno;
 }
 

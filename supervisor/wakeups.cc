@@ -6,6 +6,7 @@
 #include <sys/time.h>
 
 #include "absl/strings/str_cat.h"
+#include "supervisor/forced_exit.h"
 
 namespace dpsupervise {
 namespace {
@@ -14,7 +15,12 @@ volatile sig_atomic_t g_tick = 0;
 volatile sig_atomic_t g_detach = 0;
 
 void OnTick(int) { g_tick = 1; }
-void OnDetach(int) { g_detach = 1; }
+void OnDetach(int signal) {
+  g_detach = 1;
+  // A detach that does not finish in time, or a second signal, ends us
+  // (forced_exit.h).
+  NoteTerminationSignal(signal);
+}
 
 absl::Status Install(int signal, void (*handler)(int)) {
   struct sigaction action;

@@ -15,7 +15,9 @@ absl::Status StartTicker(int interval_ms);
 // True once per tick since the last call.
 bool ConsumeTick();
 
-// SIGINT, SIGTERM and SIGHUP request a detach instead of killing us.
+// SIGINT, SIGTERM and SIGHUP request a detach instead of killing us; a
+// second one, or a detach that outlasts the grace period, ends us at once,
+// leaving the process running (forced_exit.h).
 absl::Status DetachOnTerminationSignals();
 bool DetachRequested();
 

@@ -83,7 +83,24 @@ TEST_F(CliTest, Defaults) {
   EXPECT_THAT(o.enter_at, IsEmpty());
   EXPECT_FALSE(o.enter_at_every);
   EXPECT_THAT(o.leave_at, IsEmpty());
+  EXPECT_DOUBLE_EQ(o.kill_after_seconds, 10);
   EXPECT_THAT(o.program, ElementsAre("/bin/true"));
+}
+
+TEST_F(CliTest, KillAfterAsDurationOrSeconds) {
+  EXPECT_DOUBLE_EQ(Parse({"--kill-after=2s", "--", "p"}).kill_after_seconds, 2);
+  EXPECT_DOUBLE_EQ(Parse({"--kill-after", "500ms", "--", "p"}).kill_after_seconds, 0.5);
+  EXPECT_DOUBLE_EQ(Parse({"--kill-after=3", "--", "p"}).kill_after_seconds, 3);
+  EXPECT_DOUBLE_EQ(Parse({"--kill-after=0.25", "-p", "7", "--strict-thread=w"}).kill_after_seconds,
+                   0.25);
+  for (const char* bad : {"0", "0s", "-1", "-2s", "soon", "inf", "nan"}) {
+    EXPECT_EQ(Misuse({std::string("--kill-after=") + bad, "--", "p"}),
+              std::string("invalid value '") + bad +
+                  "' for --kill-after: expected a positive duration such as 10s, 500ms or 2 "
+                  "(seconds)");
+  }
+  EXPECT_EQ(Misuse({"--kill-after=", "--", "p"}), "option --kill-after needs a value (DURATION)");
+  EXPECT_THAT(UsageText(), HasSubstr("--kill-after=DURATION"));
 }
 
 TEST_F(CliTest, PolicyInEveryForm) {
@@ -306,12 +323,14 @@ TEST(CliStateTest, ParsesDoNotLeakIntoEachOther) {
   ASSERT_TRUE(first.ok()) << first.status();
   auto attach = ParseCommandLine({"dpsupervise", "-p", "7", "--strict-thread=w"});
   ASSERT_TRUE(attach.ok()) << attach.status();
+  ASSERT_TRUE(ParseCommandLine({"dpsupervise", "--kill-after=1s", "--", "p"}).ok());
   auto second = ParseCommandLine({"dpsupervise", "--", "p"});
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->format, "text");
   EXPECT_FALSE(second->summary);
   EXPECT_EQ(second->attach_pid, 0);
   EXPECT_FALSE(second->enter_at_every);
+  EXPECT_DOUBLE_EQ(second->kill_after_seconds, 10);
   EXPECT_TRUE(second->strict_threads.empty());
   // A failed parse leaves nothing behind either.
   EXPECT_FALSE(ParseCommandLine({"dpsupervise", "--format=json", "--bogus", "--", "p"}).ok());
