@@ -91,7 +91,7 @@ absl::Status Monitor::HandleExitEvent(ThreadState& thread) {
   return Resume(thread);
 }
 
-absl::Status Monitor::WriteSummary(int exit_status) {
+void Monitor::WriteSummary(int exit_status) {
   RunSummary run;
   run.exit_status = exit_status;
   run.total_violations = total_violations_;
@@ -99,8 +99,8 @@ absl::Status Monitor::WriteSummary(int exit_status) {
   for (const auto& [tid, thread] : threads_) {
     if (thread.ever_strict) run.threads.push_back(thread.summary);
   }
-  return options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonSummary(run)
-                                                                        : FormatTextSummary(run));
+  options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonSummary(run)
+                                                                 : FormatTextSummary(run));
 }
 
 void Monitor::Symbolize(Violation* violation) {

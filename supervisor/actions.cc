@@ -34,15 +34,13 @@ user_regs_struct RewoundToSyscall(user_regs_struct regs) {
 
 }  // namespace
 
-absl::Status Monitor::Report(const Violation& violation) {
-  return options_.reports->Write(options_.format == ReportFormat::kJson
-                                     ? FormatJsonReport(violation)
-                                     : FormatTextReport(violation));
+void Monitor::Report(const Violation& violation) {
+  options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonReport(violation)
+                                                                 : FormatTextReport(violation));
 }
 
 void Monitor::Say(const std::string& text) {
-  (void)options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonMessage(text)
-                                                                       : text);
+  options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonMessage(text) : text);
 }
 
 absl::Status Monitor::HandleViolation(ThreadState& thread, Violation violation,
@@ -74,7 +72,9 @@ absl::Status Monitor::HandleViolation(ThreadState& thread, Violation violation,
                        " left stopped at the violation for a debugger: gdb -p ", thread.tgid, ")");
       break;
   }
-  absl::Status reported = Report(violation);
+  // Reports that cannot be written never change what happens to the
+  // program (ReportWriter).
+  Report(violation);
   absl::Status acted;
   switch (action.kind) {
     case ActionKind::kKill:
@@ -94,7 +94,7 @@ absl::Status Monitor::HandleViolation(ThreadState& thread, Violation violation,
       acted = ActStop(thread, violation, stop_signal, action.kind == ActionKind::kGdb);
       break;
   }
-  return acted.ok() ? reported : acted;
+  return acted;
 }
 
 absl::Status Monitor::ActKill() {

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,11 +25,7 @@ int g_first_signal = 0;
 // One attempt, never blocking: what cannot be written now is dropped.
 void Say(const char* text) {
   if (g_message_fd < 0) return;
-  const size_t size = strlen(text);
-  // A socket shared with the program may have been left blocking.
-  if (send(g_message_fd, text, size, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == ENOTSOCK) {
-    (void)!write(g_message_fd, text, size);
-  }
+  WriteWithoutBlocking(g_message_fd, text, strlen(text));
 }
 
 // Composed in PrepareForcedExit: a handler must not allocate.

@@ -15,6 +15,7 @@
 #include "supervisor/forced_exit.h"
 #include "supervisor/launcher.h"
 #include "supervisor/monitor.h"
+#include "supervisor/own_stderr.h"
 #include "supervisor/policy.h"
 #include "supervisor/report.h"
 #include "supervisor/signal_forwarding.h"
@@ -67,8 +68,14 @@ int Main(int argc, char** argv) {
   if (!actions.ok()) return Fail(actions.status());
   if (options->check_policy) return CheckPolicy(policy);
 
-  std::unique_ptr<ReportWriter> reports = std::make_unique<ReportWriter>();
-  if (!options->output.empty()) {
+  // A reader of the reports that goes away must not kill us (and with us
+  // the program): its writes fail with EPIPE instead (ReportWriter).
+  absl::Status sigpipe = KeepSigpipeFromKillingUs();
+  if (!sigpipe.ok()) return Fail(sigpipe);
+  std::unique_ptr<ReportWriter> reports;
+  if (options->output.empty()) {
+    reports = std::make_unique<ReportWriter>();
+  } else {
     auto file = ReportWriter::OpenFile(options->output);
     if (!file.ok()) return Fail(file.status());
     reports = std::move(*file);

@@ -113,10 +113,7 @@ absl::StatusOr<int> Monitor::Run() {
     if (!setup.ok()) return setup;
   }
   const int exit_status = ExitStatusOf(program_wait_status_);
-  if (options_.summary || options_.format == ReportFormat::kJson) {
-    absl::Status written = WriteSummary(exit_status);
-    if (!written.ok()) return written;
-  }
+  if (options_.summary || options_.format == ReportFormat::kJson) WriteSummary(exit_status);
   return exit_status;
 }
 

@@ -128,7 +128,7 @@ class Monitor {
   // Ends every open window of `tgid` (0: of every process).
   void EndStrictWindows(pid_t tgid);
   absl::Status HandleExitEvent(ThreadState& thread);
-  absl::Status WriteSummary(int exit_status);
+  void WriteSummary(int exit_status);
   // Fills the backtrace of a violation (the thread is stopped).
   void Symbolize(Violation* violation);
 
@@ -209,7 +209,7 @@ class Monitor {
   // Violations and actions (actions.cc). `stop_signal` is the signal the
   // thread is stopped for (0 for a seccomp stop).
   absl::Status HandleViolation(ThreadState& thread, Violation violation, int stop_signal);
-  absl::Status Report(const Violation& violation);
+  void Report(const Violation& violation);
   // Writes a message of dpsupervise's own (not a violation) to the reports,
   // as text or as JSON lines.
   void Say(const std::string& text);

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,6 +64,13 @@ int WriteFully(int fd, const char* data, size_t size) {
     if (poll(&pfd, 1, -1) < 0 && errno != EINTR) return errno;
   }
   return 0;
+}
+
+void WriteWithoutBlocking(int fd, const char* data, size_t size) {
+  // A socket shared with the program may have been left blocking.
+  if (send(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == ENOTSOCK) {
+    (void)!write(fd, data, size);
+  }
 }
 
 absl::Status KeepSigpipeFromKillingUs() {

@@ -29,6 +29,12 @@ absl::StatusOr<int> OpenOwnStderr(bool nonblocking);
 // action by itself: see IgnoreSigpipeInSupervisor.
 int WriteFully(int fd, const char* data, size_t size);
 
+// One write attempt of `data` to `fd` that cannot block (MSG_DONTWAIT on a
+// socket; a pipe or terminal from OpenOwnStderr(true) is non-blocking; a
+// regular file does not block): for last words, which are dropped rather
+// than wait. Async-signal-safe.
+void WriteWithoutBlocking(int fd, const char* data, size_t size);
+
 // SIGPIPE must not kill dpsupervise when the reader of its reports goes
 // away; the write then fails with EPIPE. A no-op handler is installed
 // rather than SIG_IGN, because an ignored disposition would be inherited by

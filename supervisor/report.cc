@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "supervisor/own_stderr.h"
 #include <nlohmann/json.hpp>
 
 namespace dpsupervise {
@@ -502,10 +503,14 @@ std::string FormatJsonSummary(const RunSummary& s) {
   return DumpLine(j);
 }
 
-ReportWriter::ReportWriter() : fd_(STDERR_FILENO), owned_(false) {}
+ReportWriter::ReportWriter() {
+  auto own = OpenOwnStderr(/*nonblocking=*/false);
+  // No standard error at all: there is nowhere to report, nor to say so.
+  fd_ = own.ok() ? *own : -1;
+}
 
 ReportWriter::~ReportWriter() {
-  if (owned_) close(fd_);
+  if (fd_ >= 0) close(fd_);
 }
 
 absl::StatusOr<std::unique_ptr<ReportWriter>> ReportWriter::OpenFile(const std::string& path) {
@@ -514,20 +519,28 @@ absl::StatusOr<std::unique_ptr<ReportWriter>> ReportWriter::OpenFile(const std::
     return absl::InvalidArgumentError(absl::StrCat("cannot open report file ", path, ": ",
                                                    strerror(errno)));
   }
-  return std::unique_ptr<ReportWriter>(new ReportWriter(fd, true));
+  return std::unique_ptr<ReportWriter>(new ReportWriter(fd, path));
 }
 
-absl::Status ReportWriter::Write(const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd_, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat("writing the report: ", strerror(errno)));
-    }
-    done += n;
-  }
-  return absl::OkStatus();
+void ReportWriter::Write(const std::string& text) {
+  if (fd_ < 0) return;
+  const int error = WriteFully(fd_, text.data(), text.size());
+  if (error != 0) GiveUp(error);
+}
+
+void ReportWriter::GiveUp(int error) {
+  close(fd_);
+  fd_ = -1;
+  // Standard error itself failed: there is no one left to tell.
+  if (file_.empty()) return;
+  const std::string message =
+      absl::StrCat("dpsupervise: cannot write reports to ", file_, ": ", strerror(error),
+                   "; supervision goes on, later reports are lost\n");
+  // One attempt that cannot block: the program may have filled our stderr.
+  auto own = OpenOwnStderr(/*nonblocking=*/true);
+  if (!own.ok()) return;
+  WriteWithoutBlocking(*own, message.data(), message.size());
+  close(*own);
 }
 
 std::string FormatJsonMessage(const std::string& text) {

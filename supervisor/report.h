@@ -43,9 +43,19 @@ std::string FormatJsonMessage(const std::string& text);
 // Where reports go: stderr or a file (-o). Each report is written whole with
 // write(2) before the action runs, so nothing is lost when the program is
 // killed or the supervisor is signalled.
+//
+// Where the reports go never harms the program: standard error is written
+// through an open file description of our own when it can be reopened (a
+// pipe, a FIFO, a terminal: own_stderr.h), so a program that makes its
+// stderr non-blocking does not make our writes fail; a shared one that
+// returns EAGAIN is waited for with poll. When reports can no longer be
+// written at all (EPIPE: the reader went away, EIO, ENOSPC, ...), the
+// writer says so once (on standard error, when the reports went to a file)
+// and drops every later report; supervision goes on and the exit status
+// stays the program's.
 class ReportWriter {
  public:
-  // Writes to standard error.
+  // Writes to standard error (see above).
   ReportWriter();
   ReportWriter(const ReportWriter&) = delete;
   ReportWriter& operator=(const ReportWriter&) = delete;
@@ -55,12 +65,18 @@ class ReportWriter {
   // and errno.
   static absl::StatusOr<std::unique_ptr<ReportWriter>> OpenFile(const std::string& path);
 
-  absl::Status Write(const std::string& text);
+  // Writes `text` whole, blocking until it is written, or until writing
+  // fails for good (then see above). Never fails the caller.
+  void Write(const std::string& text);
+
+  // True once reports can no longer be written.
+  bool broken() const { return fd_ < 0; }
 
  private:
-  explicit ReportWriter(int fd, bool owned) : fd_(fd), owned_(owned) {}
-  int fd_;
-  bool owned_;
+  ReportWriter(int fd, std::string file) : fd_(fd), file_(std::move(file)) {}
+  void GiveUp(int error);
+  int fd_;            // -1 once broken
+  std::string file_;  // -o FILE; empty for standard error
 };
 
 }  // namespace dpsupervise
