@@ -45,9 +45,9 @@ ABSL_FLAG(bool, enter_at_every, false, "with --enter-at: every thread that gets 
 ABSL_FLAG(std::string, leave_at, "",
           "a strict thread that executes LOCATION leaves strict mode there (repeatable)");
 ABSL_FLAG(std::string, kill_after, "10s",
-          "after a first SIGINT, SIGTERM, SIGHUP or SIGQUIT (forwarded to the program), exit "
-          "at the latest this long later, killing the program (10s, 500ms, or seconds); a second "
-          "such signal exits at once");
+          "after a first SIGINT or SIGTERM (forwarded to the program), exit at the latest this "
+          "long later, killing the program (default 10s; 500ms or plain seconds work too); a "
+          "second such signal exits at once");
 ABSL_FLAG(bool, check_policy, false,
           "validate the -P files, print the compiled rules and the BPF size, and exit");
 ABSL_FLAG(bool, help, false, "print this help and exit");

@@ -1,8 +1,8 @@
 // forced_exit.h: dpsupervise always ends within a bounded time once asked.
 //
-// The first termination signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) gets the
-// graceful treatment of its caller: forwarded to the program (launch mode),
-// or a detach (attach mode). If the program ignores it, or dpsupervise is
+// The first termination signal (SIGINT or SIGTERM; in attach mode SIGHUP
+// too, which also detaches) gets the graceful treatment of its caller:
+// forwarded to the program (launch mode), or a detach (attach mode). If the program ignores it, or dpsupervise is
 // itself stuck (a tracee that never reports, a report nobody reads), a
 // second termination signal, or the end of the grace period (--kill-after)
 // after the first, ends dpsupervise at once: one line on standard error,

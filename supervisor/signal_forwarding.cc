@@ -21,9 +21,10 @@ void Forward(int signal, siginfo_t* info, void*) {
   // unless it moved to a process group of its own.
   const bool from_terminal = info != nullptr && info->si_code == SI_KERNEL;
   if (program > 0 && (!from_terminal || getpgid(program) != getpgrp())) SignalProcess(program, signal);
-  // The first is the program's to handle; a second, or a program that
-  // outlives the grace period, ends us (forced_exit.h).
-  NoteTerminationSignal(signal);
+  // A request to end: the first is the program's to handle; a second, or a
+  // program that outlives the grace period, ends us (forced_exit.h). SIGHUP
+  // and SIGQUIT are only passed on: SIGHUP often asks for a reload.
+  if (signal == SIGINT || signal == SIGTERM) NoteTerminationSignal(signal);
   errno = saved_errno;
 }
 

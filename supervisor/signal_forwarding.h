@@ -5,9 +5,9 @@
 // status: Ctrl-C reaches the program's handler, `kill dpsupervise` asks the
 // program to stop. A signal the terminal sent to the whole foreground
 // process group (si_code SI_KERNEL) already reached the program, when it is
-// still in dpsupervise's process group, and is not sent twice. Each of them
-// also counts towards the forced exit (forced_exit.h): a second one, or the
-// end of the grace period after the first, ends dpsupervise for sure.
+// still in dpsupervise's process group, and is not sent twice. SIGINT and
+// SIGTERM also count towards the forced exit (forced_exit.h): a second one,
+// or the end of the grace period after the first, ends dpsupervise for sure.
 #ifndef DPSUPERVISE_SUPERVISOR_SIGNAL_FORWARDING_H_
 #define DPSUPERVISE_SUPERVISOR_SIGNAL_FORWARDING_H_
 
