@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -17,16 +18,18 @@ namespace {
 
 bool g_prepared = false;
 timer_t g_timer;
-double g_grace_seconds = 10;
+itimerspec g_deadline{};  // the grace period, computed ahead of the handler
 int g_message_fd = -1;  // non-blocking: the last message never blocks us
-int g_signals_seen = 0;  // updated atomically: handlers may nest
-int g_first_signal = 0;
+int g_first_signal = 0;  // set once, atomically: handlers may nest
 
-// One attempt, never blocking: what cannot be written now is dropped.
-void Say(const char* text) {
-  if (g_message_fd < 0) return;
-  WriteWithoutBlocking(g_message_fd, text, strlen(text));
-}
+// A bounded, allocation-free message buffer for the last words.
+struct Message {
+  char text[512];
+  size_t size = 0;
+  void Append(const char* piece) {
+    for (; *piece != '\0' && size < sizeof(text); ++piece) text[size++] = *piece;
+  }
+};
 
 // Composed in PrepareForcedExit: a handler must not allocate.
 std::string* g_grace_text = nullptr;  // "the program did not end within --kill-after (10 s) of "
@@ -35,15 +38,18 @@ const char* g_tail = "";
 [[noreturn]] void ExitNow(bool grace_expired) {
   const int first = __atomic_load_n(&g_first_signal, __ATOMIC_SEQ_CST);
   const char* name = first > 0 ? sigabbrev_np(first) : nullptr;
-  Say("dpsupervise: ");
+  Message message;
+  message.Append("dpsupervise: ");
   if (grace_expired) {
-    Say(g_grace_text->c_str());
-    Say("SIG");
-    Say(name != nullptr ? name : "?");
+    message.Append(g_grace_text->c_str());
+    message.Append("SIG");
+    message.Append(name != nullptr ? name : "?");
   } else {
-    Say("a second termination signal");
+    message.Append("a second termination signal");
   }
-  Say(g_tail);
+  message.Append(g_tail);
+  // One attempt, never blocking: what cannot be written now is dropped.
+  if (g_message_fd >= 0) WriteWithoutBlocking(g_message_fd, message.text, message.size);
   _exit(128 + (first > 0 ? first : SIGTERM));
 }
 
@@ -52,7 +58,16 @@ void OnGraceExpired(int) { ExitNow(/*grace_expired=*/true); }
 }  // namespace
 
 absl::Status PrepareForcedExit(double grace_seconds, ForcedExitConsequence consequence) {
-  g_grace_seconds = grace_seconds;
+  // Longer than any run could last (and than time_t holds) is the same as
+  // ~31 years.
+  const double seconds = std::min(grace_seconds, 1e9);
+  const double whole = std::floor(seconds);
+  g_deadline.it_value.tv_sec = static_cast<time_t>(whole);
+  g_deadline.it_value.tv_nsec = static_cast<long>((seconds - whole) * 1e9);
+  // An all-zero it_value would disarm the timer instead of firing it.
+  if (g_deadline.it_value.tv_sec == 0 && g_deadline.it_value.tv_nsec == 0) {
+    g_deadline.it_value.tv_nsec = 1;
+  }
   const bool launched = consequence == ForcedExitConsequence::kProgramKilled;
   g_grace_text = new std::string(absl::StrCat(
       launched ? "the program did not end" : "the detach did not finish",
@@ -83,18 +98,14 @@ absl::Status PrepareForcedExit(double grace_seconds, ForcedExitConsequence conse
 void NoteTerminationSignal(int signal) {
   if (!g_prepared) return;
   const int saved_errno = errno;
-  if (__atomic_fetch_add(&g_signals_seen, 1, __ATOMIC_SEQ_CST) > 0) {
+  int none = 0;
+  if (!__atomic_compare_exchange_n(&g_first_signal, &none, signal, /*weak=*/false,
+                                   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     ExitNow(/*grace_expired=*/false);
   }
-  __atomic_store_n(&g_first_signal, signal, __ATOMIC_SEQ_CST);
-  itimerspec deadline{};
-  const double whole = std::floor(g_grace_seconds);
-  deadline.it_value.tv_sec = static_cast<time_t>(whole);
-  deadline.it_value.tv_nsec = static_cast<long>((g_grace_seconds - whole) * 1e9);
-  if (deadline.it_value.tv_sec == 0 && deadline.it_value.tv_nsec == 0) deadline.it_value.tv_nsec = 1;
   // timer_settime is async-signal-safe. Should it fail, a second signal
   // still ends us.
-  timer_settime(g_timer, 0, &deadline, nullptr);
+  timer_settime(g_timer, 0, &g_deadline, nullptr);
   errno = saved_errno;
 }
 
