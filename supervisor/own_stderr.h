@@ -26,7 +26,7 @@ absl::StatusOr<int> OpenOwnStderr(bool nonblocking);
 // file): retries on EINTR and partial writes, and waits with poll(POLLOUT)
 // when a shared description was made non-blocking. Returns 0, or the errno
 // that ended it (EPIPE, EIO, ENOSPC, ...). Never raises SIGPIPE's default
-// action by itself: see IgnoreSigpipeInSupervisor.
+// action by itself: see KeepSigpipeFromKillingUs.
 int WriteFully(int fd, const char* data, size_t size);
 
 // One write attempt of `data` to `fd` that cannot block (MSG_DONTWAIT on a
