@@ -80,6 +80,7 @@ void Monitor::EndStrictWindows(pid_t tgid) {
 absl::Status Monitor::HandleExitEvent(ThreadState& thread) {
   // The last moment the thread's counters can be read. A thread calling
   // exit_group takes its siblings down with it: close theirs too.
+  thread.exiting = true;
   if (killing_) return Resume(thread);
   auto regs = GetRegs(thread.tid);
   if (regs.ok() && regs->orig_rax == SYS_exit_group) {

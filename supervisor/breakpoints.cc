@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -21,26 +22,41 @@ namespace {
 constexpr uint8_t kInt3 = 0xcc;
 constexpr uint64_t kAtEntry = 9;  // auxv: the program's entry point
 
-// /proc/PID/mem writes go through read-only text (FOLL_FORCE) without the
-// task having to be stopped.
-absl::Status PokeByte(pid_t pid, uint64_t address, uint8_t byte) {
-  int fd = open(absl::StrCat("/proc/", pid, "/mem").c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat("open /proc/", pid, "/mem: ", strerror(errno)));
-  ssize_t n = pwrite(fd, &byte, 1, static_cast<off_t>(address));
+// The breakpoint bytes are read and written through /proc/TID/mem of a
+// live thread of the process: any thread's entry reaches the shared address
+// space, while the leader's has none once it has exited (pthread_exit in
+// main). Writes go through read-only text (FOLL_FORCE) without the task
+// having to be stopped. A process that has gone (no such entry, or no
+// address space left to read) is NotFound, which callers treat as such.
+absl::Status AccessCode(pid_t tid, uint64_t address, uint8_t* byte, bool write) {
+  const std::string path = absl::StrCat("/proc/", tid, "/mem");
+  int fd = open(path.c_str(), (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) {
+    const std::string message = absl::StrCat("open ", path, ": ", strerror(errno));
+    return errno == ENOENT || errno == ESRCH ? absl::NotFoundError(message)
+                                             : absl::InternalError(message);
+  }
+  ssize_t n = write ? pwrite(fd, byte, 1, static_cast<off_t>(address))
+                    : pread(fd, byte, 1, static_cast<off_t>(address));
   const int err = errno;
   close(fd);
-  if (n != 1) {
-    return absl::InternalError(absl::StrCat("writing a breakpoint at 0x", absl::Hex(address),
-                                            " in ", pid, ": ", strerror(err)));
-  }
-  return absl::OkStatus();
+  if (n == 1) return absl::OkStatus();
+  const std::string message =
+      absl::StrCat(write ? "writing" : "reading", " the breakpoint byte at 0x", absl::Hex(address),
+                   " in ", tid, ": ", n == 0 ? "the process has no memory left" : strerror(err));
+  // 0 bytes: the address space is gone (every thread has exited).
+  return n == 0 || err == ESRCH ? absl::NotFoundError(message) : absl::InternalError(message);
 }
 
-absl::StatusOr<uint8_t> PeekByte(pid_t pid, uint64_t address) {
-  auto bytes = ReadMemory(pid, address, 1);
-  if (!bytes.ok()) return bytes.status();
-  if (bytes->size() != 1) return absl::InternalError("short read of code");
-  return static_cast<uint8_t>((*bytes)[0]);
+absl::Status PokeByte(pid_t tid, uint64_t address, uint8_t byte) {
+  return AccessCode(tid, address, &byte, /*write=*/true);
+}
+
+absl::StatusOr<uint8_t> PeekByte(pid_t tid, uint64_t address) {
+  uint8_t byte = 0;
+  absl::Status read = AccessCode(tid, address, &byte, /*write=*/false);
+  if (!read.ok()) return read;
+  return byte;
 }
 
 absl::StatusOr<uint64_t> EntryPoint(pid_t pid) {
@@ -53,6 +69,27 @@ absl::StatusOr<uint64_t> EntryPoint(pid_t pid) {
     if (type == kAtEntry) return value;
   }
   return absl::NotFoundError("no AT_ENTRY in auxv");
+}
+
+bool IsStepTrap(const siginfo_t& info) {
+  // The single-step trap has a kernel si_code (TRAP_TRACE), or SI_USER with
+  // no sender when the stepped instruction was a syscall; a SIGTRAP sent by
+  // a process (kill, tgkill, sigqueue) is a signal like any other.
+  return info.si_signo == SIGTRAP &&
+         (info.si_code > 0 || (info.si_code == SI_USER && info.si_pid == 0));
+}
+
+// Whether `signal` is pending for thread `tid` itself (SigPnd), as opposed
+// to the whole process (ShdPnd).
+absl::StatusOr<bool> ThreadPendsSignal(pid_t tid, int signal) {
+  auto status = ReadProcFile(absl::StrCat("/proc/", tid, "/status"));
+  if (!status.ok()) return status.status();
+  const size_t at = status->find("\nSigPnd:");
+  unsigned long long mask = 0;
+  if (at == std::string::npos || sscanf(status->c_str() + at, "\nSigPnd: %llx", &mask) != 1) {
+    return absl::InternalError(absl::StrCat("/proc/", tid, "/status has no SigPnd line"));
+  }
+  return ((mask >> (signal - 1)) & 1) != 0;
 }
 
 }  // namespace
@@ -103,32 +140,98 @@ absl::Status Monitor::ArmBreakpointsAtExec(pid_t pid) {
 }
 
 absl::Status Monitor::StepOverBreakpoint(ThreadState& thread, const Breakpoint& breakpoint) {
-  absl::Status restored = PokeByte(thread.tgid, breakpoint.address, breakpoint.original);
+  // `thread` is erased from threads_ if it exits during the step.
+  const pid_t tid = thread.tid;
+  const pid_t tgid = thread.tgid;
+  absl::Status restored = PokeByte(tid, breakpoint.address, breakpoint.original);
   if (!restored.ok()) return restored;
-  if (ptrace(PTRACE_SINGLESTEP, thread.tid, nullptr, nullptr) != 0) {
-    return absl::InternalError(absl::StrCat("ptrace(PTRACE_SINGLESTEP, ", thread.tid, "): ",
-                                            strerror(errno)));
-  }
+  std::vector<siginfo_t> held;
+  absl::Status stepped = SingleStep(thread, &held);
+  // The int3 goes back whatever became of the stepped thread: the others run
+  // the same code. A process that has gone entirely needs none.
+  absl::Status rearmed =
+      PokeByte(stepped.ok() ? tid : LiveTid(tgid), breakpoint.address, kInt3);
+  if (!rearmed.ok() && !absl::IsNotFound(rearmed)) return rearmed;
+  if (!stepped.ok()) return stepped;
+  return RequeueHeldSignals(thread, held);
+}
+
+absl::Status Monitor::SingleStep(ThreadState& thread, std::vector<siginfo_t>* held) {
+  const pid_t tid = thread.tid;
+  bool resume = true;
   for (;;) {
+    if (resume && ptrace(PTRACE_SINGLESTEP, tid, nullptr, nullptr) != 0) {
+      const std::string message =
+          absl::StrCat("ptrace(PTRACE_SINGLESTEP, ", tid, "): ", strerror(errno));
+      // ESRCH: killed (SIGKILL wakes a stopped tracee), its exit follows.
+      return errno == ESRCH ? absl::NotFoundError(message) : absl::InternalError(message);
+    }
+    resume = true;
     int status = 0;
-    if (waitpid(thread.tid, &status, __WALL) < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat("waitpid(", thread.tid, "): ", strerror(errno)));
+    pid_t waited;
+    while ((waited = waitpid(tid, &status, __WALL)) < 0 && errno == EINTR) {
+    }
+    if (waited < 0) {
+      const std::string message = absl::StrCat("waitpid(", tid, "): ", strerror(errno));
+      return errno == ECHILD ? absl::NotFoundError(message) : absl::InternalError(message);
     }
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      HandleExit(thread.tid, status);
-      return absl::NotFoundError("thread exited while stepping over a breakpoint");
+      HandleExit(tid, status);
+      return absl::NotFoundError(absl::StrCat("thread ", tid, " ended while stepping over a breakpoint"));
     }
-    if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0) break;
-    // Another signal arrived first: keep it for later, finish the step.
-    if (WIFSTOPPED(status) && (status >> 16) == 0) {
-      SignalThread(thread.tgid, thread.tid, WSTOPSIG(status));
+    if (!WIFSTOPPED(status)) continue;
+    const int event = status >> 16;
+    if (event == PTRACE_EVENT_EXIT) {
+      // Exiting (a fatal signal, or the stepped instruction ended it):
+      // HandleExitEvent lets it go on; its exit ends the wait.
+      absl::Status let_go = HandleExitEvent(thread);
+      if (!let_go.ok()) return let_go;
+      resume = false;
+      continue;
     }
-    if (ptrace(PTRACE_SINGLESTEP, thread.tid, nullptr, nullptr) != 0) {
-      return absl::InternalError(absl::StrCat("ptrace(PTRACE_SINGLESTEP): ", strerror(errno)));
-    }
+    // Other event stops (group-stop, an earlier PTRACE_INTERRUPT) just step on.
+    if (event != 0) continue;
+    auto info = GetSigInfo(tid);
+    if (!info.ok()) return info.status();
+    if (IsStepTrap(*info)) return absl::OkStatus();
+    // A signal arrived before the instruction ran: it is dequeued now, and
+    // would be again at every attempt if it stayed pending. Hold it back
+    // (the next PTRACE_SINGLESTEP suppresses it) and deliver it after the
+    // step.
+    held->push_back(*info);
   }
-  return PokeByte(thread.tgid, breakpoint.address, kInt3);
+}
+
+absl::Status Monitor::RequeueHeldSignals(ThreadState& thread, const std::vector<siginfo_t>& held) {
+  for (const siginfo_t& info : held) {
+    // A standard signal already pending for the thread would swallow the
+    // re-queued one, as the kernel merges them: then it is that one.
+    auto pending = ThreadPendsSignal(thread.tid, info.si_signo);
+    if (!pending.ok()) return pending.status();
+    if (*pending && info.si_signo < SIGRTMIN) continue;
+    if (SignalThread(thread.tgid, thread.tid, info.si_signo) != 0) {
+      const std::string message = absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno));
+      return errno == ESRCH ? absl::NotFoundError(message) : absl::InternalError(message);
+    }
+    thread.held_signals.push_back(info);
+  }
+  return absl::OkStatus();
+}
+
+void Monitor::RestoreHeldSignal(ThreadState& thread, siginfo_t* info) {
+  if (thread.held_signals.empty()) return;
+  // Ours: re-queued by RequeueHeldSignals (si_pid is 0 when dpsupervise is
+  // outside the program's pid namespace).
+  const bool requeued =
+      info->si_code == SI_TKILL && (info->si_pid == getpid() || info->si_pid == 0);
+  if (!requeued) return;
+  for (auto it = thread.held_signals.begin(); it != thread.held_signals.end(); ++it) {
+    if (it->si_signo != info->si_signo) continue;
+    // The original siginfo (sender, timer, value) is what the program sees.
+    if (ptrace(PTRACE_SETSIGINFO, thread.tid, nullptr, &*it) == 0) *info = *it;
+    thread.held_signals.erase(it);
+    return;
+  }
 }
 
 absl::Status Monitor::HandleBreakpoint(ThreadState& thread, user_regs_struct regs) {
@@ -138,8 +241,8 @@ absl::Status Monitor::HandleBreakpoint(ThreadState& thread, user_regs_struct reg
   if (!set.ok()) return set;
   switch (breakpoint.role) {
     case BreakpointRole::kEntryPoint: {
-      RemoveBreakpoint(thread.tgid, breakpoint.address);
-      absl::Status armed = ArmCodeLocations(thread.tgid);
+      RemoveBreakpoint(thread.tid, breakpoint.address);
+      absl::Status armed = ArmCodeLocations(thread.tid);
       if (!armed.ok()) return armed;
       return Resume(thread);
     }
@@ -150,7 +253,7 @@ absl::Status Monitor::HandleBreakpoint(ThreadState& thread, user_regs_struct reg
         for (const auto& [address, bp] : breakpoints_) {
           if (bp.role == BreakpointRole::kEnter) enters.push_back(address);
         }
-        for (uint64_t address : enters) RemoveBreakpoint(thread.tgid, address);
+        for (uint64_t address : enters) RemoveBreakpoint(thread.tid, address);
       } else {
         absl::Status stepped = StepOverBreakpoint(thread, breakpoint);
         if (!stepped.ok()) return stepped;
@@ -181,7 +284,8 @@ void Monitor::RemoveBreakpointsFromCopy(pid_t pid) {
 void Monitor::RemoveAllBreakpoints() {
   std::vector<uint64_t> addresses;
   for (const auto& [address, bp] : breakpoints_) addresses.push_back(address);
-  for (uint64_t address : addresses) RemoveBreakpoint(options_.program_pid, address);
+  const pid_t live = LiveTid(options_.program_pid);
+  for (uint64_t address : addresses) RemoveBreakpoint(live, address);
 }
 
 }  // namespace dpsupervise

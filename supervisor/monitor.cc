@@ -59,7 +59,7 @@ Monitor::Monitor(const MonitorOptions& options) : options_(options) {
   }
 }
 
-absl::Status Monitor::ArmAttached() { return ArmCodeLocations(options_.program_pid); }
+absl::Status Monitor::ArmAttached() { return ArmCodeLocations(LiveTid(options_.program_pid)); }
 
 ThreadState& Monitor::Track(pid_t tid) {
   auto [it, inserted] = threads_.try_emplace(tid);
@@ -69,6 +69,15 @@ ThreadState& Monitor::Track(pid_t tid) {
     it->second.tgid = tgid.ok() ? *tgid : tid;
   }
   return it->second;
+}
+
+pid_t Monitor::LiveTid(pid_t tgid) const {
+  auto leader = threads_.find(tgid);
+  if (leader != threads_.end() && !leader->second.exiting) return tgid;
+  for (const auto& [tid, thread] : threads_) {
+    if (thread.tgid == tgid && !thread.exiting) return tid;
+  }
+  return tgid;
 }
 
 absl::StatusOr<int> Monitor::Run() {
@@ -180,6 +189,7 @@ absl::Status Monitor::HandleEventStop(ThreadState& thread, int signal) {
 absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
   auto info = GetSigInfo(thread.tid);
   if (!info.ok()) return info.status();
+  RestoreHeldSignal(thread, &*info);
   if (signal == SIGTRAP && info->si_code == SI_KERNEL && !breakpoints_.empty()) {
     auto regs = GetRegs(thread.tid);
     if (!regs.ok()) return regs.status();

@@ -103,6 +103,12 @@ class Monitor {
   absl::Status HandleEventStop(ThreadState& thread, int signal);
   absl::Status HandleSignalStop(ThreadState& thread, int signal);
   ThreadState& Track(pid_t tid);
+  // A thread of process `tgid` that has not begun to exit, for operations on
+  // the whole process (/proc/TID/mem, maps, process_vm_*): the leader's
+  // entries have no address space once it has exited (pthread_exit in
+  // main) while other threads run on. The leader when it is still there,
+  // `tgid` when no thread is known.
+  pid_t LiveTid(pid_t tgid) const;
 
   // Strict mode entry and exit (strict_entry.cc).
   absl::Status HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs);
@@ -169,7 +175,16 @@ class Monitor {
   // Resolves what it can of pending_locations_ and inserts breakpoints.
   absl::Status ArmCodeLocations(pid_t pid);
   absl::Status ArmBreakpointsAtExec(pid_t pid);
+  // Executes the original instruction under the breakpoint with the int3
+  // taken out, then puts it back. Signals that arrive meanwhile are held and
+  // re-queued after the step (see RestoreHeldSignal). NotFound when the
+  // thread vanished (its exit has been handled).
   absl::Status StepOverBreakpoint(ThreadState& thread, const Breakpoint& breakpoint);
+  absl::Status SingleStep(ThreadState& thread, std::vector<siginfo_t>* held);
+  absl::Status RequeueHeldSignals(ThreadState& thread, const std::vector<siginfo_t>& held);
+  // At the delivery stop of a signal RequeueHeldSignals re-queued: puts its
+  // original siginfo back, in the thread and in `info`.
+  void RestoreHeldSignal(ThreadState& thread, siginfo_t* info);
   absl::Status HandleBreakpoint(ThreadState& thread, user_regs_struct regs);
   std::map<uint64_t, Breakpoint> breakpoints_;
   std::vector<PendingLocation> pending_locations_;

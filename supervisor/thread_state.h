@@ -2,10 +2,13 @@
 #ifndef DPSUPERVISE_SUPERVISOR_THREAD_STATE_H_
 #define DPSUPERVISE_SUPERVISOR_THREAD_STATE_H_
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 #include <linux/seccomp.h>
+
+#include <vector>
 
 #include "lib/dataplane.h"
 #include "supervisor/fault_detector.h"
@@ -80,6 +83,11 @@ struct ThreadState {
   bool vsyscall_fault_due = false;
   // The stop or gdb action waits for that page fault's SIGTRAP to stop it.
   StopAfterVsyscall stop_after_vsyscall = StopAfterVsyscall::kNo;
+  // Reached PTRACE_EVENT_EXIT: its /proc entries lose the address space.
+  bool exiting = false;
+  // Signals held back while stepping over a breakpoint, re-queued with
+  // tgkill: their original siginfo, restored at their delivery stop.
+  std::vector<siginfo_t> held_signals;
 
   bool strict() const { return (dataplane_flags & PR_DATAPLANE_STRICT) != 0; }
   // The signal the thread asked for with PR_DATAPLANE_SIG, or 0.

@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "tests/run_util.h"
 
@@ -17,6 +20,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using Json = nlohmann::json;
 
 std::string StatusField(pid_t pid, const std::string& field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -172,6 +176,76 @@ TEST(EnterAt, LeaveAtEndsTheWindow) {
   EXPECT_THAT(r.out, HasSubstr("after leave: flags=0 getpid_ok=1"));
   EXPECT_THAT(r.err, HasSubstr("strict mode left at LeaveHere"));
   EXPECT_EQ(CountReports(r.err), 0) << Describe(r);
+}
+
+// Each JSON line of `text` that is a violation report.
+std::vector<Json> JsonViolations(const std::string& text) {
+  std::vector<Json> violations;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    Json record = Json::parse(line);
+    if (record.value("type", "") == "violation") violations.push_back(record);
+  }
+  return violations;
+}
+
+TEST(EnterAtEvery, SignalsDuringTheStepAreDeliveredOnceWithTheirSiginfo) {
+  // A 5 ms interval timer while the breakpoint is hit 1000 times: SIGALRMs
+  // arrive while the thread is at the breakpoint, and are dequeued during
+  // the step over it. Held there, each is delivered once afterwards; the
+  // program ends by itself (rather than the step spinning forever).
+  RunResult r = RunSupervised({"--preflight=off", "--format=json", "--on-violation=log",
+                               "--enter-at=StepTarget", "--enter-at-every", "--",
+                               TestProgram("step_signals"), "timer"},
+                              RunOptions{60, "", nullptr});
+  ASSERT_FALSE(r.timed_out) << Describe(r);
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("calls=1000"));
+  const long handler_runs = FindLabeledNumber(r.out, "handler_runs");
+  EXPECT_GE(handler_runs, 50);
+  // A SIGALRM delivered while the thread is strict is a violation, and so is
+  // its handler's return (rt_sigreturn): one of each per strict delivery.
+  int alarms = 0, sigreturns = 0;
+  for (const Json& v : JsonViolations(r.err)) {
+    if (v["kind"] == "signal") {
+      EXPECT_EQ(v["signal"]["name"], "SIGALRM") << v.dump();
+      // The timer's own siginfo, not the supervisor's re-queue (SI_TKILL).
+      EXPECT_EQ(v["signal"]["code_name"], "SI_KERNEL") << v.dump();
+      ++alarms;
+    } else if (v["kind"] == "syscall" && v["syscall"]["name"] == "rt_sigreturn") {
+      ++sigreturns;
+    } else {
+      ADD_FAILURE() << "unexpected violation " << v.dump();
+    }
+  }
+  EXPECT_EQ(alarms, sigreturns);
+  EXPECT_LE(alarms, handler_runs);
+}
+
+TEST(EnterAtEvery, AThreadEndingInsideTheStepLeavesTheBreakpointInPlace) {
+  // The breakpoint is on a syscall instruction: the first thread's step
+  // executes exit. The int3 must be back for the second thread.
+  RunResult r = RunSupervised({"--preflight=off", "--enter-at=SyscallHere", "--enter-at-every",
+                               "--", TestProgram("step_signals"), "exit"},
+                              RunOptions{60, "", nullptr});
+  EXPECT_EQ(r.exit_status, 137) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("first thread gone"));
+  EXPECT_THAT(r.err, HasSubstr("strict mode violated by syscall getppid()"));
+  EXPECT_EQ(CountReports(r.err), 1) << Describe(r);
+}
+
+TEST(EnterAtEvery, ProgramKilledAroundTheStepEndsWithItsOwnStatus) {
+  // SIGKILL from another thread while the stepping thread is held at the
+  // breakpoint (as far as the program can aim): the thread vanishes under
+  // the supervisor, which is normal, not a supervisor failure (125).
+  for (int run = 0; run < 10; ++run) {
+    RunResult r = RunSupervised({"--preflight=off", "--enter-at=StepTarget", "--enter-at-every",
+                                 "--", TestProgram("step_signals"), "killed"},
+                                RunOptions{60, "", nullptr});
+    ASSERT_EQ(r.exit_status, 137) << "run " << run << ": " << Describe(r);
+  }
 }
 
 TEST(EnterAt, LibrarySymbolIsResolvedWhenTheLoaderHasMappedIt) {
