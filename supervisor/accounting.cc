@@ -108,7 +108,9 @@ void Monitor::Symbolize(Violation* violation) {
   std::unique_ptr<Symbolizer>& symbolizer = symbolizers_[violation->pid];
   absl::Status ready = absl::OkStatus();
   if (symbolizer == nullptr) {
-    auto created = Symbolizer::Create(violation->pid);
+    // Through the violating thread, which is stopped and so alive: the
+    // leader may have exited.
+    auto created = Symbolizer::Create(violation->tid);
     if (created.ok()) {
       symbolizer = std::move(*created);
     } else {
@@ -116,7 +118,7 @@ void Monitor::Symbolize(Violation* violation) {
     }
   } else {
     // Libraries may have been loaded since the last report.
-    ready = symbolizer->Refresh();
+    ready = symbolizer->Refresh(violation->tid);
   }
   if (!ready.ok()) {
     violation->backtrace_error = std::string(ready.message());

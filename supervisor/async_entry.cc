@@ -30,7 +30,7 @@ bool InInterruptedSyscall(const user_regs_struct& regs) {
 void Monitor::OnTick() {
   // Libraries loaded later (dlopen) are looked for on every tick.
   if (!pending_locations_.empty() && program_execed_ && !killing_) {
-    absl::Status armed = ArmCodeLocations(options_.program_pid);
+    absl::Status armed = ArmCodeLocations(LiveTid(options_.program_pid));
     if (!armed.ok()) {
       Say(absl::StrCat("dpsupervise: ", armed.message(), "\n"));
       pending_locations_.clear();

@@ -366,7 +366,7 @@ struct Symbolizer::UnwindContext {
 };
 
 Symbolizer::Symbolizer(pid_t pid, const SymbolizerOptions& options)
-    : pid_(pid), options_(options) {}
+    : pid_(pid), task_(pid), options_(options) {}
 
 Symbolizer::~Symbolizer() {
   if (dwfl_ != nullptr) dwfl_end(dwfl_);
@@ -397,7 +397,7 @@ absl::Status Symbolizer::Init() {
   // borrow a module's backend, which a Refresh could free; our own binary
   // (x86-64 as well) stands in. A failure leaves the frame-pointer unwinder.
   for (const std::string& exe :
-       {absl::StrCat("/proc/", pid_, "/exe"), std::string("/proc/self/exe")}) {
+       {absl::StrCat("/proc/", task_, "/exe"), std::string("/proc/self/exe")}) {
     arch_fd_ = open(exe.c_str(), O_RDONLY | O_CLOEXEC);
     if (arch_fd_ < 0) continue;
     arch_elf_ = elf_begin(arch_fd_, ELF_C_READ_MMAP, nullptr);
@@ -419,7 +419,7 @@ absl::Status Symbolizer::Init() {
 }
 
 absl::Status Symbolizer::ReadMaps() {
-  const std::string path = absl::StrCat("/proc/", pid_, "/maps");
+  const std::string path = absl::StrCat("/proc/", task_, "/maps");
   FILE* f = fopen(path.c_str(), "re");
   if (f == nullptr) return absl::NotFoundError(absl::StrCat(path, ": ", strerror(errno)));
   std::vector<Mapping> maps;
@@ -452,17 +452,17 @@ absl::Status Symbolizer::ReportModules() {
   want_lines_.clear();
   frame_cache_.clear();
   dwfl_report_begin(dwfl_);
-  int rc = dwfl_linux_proc_report(dwfl_, pid_);
+  int rc = dwfl_linux_proc_report(dwfl_, task_);
   if (dwfl_report_end(dwfl_, nullptr, nullptr) != 0) {
     return absl::InternalError("dwfl_report_end: " + DwflError());
   }
   if (rc > 0) {
     return absl::NotFoundError(
-        absl::StrCat("dwfl_linux_proc_report(", pid_, "): ", strerror(rc)));
+        absl::StrCat("dwfl_linux_proc_report(", task_, "): ", strerror(rc)));
   }
   if (rc < 0) {
     return absl::InternalError(
-        absl::StrCat("dwfl_linux_proc_report(", pid_, "): ", DwflError()));
+        absl::StrCat("dwfl_linux_proc_report(", task_, "): ", DwflError()));
   }
   return absl::OkStatus();
 }
@@ -480,7 +480,8 @@ bool Symbolizer::SameFileMappings(const std::vector<Mapping>& a, const std::vect
   }
 }
 
-absl::Status Symbolizer::Refresh() {
+absl::Status Symbolizer::Refresh(pid_t live_tid) {
+  if (live_tid != 0) task_ = live_tid;
   // Re-reporting every module to libdwfl costs more than reading the maps:
   // only when a file was mapped or unmapped since the last report (dlopen,
   // dlclose). Anonymous mappings (heap, stacks) come and go freely.
@@ -830,7 +831,7 @@ bool Symbolizer::GetThread(Dwfl* dwfl, pid_t tid, void* arg, void** thread_arg) 
 bool Symbolizer::MemoryRead(Dwfl* dwfl, uint64_t addr, uint64_t* result, void* arg) {
   auto* self = static_cast<Symbolizer*>(arg);
   UnwindContext* context = self->unwind_;
-  if (context == nullptr) return self->ReadWord(self->pid_, addr, result);
+  if (context == nullptr) return self->ReadWord(self->task_, addr, result);
   constexpr uint64_t kPage = UnwindContext::kPageSize;
   const uint64_t page = addr & ~(kPage - 1);
   if (addr - page > kPage - sizeof(*result)) return self->ReadWord(context->tid, addr, result);

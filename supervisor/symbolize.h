@@ -68,7 +68,10 @@ class Symbolizer {
  public:
   // Prepares symbolization for process `pid`: reads /proc/pid/maps and reports
   // its modules to libdwfl. ELF and DWARF data are loaded lazily, on first use
-  // of each module, so this is cheap.
+  // of each module, so this is cheap. `pid` may be any thread of the process
+  // (best the one about to be unwound): once the leader has exited
+  // (pthread_exit in main) while other threads run on, its /proc entries
+  // show no address space, a live thread's do.
   static absl::StatusOr<std::unique_ptr<Symbolizer>> Create(
       pid_t pid, const SymbolizerOptions& options = SymbolizerOptions());
 
@@ -77,8 +80,10 @@ class Symbolizer {
   Symbolizer& operator=(const Symbolizer&) = delete;
 
   // Re-reads the module list, after dlopen/mmap or exec. Modules that did not
-  // change keep their loaded symbol tables.
-  absl::Status Refresh();
+  // change keep their loaded symbol tables. With `live_tid`, the process is
+  // read through that thread of it from now on (see Create): the one
+  // read through so far may have exited.
+  absl::Status Refresh(pid_t live_tid = 0);
 
   // Symbol of one address, taken as an exact instruction address (as for a
   // faulting pc or frame 0). An address that no module covers gives an empty
@@ -172,6 +177,8 @@ class Symbolizer {
   static int CollectFrame(Dwfl_Frame* state, void* arg);
 
   const pid_t pid_;
+  // The thread whose /proc entries and memory stand for the process's.
+  pid_t task_;
   const SymbolizerOptions options_;
   Dwfl* dwfl_ = nullptr;
   // Backs libdwfl's architecture backend for the process state; must outlive

@@ -248,6 +248,42 @@ TEST(EnterAtEvery, ProgramKilledAroundTheStepEndsWithItsOwnStatus) {
   }
 }
 
+// The program's main thread has exited (pthread_exit) before its worker is
+// made strict: per-process work (vDSO lookup, breakpoints, symbols) goes
+// through a live thread, since the zombie leader's /proc entries show no
+// address space. The worker's violation is reported, symbolized, and the
+// program ends with its own status.
+void ExpectWorkerViolationReported(const RunResult& r) {
+  ASSERT_FALSE(r.timed_out) << Describe(r);
+  EXPECT_EQ(r.exit_status, 7) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("worker done, strict=2"));
+  const long worker = FindLabeledNumber(r.out, "worker_tid");
+  const std::vector<Json> violations = JsonViolations(r.err);
+  ASSERT_EQ(violations.size(), 1u) << Describe(r);
+  const Json& v = violations[0];
+  EXPECT_EQ(v["syscall"]["name"], "getppid") << v.dump();
+  EXPECT_EQ(v["tid"], worker) << v.dump();
+  bool in_violate = false;
+  for (const Json& frame : v["backtrace"]) in_violate = in_violate || frame["function"] == "Violate";
+  EXPECT_TRUE(in_violate) << v.dump();
+}
+
+TEST(ZombieLeader, StrictThreadAfterTheMainThreadExited) {
+  RunResult r = RunSupervised({"--preflight=off", "--format=json", "--on-violation=log",
+                               "--strict-thread=dp-worker", "--", TestProgram("zombie_leader"),
+                               "name"},
+                              RunOptions{60, "", nullptr});
+  ExpectWorkerViolationReported(r);
+}
+
+TEST(ZombieLeader, EnterAtAfterTheMainThreadExited) {
+  RunResult r = RunSupervised({"--preflight=off", "--format=json", "--on-violation=log",
+                               "--enter-at=EnterHere", "--enter-at-every", "--",
+                               TestProgram("zombie_leader"), "enter"},
+                              RunOptions{60, "", nullptr});
+  ExpectWorkerViolationReported(r);
+}
+
 TEST(EnterAt, LibrarySymbolIsResolvedWhenTheLoaderHasMappedIt) {
   RunResult r = RunSupervised({"--preflight=off", "--enter-at=libc.so.6:getppid", "--",
                                TestProgram("enter_at"), "libc"});
