@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "supervisor/mapped_file.h"
 
 namespace dpsupervise {
 namespace {
@@ -40,8 +41,9 @@ struct DwflDeleter {
   void operator()(Dwfl* dwfl) const { dwfl_end(dwfl); }
 };
 
-const Dwfl_Callbacks kProcCallbacks = {dwfl_linux_proc_find_elf, dwfl_standard_find_debuginfo,
-                                       nullptr, nullptr};
+// FindMappedElf: also deleted executables and paths with a newline.
+const Dwfl_Callbacks kProcCallbacks = {FindMappedElf, dwfl_standard_find_debuginfo, nullptr,
+                                       nullptr};
 const Dwfl_Callbacks kOfflineCallbacks = {dwfl_build_id_find_elf, dwfl_standard_find_debuginfo,
                                           dwfl_offline_section_address, nullptr};
 
@@ -72,7 +74,8 @@ int VisitModule(Dwfl_Module* module, void**, const char* name, Dwarf_Addr, void*
   Search* search = static_cast<Search*>(arg);
   const char* file = nullptr;
   dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, &file, nullptr);
-  std::string path = name != nullptr ? name : "";
+  // Compared decoded: /proc/PID/exe has the real path, maps the escaped one.
+  const std::string path = name != nullptr ? UnescapeMapsPath(name) : "";
   const std::string base = path.substr(path.rfind('/') + 1);
   const bool wanted = search->location->library.empty()
                           ? path == search->main_path
@@ -117,6 +120,7 @@ absl::StatusOr<uint64_t> ResolveCodeLocation(pid_t pid, const CodeLocation& loca
   if (dwfl_linux_proc_report(dwfl.get(), pid) != 0 || dwfl_report_end(dwfl.get(), nullptr, nullptr) != 0) {
     return absl::InternalError(absl::StrCat("reading the modules of ", pid, ": ", dwfl_errmsg(-1)));
   }
+  SetModulesPid(dwfl.get(), pid);
   Search search;
   search.location = &location;
   char exe[4096];

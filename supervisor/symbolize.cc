@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "supervisor/mapped_file.h"
 
 namespace dpsupervise {
 namespace {
@@ -47,10 +48,11 @@ std::string Demangle(const char* name) {
 
 // libdwfl names the vDSO "[vdso: PID]" so its find_elf can read the image
 // from that process's memory; reports just say "[vdso]".
+// A file's name is its path, decoded ("\012" in maps is a newline).
 std::string ModuleDisplayName(const char* name) {
   if (name == nullptr) return "";
   if (absl::StartsWith(name, "[vdso")) return "[vdso]";
-  return name;
+  return UnescapeMapsPath(name);
 }
 
 bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
@@ -96,7 +98,7 @@ int FindLocalDebuginfo(Dwfl_Module* mod, void** userdata, const char* modname, D
 }
 
 const Dwfl_Callbacks kDwflCallbacks = {
-    dwfl_linux_proc_find_elf,
+    FindMappedElf,  // deleted files and escaped names too
     FindLocalDebuginfo,
     nullptr,  // section_address: only for relocatable (kernel module) files
     nullptr,  // debuginfo_path: the default, ":.debug:/usr/lib/debug"
@@ -456,6 +458,7 @@ absl::Status Symbolizer::ReportModules() {
   if (dwfl_report_end(dwfl_, nullptr, nullptr) != 0) {
     return absl::InternalError("dwfl_report_end: " + DwflError());
   }
+  SetModulesPid(dwfl_, task_);
   if (rc > 0) {
     return absl::NotFoundError(
         absl::StrCat("dwfl_linux_proc_report(", task_, "): ", strerror(rc)));

@@ -4,6 +4,7 @@
 //   first:  thread A, then thread B, each run DataplaneLoop(0) and print
 //           "A strict=F" / "B strict=F" (F: flags seen inside).
 //   violate: a thread runs DataplaneLoop(1): getpid inside.
+//   violate_deleted: the same, after deleting its own executable file.
 //   leave:  DataplaneLoop(0), then LeaveHere(), then an ordinary getpid.
 //   libc:   a thread calls libc's getppid().
 //   serve:  prints "pid=P addr=0xA" (A: DataplaneLoop's address); SIGUSR1
@@ -78,6 +79,11 @@ void OnUsr2(int) { g_quit = true; }
 
 int main(int argc, char** argv) {
   g_mode = argc > 1 ? argv[1] : "first";
+  if (strcmp(g_mode, "violate_deleted") == 0) {
+    char self[4096] = {};
+    if (readlink("/proc/self/exe", self, sizeof(self) - 1) <= 0 || unlink(self) != 0) return 12;
+    g_mode = "violate";
+  }
   if (strcmp(g_mode, "libc") == 0) {
     pthread_join(dptest::StartThread(CallGetppid), nullptr);
   } else if (strcmp(g_mode, "serve") == 0) {

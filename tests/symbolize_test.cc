@@ -12,12 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +29,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "tests/test_files.h"
 
 namespace dpsupervise {
 namespace {
@@ -54,9 +58,11 @@ class StoppedTarget {
  public:
   // Runs the target with `arg` (may be empty) until a thread stops with
   // `stop_signal`. Fails the current test (and returns null) otherwise.
-  static std::unique_ptr<StoppedTarget> Start(const std::string& arg, int stop_signal) {
+  // `path`: the target's executable, or a copy of it.
+  static std::unique_ptr<StoppedTarget> Start(const std::string& arg, int stop_signal,
+                                              const std::string& path = TargetPath()) {
     std::unique_ptr<StoppedTarget> t(new StoppedTarget);
-    if (!t->Run(arg, stop_signal)) return nullptr;
+    if (!t->Run(arg, stop_signal, path)) return nullptr;
     return t;
   }
 
@@ -93,13 +99,12 @@ class StoppedTarget {
  private:
   StoppedTarget() = default;
 
-  bool Run(const std::string& arg, int stop_signal) {
+  bool Run(const std::string& arg, int stop_signal, const std::string& path) {
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0) {
       ADD_FAILURE() << "pipe2";
       return false;
     }
-    const std::string path = TargetPath();
     std::vector<char*> argv = {const_cast<char*>(path.c_str())};
     if (!arg.empty()) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
@@ -272,6 +277,47 @@ TEST(SymbolizeTest, BacktraceHasCallersWithSourceLines) {
   // Only CFI unwinding (libdwfl, not the frame-pointer fallback) gets through
   // libc's startup code, built without frame pointers, to _start.
   EXPECT_GT(FindFrame(*frames, "_start"), main_at);
+}
+
+// A copy of symbolize_target at `path`, executable.
+void CopyTarget(const std::string& path) {
+  std::ifstream in(TargetPath(), std::ios::binary);
+  const std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(image.empty());
+  dptest::WriteTestFile(path, image);
+  ASSERT_EQ(chmod(path.c_str(), 0755), 0) << strerror(errno);
+}
+
+void ExpectSymbolizedCallChain(const StoppedTarget& target) {
+  auto symbolizer = MakeSymbolizer(target.pid());
+  ASSERT_NE(symbolizer, nullptr);
+  absl::StatusOr<std::vector<Frame>> frames = symbolizer->Backtrace(target.tid(), target.regs());
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ExpectCallChain(*frames, target, {"Inner()", "Middle()", "Outer()", "main"},
+                  {"inner_line", "middle_line", "outer_line", "main_line"});
+}
+
+TEST(SymbolizeTest, ExecutableWithANewlineInItsPath) {
+  // /proc/PID/maps shows the newline as "\012": the module's file is found
+  // by the decoded path, and reported by it.
+  const std::string path = dptest::MakeTestDir("newline") + "/symbolize\ntarget";
+  CopyTarget(path);
+  auto target = StoppedTarget::Start("", SIGSTOP, path);
+  ASSERT_NE(target, nullptr);
+  ASSERT_EQ(target->ExePath(), path);
+  ExpectSymbolizedCallChain(*target);
+}
+
+TEST(SymbolizeTest, ExecutableDeletedAfterStart) {
+  // maps says "PATH (deleted)" and PATH is gone: the file is read through
+  // /proc/PID/exe.
+  const std::string path = dptest::MakeTestDir("deleted") + "/symbolize_target";
+  CopyTarget(path);
+  auto target = StoppedTarget::Start("", SIGSTOP, path);
+  ASSERT_NE(target, nullptr);
+  ASSERT_EQ(unlink(path.c_str()), 0) << strerror(errno);
+  ASSERT_EQ(target->ExePath(), path + " (deleted)");
+  ExpectSymbolizedCallChain(*target);
 }
 
 TEST(SymbolizeTest, TargetIsPieAndSymbolsAreRelocated) {

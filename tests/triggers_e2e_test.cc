@@ -4,9 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "tests/run_util.h"
+#include "tests/test_files.h"
 
 namespace dptest {
 namespace {
@@ -291,6 +294,53 @@ TEST(EnterAt, LibrarySymbolIsResolvedWhenTheLoaderHasMappedIt) {
   EXPECT_THAT(r.err, HasSubstr("reached libc.so.6:getppid"));
   EXPECT_THAT(r.err, HasSubstr("syscall getppid()"));
   EXPECT_THAT(r.err, HasSubstr("thread:  " + std::to_string(FindLabeledNumber(r.out, "worker_tid")) + " "));
+}
+
+// A copy of testdata program `name` at `path`, executable.
+void CopyProgram(const std::string& name, const std::string& path) {
+  std::ifstream in(TestProgram(name), std::ios::binary);
+  const std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(image.empty());
+  WriteTestFile(path, image);
+  ASSERT_EQ(chmod(path.c_str(), 0755), 0);
+}
+
+// The JSON violation's backtrace has DataplaneLoop at a line of
+// enter_at.cc, in module `module`.
+void ExpectDataplaneLoopFrame(const RunResult& r, const std::string& module) {
+  const std::vector<Json> violations = JsonViolations(r.err);
+  ASSERT_EQ(violations.size(), 1u) << Describe(r);
+  bool found = false;
+  for (const Json& frame : violations[0]["backtrace"]) {
+    if (frame["function"] != "DataplaneLoop") continue;
+    found = true;
+    EXPECT_THAT(frame["file"].get<std::string>(), ::testing::EndsWith("enter_at.cc"));
+    EXPECT_GT(frame["line"].get<int>(), 0);
+    EXPECT_EQ(frame["module"], module);
+  }
+  EXPECT_TRUE(found) << violations[0].dump();
+}
+
+TEST(EnterAt, ExecutableWithANewlineInItsPath) {
+  // /proc/PID/maps writes the newline as "\012": the symbol is still found
+  // in the executable, and the report still symbolized.
+  const std::string path = MakeTestDir("newline") + "/enter\nat";
+  CopyProgram("enter_at", path);
+  RunResult r = RunSupervised(
+      {"--preflight=off", "--format=json", "--enter-at=DataplaneLoop", "--", path, "violate"},
+      RunOptions{60, "", nullptr});
+  EXPECT_EQ(r.exit_status, 137) << Describe(r);
+  ExpectDataplaneLoopFrame(r, path);
+}
+
+TEST(EnterAt, ExecutableDeletedBeforeTheViolation) {
+  const std::string path = MakeTestDir("deleted") + "/enter_at";
+  CopyProgram("enter_at", path);
+  RunResult r = RunSupervised({"--preflight=off", "--format=json", "--enter-at=DataplaneLoop",
+                               "--", path, "violate_deleted"},
+                              RunOptions{60, "", nullptr});
+  EXPECT_EQ(r.exit_status, 137) << Describe(r);
+  ExpectDataplaneLoopFrame(r, path + " (deleted)");
 }
 
 TEST(EnterAt, UnknownSymbolIsAClearErrorBeforeLaunch) {
