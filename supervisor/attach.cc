@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "supervisor/procfs.h"
 #include "supervisor/ptrace_util.h"
 
 namespace dpsupervise {
@@ -29,6 +30,9 @@ absl::StatusOr<std::vector<pid_t>> AttachToProcess(pid_t pid) {
     while (dirent* entry = readdir(dir)) {
       pid_t tid;
       if (!absl::SimpleAtoi(entry->d_name, &tid) || seized.count(tid)) continue;
+      // A thread that has exited (the main thread after pthread_exit, while
+      // others run on) cannot be seized and will make no kernel entry.
+      if (TaskRunState(tid).value_or('?') == 'Z') continue;
       if (ptrace(PTRACE_SEIZE, tid, nullptr, options) != 0) {
         const int err = errno;
         if (err == ESRCH) continue;  // the thread exited meanwhile

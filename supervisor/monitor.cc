@@ -41,15 +41,20 @@ absl::Status IgnoreVanished(absl::Status status) {
 }  // namespace
 
 Monitor::Monitor(const MonitorOptions& options) : options_(options) {
-  ThreadState& main = Track(options_.program_pid);
-  main.tgid = options_.program_pid;
-  // The launch child installed the base filter, and the strict filter for
-  // --strict=exec.
-  if (!options_.attach) main.own_filters = options_.strict_from_exec ? 2 : 1;
-  // Its syscalls from the strict filter's installation to exec (execve
-  // itself) stop for that filter: they are ours to let through.
-  main.strict_filter_installed = options_.strict_from_exec;
-  for (pid_t tid : options_.attached_tids) Track(tid);
+  if (options_.attach) {
+    // The seized threads: a main thread that had exited before the attach
+    // is a zombie, not seized, and not tracked.
+    for (pid_t tid : options_.attached_tids) Track(tid);
+  } else {
+    ThreadState& main = Track(options_.program_pid);
+    main.tgid = options_.program_pid;
+    // The launch child installed the base filter, and the strict filter for
+    // --strict=exec.
+    main.own_filters = options_.strict_from_exec ? 2 : 1;
+    // Its syscalls from the strict filter's installation to exec (execve
+    // itself) stop for that filter: they are ours to let through.
+    main.strict_filter_installed = options_.strict_from_exec;
+  }
   if (options_.attach) program_execed_ = true;
   for (const CodeLocation& location : options_.enter_at) {
     pending_locations_.push_back({location, BreakpointRole::kEnter});

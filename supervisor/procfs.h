@@ -37,6 +37,10 @@ absl::StatusOr<pid_t> TaskTgid(pid_t tid);
 // The CPU `tid` last ran on (field 39 of /proc/<tid>/stat).
 absl::StatusOr<int> TaskCpu(pid_t tid);
 
+// The state letter of `tid` (field 3 of /proc/<tid>/stat): R, S, D, T, t,
+// Z (a zombie: a main thread that exited while others run on), ...
+absl::StatusOr<char> TaskRunState(pid_t tid);
+
 // A numeric "Name:\tvalue" field of /proc/<tid>/status.
 absl::StatusOr<long long> TaskStatusField(pid_t tid, const std::string& field);
 

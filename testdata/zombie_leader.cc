@@ -5,6 +5,9 @@
 //   name:  it names itself "dp-worker" (for --strict-thread=dp-worker) and
 //          computes until it is strict;
 //   enter: it calls EnterHere() (for --enter-at=EnterHere).
+//   attach: for `-p PID --enter-at=EnterHere` after the main thread exited:
+//          it prints "enter_here=ADDRESS", waits for a byte on stdin (sent
+//          once the breakpoint is in), then calls EnterHere().
 // Strict, it violates with getppid in Violate(), leaves strict mode, prints
 // "worker done" and ends the process with exit status 7.
 #include <fcntl.h>
@@ -50,6 +53,12 @@ void* Worker(void*) {
     prctl(PR_SET_NAME, "dp-worker");
     volatile unsigned long long x = 1;
     while (dp_status() == 0) x = x * 3 + 1;
+  } else if (strcmp(g_mode, "attach") == 0) {
+    printf("enter_here=%p\n", reinterpret_cast<void*>(&EnterHere));
+    fflush(stdout);
+    char byte;
+    if (read(0, &byte, 1) != 1) _exit(8);
+    EnterHere();
   } else {
     EnterHere();
   }

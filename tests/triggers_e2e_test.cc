@@ -1,6 +1,7 @@
 // End-to-end tests of strict entry from outside: thread-name triggers (set
 // by the thread or written to /proc/.../comm), a thread blocked in a
 // syscall, strict windows, and attaching to a running process.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -285,6 +286,37 @@ TEST(ZombieLeader, EnterAtAfterTheMainThreadExited) {
                                TestProgram("zombie_leader"), "enter"},
                               RunOptions{60, "", nullptr});
   ExpectWorkerViolationReported(r);
+}
+
+// Attached after the main thread exited: the zombie leader, seized with the
+// rest, cannot serve the process's memory; a live thread does.
+TEST(ZombieLeader, AttachAfterTheMainThreadExited) {
+  Background program({TestProgram("zombie_leader"), "attach"}, /*pipe_stdin=*/true);
+  ASSERT_TRUE(program.WaitForStdout("enter_here=")) << program.out();
+  const std::string worker = std::to_string(FindLabeledNumber(program.out(), "worker_tid"));
+  std::smatch match;
+  const std::string out = program.out();
+  ASSERT_TRUE(std::regex_search(out, match, std::regex("enter_here=(0x[0-9a-f]+)")));
+  const off_t enter_here = static_cast<off_t>(std::stoull(match[1].str(), nullptr, 16));
+  Background supervisor({Runfile("supervisor/dpsupervise"), "--preflight=off", "--format=json",
+                         "--on-violation=log", "--enter-at=EnterHere", "-p",
+                         std::to_string(program.pid())});
+  // Wait for the int3 at EnterHere, read through the live worker.
+  const int mem = open(("/proc/" + worker + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(mem, 0);
+  unsigned char byte = 0;
+  for (int i = 0; i < 2000 && byte != 0xcc; ++i) {
+    if (pread(mem, &byte, 1, enter_here) != 1) byte = 0;
+    if (byte != 0xcc) usleep(10000);
+  }
+  close(mem);
+  ASSERT_EQ(byte, 0xcc) << supervisor.err();
+  program.WriteStdin("x");
+  ASSERT_TRUE(supervisor.WaitForStderr("\"getppid\"")) << supervisor.err();
+  EXPECT_EQ(program.Wait().exit_status, 7) << program.out();
+  RunResult r = supervisor.Wait();
+  EXPECT_NE(r.exit_status, 125) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("\"tid\":" + worker)) << Describe(r);
 }
 
 TEST(EnterAt, LibrarySymbolIsResolvedWhenTheLoaderHasMappedIt) {
