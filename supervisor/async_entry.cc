@@ -135,6 +135,7 @@ absl::Status Monitor::InjectFromOutside(ThreadState& thread, bool* installed) {
     syscall_instructions_.erase(tgid);  // look again next time
     return refuse(outcome.status().message());
   }
+  if (absl::IsPermissionDenied(outcome.status())) return refuse(outcome.status().message());
   if (!outcome.ok()) return outcome.status();
   if (outcome->abandoned) return HandleWaitStatus(tid, outcome->wait_status);
   if (outcome->result < 0) {

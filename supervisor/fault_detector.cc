@@ -38,7 +38,11 @@ absl::StatusOr<PageFaultDetector> PageFaultDetector::Open(pid_t tid) {
   if (fd < 0) {
     const int err = errno;
     std::string why;
-    if (err == EACCES || err == EPERM) {
+    const std::string not_dumpable =
+        err == EACCES || err == EPERM ? NotDumpableCause(tid) : std::string();
+    if (!not_dumpable.empty()) {
+      why = absl::StrCat(": ", not_dumpable);
+    } else if (err == EACCES || err == EPERM) {
       auto paranoid = ReadProcFile("/proc/sys/kernel/perf_event_paranoid");
       why = absl::StrCat(" (kernel.perf_event_paranoid is ",
                          paranoid.ok() ? std::string(absl::StripTrailingAsciiWhitespace(*paranoid))

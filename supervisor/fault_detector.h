@@ -24,7 +24,8 @@ inline constexpr uint64_t kPageFaultCookie = 0xd95f0a17;
 class PageFaultDetector {
  public:
   // Opens and enables the event on thread `tid`. Fails (with errno and the
-  // likely cause) when perf events are not permitted.
+  // likely cause: perf_event_paranoid, a non-dumpable process) when perf
+  // events are not permitted.
   static absl::StatusOr<PageFaultDetector> Open(pid_t tid);
 
   PageFaultDetector() = default;

@@ -48,10 +48,17 @@ size_t FilterImageBytes(const BpfProgram& program) {
   return sizeof(sock_fprog) + program.instructions.size() * sizeof(sock_filter);
 }
 
+// PermissionDenied, with the cause and what to do, when the kernel keeps
+// the memory of a non-dumpable process from this supervisor.
 absl::Status WriteFilterImage(pid_t tid, uint64_t base, const BpfProgram& program) {
   const std::vector<char> image = FilterImage(program, base);
   absl::Status written = WriteMemory(tid, base, image.data(), image.size());
   if (!written.ok()) {
+    const std::string not_dumpable = NotDumpableCause(tid);
+    if (!not_dumpable.empty()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot write the strict filter into the thread's memory: ", not_dumpable));
+    }
     return absl::InternalError(
         absl::StrCat("writing the strict filter into the thread's memory: ", written.message()));
   }
@@ -163,11 +170,24 @@ user_regs_struct RegistersAfterInjection(const user_regs_struct& stopped) {
   return regs;
 }
 
+// ReadMaps, failing with PermissionDenied (the cause and what to do) when
+// the process is not dumpable: its maps are closed to this supervisor.
+absl::StatusOr<std::vector<MemoryMapping>> ReadMapsOrSayWhy(pid_t tid) {
+  auto maps = ReadMaps(tid);
+  if (maps.ok()) return maps;
+  const std::string not_dumpable = NotDumpableCause(tid);
+  if (!not_dumpable.empty()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read the thread's memory map: ", not_dumpable));
+  }
+  return maps.status();
+}
+
 // The scratch memory's address when it is still there, mapped private and
 // writable, and large enough for `bytes`; zero when it must be mapped (again).
 absl::StatusOr<uint64_t> ImageSlot(pid_t tid, size_t bytes, const ScratchMemory& scratch) {
   if (scratch.address == 0 || scratch.size < bytes) return 0;
-  auto maps = ReadMaps(tid);
+  auto maps = ReadMapsOrSayWhy(tid);
   if (!maps.ok()) return maps.status();
   for (const MemoryMapping& m : *maps) {
     if (!m.Contains(scratch.address)) continue;
@@ -228,6 +248,14 @@ absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tgid, pid_t tid,
   scratch->address = static_cast<uint64_t>(outcome.result);
   scratch->size = ScratchBytesFor(bytes);
   absl::Status written = WriteFilterImage(tid, scratch->address, program);
+  if (absl::IsPermissionDenied(written)) {
+    // The thread sits at the mmap's exit: the caller gives the stopped
+    // syscall EPERM from there.
+    RequeueSignals(tgid, tid, signals);
+    outcome.result = -EPERM;
+    outcome.refusal = std::string(written.message());
+    return outcome;
+  }
   if (!written.ok()) return written;
   // Then seccomp, through the program's own syscall instruction.
   auto second = RunSyscallAt(tid, *after, stop_regs.rip - kSyscallInstructionBytes, SYS_seccomp,
@@ -239,7 +267,7 @@ absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tgid, pid_t tid,
 }
 
 absl::StatusOr<uint64_t> FindSyscallInstruction(pid_t tid) {
-  auto maps = ReadMaps(tid);
+  auto maps = ReadMapsOrSayWhy(tid);
   if (!maps.ok()) return maps.status();
   // The vDSO first: it is always there unless the program removed it, and
   // small. Then any other executable mapping: the two bytes execute as

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -48,6 +49,10 @@ struct InjectionOutcome {
   // The injected seccomp's return value: >= 0, or -errno (also -errno of
   // the scratch mmap, when that failed first).
   long result = 0;
+  // Set, with `result` -EPERM, when the filter could not even be written:
+  // the process is not dumpable, and the kernel keeps its memory from a
+  // supervisor without CAP_SYS_PTRACE. Says so and what to do.
+  std::string refusal;
 };
 
 // `tid` must be in a PTRACE_EVENT_SECCOMP stop at a syscall instruction,
@@ -57,7 +62,10 @@ struct InjectionOutcome {
 // SECCOMP_FILTER_FLAG_SPEC_ALLOW). Unless abandoned, the thread is left at
 // that syscall's exit stop; the caller restores `stop_regs` with the return
 // value it wants the original syscall to have. The filter applies to `tid`
-// only (no TSYNC). Errors are ptrace or memory failures, naming the step.
+// only (no TSYNC). Errors are ptrace or memory failures, naming the step;
+// PermissionDenied, with nothing changed in the thread (still at its
+// seccomp stop), when the process is not dumpable and the filter cannot be
+// written (see `refusal` for the same after the scratch mmap ran).
 absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tgid, pid_t tid,
                                                      const user_regs_struct& stop_regs,
                                                      const BpfProgram& program,
@@ -67,7 +75,8 @@ absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tgid, pid_t tid,
 // process `tid` belongs to, for running syscalls in a thread that is not
 // stopped at one of its own: the vDSO's when it is mapped executable,
 // otherwise the first one in another executable mapping. NotFound (with
-// why) when there is none.
+// why) when there is none; PermissionDenied (with the cause) when the
+// process is not dumpable and its memory map is closed to this supervisor.
 absl::StatusOr<uint64_t> FindSyscallInstruction(pid_t tid);
 
 // Installs `program` as a seccomp filter on `tid`, which is in any ptrace
@@ -80,8 +89,10 @@ absl::StatusOr<uint64_t> FindSyscallInstruction(pid_t tid);
 // abandoned) the thread is stopped and must be resumed by the caller.
 // Signals that arrive during the injection are queued again with tgkill
 // (their siginfo is lost). FailedPrecondition when the instruction faults
-// (it was unmapped or made non-executable since it was found): registers
-// are restored and nothing was installed.
+// (it was unmapped or made non-executable since it was found), and
+// PermissionDenied (with the cause) when the process is not dumpable and
+// the filter cannot be written: registers are restored and nothing was
+// installed.
 absl::StatusOr<InjectionOutcome> InjectSeccompFilterAnywhere(pid_t tgid, pid_t tid,
                                                              uint64_t syscall_instruction,
                                                              const BpfProgram& program,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <vector>
@@ -132,6 +133,39 @@ absl::StatusOr<std::vector<MemoryMapping>> ReadMaps(pid_t tid) {
   auto text = ReadProcFile(absl::StrCat("/proc/", tid, "/maps"));
   if (!text.ok()) return text.status();
   return ParseMaps(*text);
+}
+
+absl::StatusOr<bool> TaskIsDumpable(pid_t tid) {
+  // The files, not the directory: the kernel updates the owner of a file
+  // at each lookup, while /proc/<tid> itself keeps the one it had.
+  const std::string path = absl::StrCat("/proc/", tid, "/status");
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) {
+    return absl::NotFoundError(absl::StrCat("stat ", path, ": ", strerror(errno)));
+  }
+  auto status = ReadProcFile(path);
+  if (!status.ok()) return status.status();
+  // "Uid:\treal\teffective\tsaved\tfs".
+  for (absl::string_view line : absl::StrSplit(*status, '\n')) {
+    if (!absl::ConsumePrefix(&line, "Uid:")) continue;
+    std::vector<absl::string_view> uids = absl::StrSplit(line, '\t', absl::SkipEmpty());
+    uid_t effective;
+    if (uids.size() < 2 || !absl::SimpleAtoi(uids[1], &effective)) break;
+    return info.st_uid == effective;
+  }
+  return absl::InternalError(absl::StrCat(path, ": no valid Uid line"));
+}
+
+std::string NotDumpableCause(pid_t tid) {
+  auto dumpable = TaskIsDumpable(tid);
+  if (!dumpable.ok() || *dumpable) return "";
+  return absl::StrCat(
+      "process ", TaskTgid(tid).value_or(tid),
+      " is not dumpable (it called prctl(PR_SET_DUMPABLE, 0), changed its user or group ids, "
+      "or runs a set-user-ID or unreadable executable), and the kernel opens the memory and "
+      "the perf events of such a process only to a supervisor with CAP_SYS_PTRACE: run "
+      "dpsupervise as root (or with CAP_SYS_PTRACE and CAP_PERFMON), or keep the program "
+      "dumpable");
 }
 
 }  // namespace dpsupervise

@@ -65,6 +65,18 @@ std::vector<MemoryMapping> ParseMaps(const std::string& text);
 // a process whose main thread has exited (a zombie leader) is still read.
 absl::StatusOr<std::vector<MemoryMapping>> ReadMaps(pid_t tid);
 
+// Whether the process of `tid` is dumpable (PR_GET_DUMPABLE 1). The kernel
+// gives the files in /proc/<tid> to root (proc(5)) when it is not, so a
+// status file owned by another uid than the task's effective one tells; a
+// task running as root always reads as dumpable (nothing then tells the two
+// apart, nor needs to).
+absl::StatusOr<bool> TaskIsDumpable(pid_t tid);
+
+// When the kernel refused this supervisor the memory, /proc files or perf
+// events of `tid` (EPERM, EACCES, EIO): the explanation if the cause is that
+// the process is not dumpable, with what to do; empty otherwise.
+std::string NotDumpableCause(pid_t tid);
+
 }  // namespace dpsupervise
 
 #endif  // DPSUPERVISE_SUPERVISOR_PROCFS_H_

@@ -48,6 +48,13 @@ absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
   if (!thread.strict_filter_installed) {
     auto outcome = InjectSeccompFilter(thread.tgid, thread.tid, regs, *options_.strict_filter,
                                        &scratch_[thread.tgid]);
+    if (absl::IsPermissionDenied(outcome.status())) {
+      // Nothing was changed: the program goes on, told it is not strict.
+      Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused: ",
+                       outcome.status().message(), "\n"));
+      entry.result = -EPERM;
+      return entry;
+    }
     if (!outcome.ok()) return outcome.status();
     if (outcome->abandoned) {
       // Killed, exiting, or its tid taken over by another thread's exec:
@@ -58,6 +65,12 @@ absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
       return entry;
     }
     entry.injected = true;
+    if (!outcome->refusal.empty()) {
+      Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused: ",
+                       outcome->refusal, "\n"));
+      entry.result = outcome->result;
+      return entry;
+    }
     if (outcome->result < 0) {
       Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
                        ": cannot enter strict mode: installing the strict filter: ",
