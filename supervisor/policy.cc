@@ -332,17 +332,43 @@ std::vector<LogicalLine> SplitLogicalLines(absl::string_view contents) {
   return lines;
 }
 
-// The caret line: blanks up to the column (tabs kept so it lines up), '^'.
+// How byte `i` of `text`, quoted from a policy file, is shown in a message:
+// printable ASCII and tabs (so the caret lines up) as they are, every other
+// byte (NUL, ESC and the other control bytes, anything not ASCII) as a
+// visible \xNN, so a binary file can neither cut a message short nor send a
+// terminal an escape sequence. A '\\' before an 'x' is shown as \x5c, so
+// that every "\x" in a message is an escape; any other '\\' (a line
+// continuation) as it is.
+std::string ShownByte(absl::string_view text, size_t i) {
+  const unsigned char byte = static_cast<unsigned char>(text[i]);
+  const bool reads_as_escape = byte == '\\' && i + 1 < text.size() && text[i + 1] == 'x';
+  if (!reads_as_escape && (byte == '\t' || (byte >= 0x20 && byte < 0x7f))) {
+    return std::string(1, static_cast<char>(byte));
+  }
+  return absl::StrCat("\\x", absl::Hex(byte, absl::kZeroPad2));
+}
+
+std::string ShownText(absl::string_view text) {
+  std::string shown;
+  for (size_t i = 0; i < text.size(); ++i) shown += ShownByte(text, i);
+  return shown;
+}
+
+// The caret line under ShownText(source): blanks as wide as the bytes before
+// the column (tabs kept so it lines up), then '^'.
 std::string Caret(absl::string_view source, size_t column) {
   std::string caret;
   for (size_t i = 0; i + 1 < column; ++i) {
-    caret.push_back(i < source.size() && source[i] == '\t' ? '\t' : ' ');
+    const std::string shown = i < source.size() ? ShownByte(source, i) : " ";
+    caret.append(shown == "\t" ? "\t" : std::string(shown.size(), ' '));
   }
   caret.push_back('^');
   return caret;
 }
 
 // "file:line:column: error: found X, expected Y", the source line, a caret.
+// Everything in it that came from the file (or its name) is shown with
+// ShownText.
 absl::Status ErrorAt(absl::string_view file, const LogicalLine& line, size_t pos,
                      absl::string_view what) {
   const Segment* segment = &line.segments.front();
@@ -350,15 +376,9 @@ absl::Status ErrorAt(absl::string_view file, const LogicalLine& line, size_t pos
     if (s.logical_start <= pos) segment = &s;
   }
   const size_t column = pos - segment->logical_start + 1;
-  // The echoed line must not carry control bytes (a NUL, an escape
-  // sequence) to the terminal: one '?' each, so the caret still lines up.
-  std::string shown(segment->physical);
-  for (char& ch : shown) {
-    if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7f) ch = '?';
-  }
-  return absl::InvalidArgumentError(absl::StrCat(file, ":", segment->line_number, ":", column,
-                                                 ": error: ", what, "\n", shown, "\n",
-                                                 Caret(segment->physical, column)));
+  return absl::InvalidArgumentError(absl::StrCat(
+      ShownText(file), ":", segment->line_number, ":", column, ": error: ", ShownText(what), "\n",
+      ShownText(segment->physical), "\n", Caret(segment->physical, column)));
 }
 
 // ---------------------------------------------------------------------------
@@ -1482,7 +1502,7 @@ class PolicyBuilder {
     auto contents = ReadWholeFile(path);
     if (!contents.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ": error: cannot read the policy file: ", contents.status().message()));
+          ShownText(path), ": error: cannot read the policy file: ", contents.status().message()));
     }
     return ParseFile(*contents, path, FileKey(path));
   }
@@ -1572,7 +1592,7 @@ class PolicyBuilder {
     size_t path_pos = 0;
     const absl::string_view path = RestAfter(c, directive, &path_pos);
     if (path.empty()) return c.Error(c.Peek(), "a file path after '@include'");
-    const std::string quoted = absl::StrCat("found '", absl::CEscape(path), "', expected ");
+    const std::string quoted = absl::StrCat("found '", path, "', expected ");
     if (path.find('\0') != absl::string_view::npos) {
       return c.ErrorAtPos(path_pos, absl::StrCat(quoted, "a file path without NUL bytes"));
     }

@@ -471,6 +471,19 @@ bool AllDigits(absl::string_view s) {
 
 // "" when `message` is "FILE:LINE:COLUMN: error: WHAT\nSOURCE\nCARET" with
 // the caret under COLUMN; else what is wrong with it.
+// How wide the first `bytes` bytes of a policy line are as a message shows
+// it: a byte shown as \xNN (every "\x" in a message is one) takes 4
+// columns, any other 1; past the end of the line, 1 each.
+size_t ShownWidth(absl::string_view shown, size_t bytes) {
+  size_t width = 0;
+  for (size_t i = 0; bytes > 0; --bytes) {
+    const size_t step = i < shown.size() && shown.substr(i, 2) == "\\x" ? 4 : 1;
+    i += step;
+    width += step;
+  }
+  return width;
+}
+
 std::string CheckMessage(absl::string_view message, const std::string& main_file,
                          absl::string_view main_text) {
   const size_t header_end = message.find('\n');
@@ -497,7 +510,10 @@ std::string CheckMessage(absl::string_view message, const std::string& main_file
   if (caret.empty() || caret.back() != '^' || caret.find_first_not_of(" \t") != caret.size() - 1) {
     return "last line is not a caret";
   }
-  if (std::to_string(caret.size()) != column) return "caret not under the column";
+  const absl::string_view shown = message.substr(header_end + 1, caret_start - header_end - 1);
+  if (caret.size() != ShownWidth(shown, std::stoull(std::string(column)) - 1) + 1) {
+    return "caret not under the column";
+  }
   return "";
 }
 

@@ -880,6 +880,42 @@ TEST(MalformedPolicyTest, CaretSitsUnderTheColumn) {
             "'('\nwrite: arg0 ==  # missing\n              ^");
 }
 
+// What a message quotes from the file is shown with visible \xNN escapes: a
+// NUL byte must not cut the message short where it is printed (C string),
+// and no control byte (ESC: a terminal escape sequence) or byte that is not
+// ASCII reaches the terminal raw. The caret stays under the escaped byte.
+TEST(MalformedPolicyTest, BytesFromTheFileAreShownEscaped) {
+  EXPECT_EQ(ErrorOf(std::string("write\0: 1", 9)),
+            "t.policy:1:6: error: found '\\x00', expected ':' after the syscall name\n"
+            "write\\x00: 1\n     ^");
+  EXPECT_EQ(ErrorOf("write: arg0 == \x1b[31m1"),
+            "t.policy:1:16: error: found '\\x1b', expected a number, a named constant or "
+            "'('\nwrite: arg0 == \\x1b[31m1\n               ^");
+  // Bytes that are not ASCII.
+  EXPECT_EQ(ErrorOf("\xff\xfe: 1"),
+            "t.policy:1:1: error: found '\\xff', expected a syscall name\n\\xff\\xfe: 1\n^");
+  EXPECT_EQ(ErrorOf("write: arg0 == 1 \xc3\xa9"),
+            "t.policy:1:18: error: found '\\xc3\\xa9', expected '&&', '||', ';' or end of line\n"
+            "write: arg0 == 1 \\xc3\\xa9\n                 ^");
+  // A backslash that would read as an escape is shown as one; a line
+  // continuation as it is.
+  EXPECT_THAT(ErrorOf("write: arg0 == \\x41"),
+              ::testing::HasSubstr("\nwrite: arg0 == \\x5cx41\n"));
+  EXPECT_THAT(ErrorOf("write: arg0 == 1 || \\\n"), ::testing::HasSubstr("\nwrite: arg0 == 1 || \\\n"));
+  // Whatever the bytes, the message has no NUL or other control byte but
+  // its newlines and tabs, and nothing outside ASCII.
+  std::string all_bytes = "write: ";
+  for (int byte = 0; byte < 256; ++byte) {
+    if (byte != '\n') all_bytes.push_back(static_cast<char>(byte));
+  }
+  const std::string message = ErrorOf(all_bytes);
+  ASSERT_FALSE(message.empty());
+  for (unsigned char byte : message) {
+    EXPECT_TRUE(byte == '\n' || byte == '\t' || (byte >= 0x20 && byte < 0x7f))
+        << "byte 0x" << std::hex << int(byte) << " in " << message;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Compilation: every valid policy becomes a strict filter.
 
