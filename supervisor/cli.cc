@@ -1,5 +1,7 @@
 #include "supervisor/cli.h"
 
+#include <sys/types.h>
+
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -35,7 +37,7 @@ ABSL_FLAG(std::string, strict_after, "0s",
           "with --strict-thread: how long the name must have matched first (e.g. 2s, 500ms)");
 ABSL_FLAG(std::string, strict_for, "0s",
           "with --strict-thread: leave strict mode after this long (0s: stay strict)");
-ABSL_FLAG(int, pid, 0,
+ABSL_FLAG(std::string, pid, "",
           "attach to the running process PID instead of launching one (-p); SIGINT, SIGTERM "
           "or SIGHUP detach and leave it running as before");
 ABSL_FLAG(std::string, enter_at, "",
@@ -159,6 +161,22 @@ absl::Status ParseKillAfter(absl::string_view text, double* seconds) {
   return absl::OkStatus();
 }
 
+// The kernel's PID_MAX_LIMIT on 64-bit: no process id is larger.
+constexpr long long kMaxPid = 4 * 1024 * 1024;
+
+// A -p value: decimal digits only, 1 to kMaxPid (0, negative numbers, signs,
+// blanks and anything out of range are misuse, not "no -p").
+absl::StatusOr<pid_t> ParsePid(absl::string_view text) {
+  long long pid = 0;
+  const bool digits =
+      !text.empty() && text.find_first_not_of("0123456789") == absl::string_view::npos;
+  if (!digits || !absl::SimpleAtoi(text, &pid) || pid < 1 || pid > kMaxPid) {
+    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text),
+                              "' for --pid: expected a process id from 1 to ", kMaxPid));
+  }
+  return static_cast<pid_t>(pid);
+}
+
 }  // namespace
 
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
@@ -230,7 +248,12 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
   options.summary = absl::GetFlag(FLAGS_summary);
   options.check_policy = absl::GetFlag(FLAGS_check_policy);
   options.strict_threads = strict_threads;
-  options.attach_pid = absl::GetFlag(FLAGS_pid);
+  const std::string pid_text = absl::GetFlag(FLAGS_pid);
+  if (!pid_text.empty()) {
+    auto pid = ParsePid(pid_text);
+    if (!pid.ok()) return pid.status();
+    options.attach_pid = *pid;
+  }
   options.enter_at = enter_at;
   options.leave_at = leave_at;
   options.enter_at_every = absl::GetFlag(FLAGS_enter_at_every);
@@ -264,7 +287,6 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
     return options;
   }
   if (options.attach_pid != 0) {
-    if (options.attach_pid < 0) return Usage("-p needs a positive process id");
     if (!options.program.empty()) return Usage("-p PID takes no program");
     if (options.strict == "exec") return Usage("--strict=exec cannot apply to -p PID");
     if (options.strict_threads.empty() && options.enter_at.empty()) {
@@ -303,8 +325,8 @@ std::string UsageText() {
   text +=
       "\n"
       "Exit status: the program's own, or 128+N when it was killed by signal N;\n"
-      "2 usage error, 125 supervisor failure, 126 program not executable,\n"
-      "127 program not found.\n";
+      "2 usage error, 125 supervisor failure or -p PID cannot be attached to,\n"
+      "126 program not executable, 127 program (or -p process) not found.\n";
   return text;
 }
 

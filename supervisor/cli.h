@@ -31,7 +31,7 @@ struct Options {
   std::vector<std::string> strict_threads;  // --strict-thread GLOBs
   double strict_after_seconds = 0;          // --strict-after
   double strict_for_seconds = 0;            // --strict-for (0: no limit)
-  int attach_pid = 0;                       // -p: attach instead of launching
+  int attach_pid = 0;                       // -p: 1..4194304; 0 when not given
   std::vector<std::string> enter_at;        // --enter-at SYMBOL, LIB:SYMBOL, 0xADDR
   bool enter_at_every = false;              // --enter-at-every
   std::vector<std::string> leave_at;        // --leave-at

@@ -71,27 +71,21 @@ absl::StatusOr<pid_t> TaskTgid(pid_t tid) {
   return static_cast<pid_t>(*tgid);
 }
 
-namespace {
-
-// Fields 3 (state) onwards of /proc/<tid>/stat.
-absl::StatusOr<std::vector<std::string>> StatFieldsFrom3(pid_t tid) {
+absl::StatusOr<std::vector<std::string>> TaskStatFields(pid_t tid) {
   auto stat = ReadProcFile(absl::StrCat("/proc/", tid, "/stat"));
   if (!stat.ok()) return stat.status();
   // comm (field 2) may contain spaces and parentheses: count from the last ')'.
   const size_t close = stat->rfind(')');
   if (close == std::string::npos || close + 2 > stat->size()) {
-    return absl::InternalError("malformed /proc stat");
+    return absl::InternalError(absl::StrCat("malformed /proc/", tid, "/stat"));
   }
-  return std::vector<std::string>(
-      absl::StrSplit(absl::string_view(*stat).substr(close + 2), ' ', absl::SkipEmpty()));
+  return absl::StrSplit(absl::StripTrailingAsciiWhitespace(absl::string_view(*stat).substr(close + 2)),
+                        ' ', absl::SkipEmpty());
 }
 
-}  // namespace
-
 absl::StatusOr<int> TaskCpu(pid_t tid) {
-  auto fields = StatFieldsFrom3(tid);
+  auto fields = TaskStatFields(tid);
   if (!fields.ok()) return fields.status();
-  // fields[0] is field 3 (state); the CPU is field 39.
   constexpr size_t kCpuIndex = 39 - 3;
   int cpu;
   if (fields->size() <= kCpuIndex || !absl::SimpleAtoi((*fields)[kCpuIndex], &cpu)) {
@@ -101,7 +95,7 @@ absl::StatusOr<int> TaskCpu(pid_t tid) {
 }
 
 absl::StatusOr<char> TaskRunState(pid_t tid) {
-  auto fields = StatFieldsFrom3(tid);
+  auto fields = TaskStatFields(tid);
   if (!fields.ok()) return fields.status();
   if (fields->empty() || (*fields)[0].empty()) return absl::InternalError("malformed /proc stat");
   return (*fields)[0][0];

@@ -34,6 +34,11 @@ std::string TaskLabel(pid_t tid);
 // The thread-group id of `tid` (the Tgid: line of /proc/<tid>/status).
 absl::StatusOr<pid_t> TaskTgid(pid_t tid);
 
+// The fields of /proc/<tid>/stat from field 3 (state) on: element i is
+// field i + 3 (proc(5) numbering). The name (field 2) is skipped whole,
+// spaces and parentheses included.
+absl::StatusOr<std::vector<std::string>> TaskStatFields(pid_t tid);
+
 // The CPU `tid` last ran on (field 39 of /proc/<tid>/stat).
 absl::StatusOr<int> TaskCpu(pid_t tid);
 

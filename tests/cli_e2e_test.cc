@@ -1,10 +1,25 @@
 // Every command-line misuse on the real binary: exit status 2, nothing on
 // standard output, exactly one line on standard error starting with
 // "dpsupervise: ". tests/cli_test.cc checks the messages themselves.
+// Then -p PID of processes that cannot be attached to: exit 125 and the
+// true cause.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +29,7 @@ namespace dptest {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct Misuse {
@@ -64,6 +80,9 @@ const Misuse kMisuses[] = {
     {{"--enter-at-every", "--", "/bin/true"}, "--enter-at-every needs --enter-at"},
     {{"--strict-after=soon", "--strict-thread=w", "--", "/bin/true"}, "--strict-after"},
     {{"-p", "x", "--strict-thread=w"}, "invalid value 'x'"},
+    {{"-p", "0", "--strict-thread=w"}, "invalid value '0' for --pid: expected a process id"},
+    {{"--pid=-1", "--strict-thread=w"}, "invalid value '-1' for --pid"},
+    {{"-p", "4194305", "--strict-thread=w"}, "invalid value '4194305' for --pid"},
     {{"-p", "12", "--strict-thread=w", "--", "/bin/true"}, "-p PID takes no program"},
     // Checked after parsing, before anything is launched.
     {{"--on-violation=explode", "--", "/bin/true"}, "--on-violation: found 'explode'"},
@@ -95,6 +114,163 @@ TEST(CliE2E, CheckPolicyValidatesOnViolationToo) {
                              "--on-violation=explode"});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_THAT(r.err, StartsWith("dpsupervise: --on-violation: "));
+}
+
+// ---------------------------------------------------------------------------
+// -p PID that cannot be attached to: exit 125 and one line naming the cause.
+
+RunResult Attach(pid_t pid, const std::vector<std::string>& prefix = {}) {
+  std::vector<std::string> argv = prefix;
+  argv.insert(argv.end(),
+              {Runfile("supervisor/dpsupervise"), "--strict-thread=w", "-p", std::to_string(pid)});
+  RunOptions options;
+  options.timeout_seconds = 30;
+  return dptest::Run(argv, options);
+}
+
+void ExpectRefused(const RunResult& r, const std::string& cause) {
+  EXPECT_EQ(r.exit_status, 125) << Describe(r);
+  EXPECT_THAT(r.err, StartsWith("dpsupervise: cannot attach to process ")) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(cause)) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("debugger, or not permitted"))) << r.err;
+}
+
+// Field 3 (state) of /proc/PID/stat, or '?' when it cannot be read.
+char ProcessState(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() ? '?' : stat[close + 2];
+}
+
+// Polls (up to 30 s) until `pid` is in `state`.
+bool WaitForState(pid_t pid, char state) {
+  for (int i = 0; i < 3000; ++i) {
+    if (ProcessState(pid) == state) return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+// A child that sleeps until killed; killed and reaped at the end.
+class SleepingChild {
+ public:
+  SleepingChild() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      for (;;) pause();
+    }
+  }
+  ~SleepingChild() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_;
+};
+
+TEST(AttachE2E, RefusesItselfAsSuch) {
+  // The shell's $$ is the pid dpsupervise has after exec.
+  RunOptions options;
+  options.timeout_seconds = 30;
+  RunResult r = dptest::Run({"/bin/sh", "-c", "exec \"$0\" --strict-thread=w -p $$",
+                             Runfile("supervisor/dpsupervise")},
+                            options);
+  ExpectRefused(r, "(dpsupervise): it is this dpsupervise itself");
+}
+
+TEST(AttachE2E, RefusesAZombieAsSuch) {
+  const pid_t zombie = fork();
+  if (zombie == 0) _exit(0);
+  ASSERT_GT(zombie, 0);
+  ASSERT_TRUE(WaitForState(zombie, 'Z'));
+  RunResult r = Attach(zombie);
+  ExpectRefused(r, "it is a zombie (it has exited and waits for its parent to reap it)");
+  waitpid(zombie, nullptr, 0);
+}
+
+TEST(AttachE2E, RefusesATracedProcessNamingItsTracer) {
+  SleepingChild child;
+  ASSERT_GT(child.pid(), 0);
+  ASSERT_EQ(ptrace(PTRACE_SEIZE, child.pid(), nullptr, nullptr), 0) << strerror(errno);
+  RunResult r = Attach(child.pid());
+  ExpectRefused(r, "it is already traced by process " + std::to_string(getpid()) + " (");
+}
+
+// The first kernel thread visible in /proc (PF_KTHREAD in field 9 of its
+// stat), or 0: a pid namespace (Bazel's sandbox) shows none.
+pid_t FindKernelThread() {
+  constexpr unsigned long kPfKthread = 0x00200000;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return 0;
+  pid_t found = 0;
+  while (dirent* entry = readdir(proc)) {
+    const pid_t pid = atoi(entry->d_name);
+    if (pid <= 0) continue;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 9 && fields >> field; ++i) {
+    }
+    if (strtoul(field.c_str(), nullptr, 10) & kPfKthread) {
+      found = pid;
+      break;
+    }
+  }
+  closedir(proc);
+  return found;
+}
+
+TEST(AttachE2E, RefusesAKernelThreadAsSuch) {
+  const pid_t kthread = FindKernelThread();
+  if (kthread == 0) {
+    GTEST_SKIP() << "no kernel thread visible in this pid namespace (Bazel's sandbox); "
+                    "//tests:attach_privileged_e2e_test runs this outside it";
+  }
+  ExpectRefused(Attach(kthread), "it is a kernel thread, and kernel threads cannot be traced");
+}
+
+// Outside the sandbox, as root (//tests:attach_privileged_e2e_test): another
+// user's process, and pid 1, refused by the kernel for a named reason.
+TEST(AttachPrivilegedE2E, RefusesAnotherUsersProcessNamingTheUids) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run dpsupervise as uid 65534";
+  if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) is missing";
+  // dpsupervise must be reachable by uid 65534: the runfiles are under
+  // root's home.
+  char dir[] = "/tmp/dpsupervise-attach-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr) << strerror(errno);
+  chmod(dir, 0755);
+  const std::string copy = std::string(dir) + "/dpsupervise";
+  {
+    std::ifstream in(Runfile("supervisor/dpsupervise"), std::ios::binary);
+    std::ofstream out(copy, std::ios::binary);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(chmod(copy.c_str(), 0755), 0) << strerror(errno);
+  const std::vector<std::string> as_nobody = {"/usr/bin/setpriv", "--reuid=65534",
+                                              "--regid=65534", "--clear-groups"};
+  SleepingChild child;
+  ASSERT_GT(child.pid(), 0);
+  for (pid_t pid : {child.pid(), 1}) {
+    std::vector<std::string> argv = as_nobody;
+    argv.insert(argv.end(), {copy, "--strict-thread=w", "-p", std::to_string(pid)});
+    RunResult r = dptest::Run(argv);
+    ExpectRefused(r, "ptrace(PTRACE_SEIZE, " + std::to_string(pid) +
+                         "): Operation not permitted: ");
+    if (pid == child.pid()) {
+      EXPECT_THAT(r.err, HasSubstr("it runs as uid 0 (real, effective, saved: 0, 0, 0), "
+                                   "dpsupervise as uid 65534: tracing another user's process "
+                                   "needs CAP_SYS_PTRACE"));
+    }
+  }
+  unlink(copy.c_str());
+  rmdir(dir);
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace dpsupervise {
 namespace {
@@ -249,7 +251,16 @@ TEST_F(CliTest, BadValues) {
   EXPECT_THAT(Misuse({"--strict-after=soon", "--strict-thread=w", "--", "p"}),
               HasSubstr("invalid value 'soon' for --strict-after: expected a duration"));
   EXPECT_THAT(Misuse({"-p", "x", "--strict-thread=w"}), HasSubstr("invalid value 'x' for --pid"));
-  EXPECT_EQ(Misuse({"-p", "-5", "--strict-thread=w"}), "-p needs a positive process id");
+  // A process id is 1 to the kernel's PID_MAX_LIMIT, in decimal digits:
+  // 0 is not "no -p", and a sign, blanks or anything out of range are misuse.
+  for (const char* pid : {"0", "-5", "+5", " 5", "5 ", "1x", "0x10", "4194305",
+                          "99999999999999999999"}) {
+    EXPECT_EQ(Misuse({"-p", pid, "--strict-thread=w"}),
+              absl::StrCat("invalid value '", absl::CHexEscape(pid),
+                           "' for --pid: expected a process id from 1 to 4194304"));
+  }
+  EXPECT_EQ(Parse({"-p", "4194304", "--strict-thread=w"}).attach_pid, 4194304);
+  EXPECT_EQ(Parse({"-p", "007", "--strict-thread=w"}).attach_pid, 7);
 }
 
 TEST_F(CliTest, BooleanFlagsWithBadValues) {

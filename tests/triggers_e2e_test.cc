@@ -98,8 +98,14 @@ TEST(Cli, TriggerMisuseIsAUsageError) {
   r = RunSupervised({"-p", "1"});
   EXPECT_EQ(r.exit_status, 2) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("-p PID needs --strict-thread"));
+  // Out of the range of process ids: misuse. In range but no such process
+  // (pids stay below pid_max, which is at most 4194304): not found.
   r = RunSupervised({"--strict-thread=x", "-p", "999999999"});
+  EXPECT_EQ(r.exit_status, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("expected a process id from 1 to 4194304"));
+  r = RunSupervised({"--strict-thread=x", "-p", "4194304"});
   EXPECT_EQ(r.exit_status, 127) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("no process 4194304"));
 }
 
 class Attach : public ::testing::Test {
