@@ -146,7 +146,7 @@ std::string AbiPrefix(SyscallAbi abi) {
 std::string CallText(const SyscallDetails& s) {
   if (!s.call.empty()) return EscSafe(s.call);
   if (!s.name.empty()) return absl::StrCat(EscSafe(s.name), "()");
-  return absl::StrCat("syscall_", s.nr, "()");
+  return absl::StrCat(UnknownSyscallName(s.nr), "()");
 }
 
 std::string SignalNameText(const SignalDetails& s) {

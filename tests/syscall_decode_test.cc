@@ -1,5 +1,6 @@
 #include "supervisor/syscall_decode.h"
 
+#include <linux/audit.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "supervisor/syscall_names.h"
 
 namespace dpsupervise {
 namespace {
@@ -54,7 +56,7 @@ class FakeMemory {
 
 std::string Call(uint64_t nr, const std::array<uint64_t, 6>& args, const FakeMemory& memory) {
   const SyscallSignature* sig = FindX86_64Signature(nr);
-  std::string name = sig != nullptr ? sig->name : "syscall_" + std::to_string(nr);
+  std::string name = sig != nullptr ? sig->name : UnknownSyscallName(nr);
   return FormatSyscallCall(name, DecodeSyscallArgs(nr, args, memory.Reader()));
 }
 
@@ -205,11 +207,38 @@ TEST(SyscallDecodeTest, UnknownSyscallShowsSixHexArgs) {
     EXPECT_EQ(args[i].name, "arg" + std::to_string(i));
     EXPECT_EQ(args[i].kind, "hex");
   }
-  EXPECT_EQ(FormatSyscallCall("syscall_999", args),
-            "syscall_999(0, 0x1, 0xff, 0x7ffd0000, 0xffffffffffffffff, 0x2a)");
+  EXPECT_EQ(FormatSyscallCall("syscall_0x3e7", args),
+            "syscall_0x3e7(0, 0x1, 0xff, 0x7ffd0000, 0xffffffffffffffff, 0x2a)");
   EXPECT_EQ(FindX86_64Signature(999), nullptr);
   EXPECT_EQ(FindX86_64Signature(400), nullptr);  // inside the 337..423 hole
   EXPECT_EQ(FindX86_64Signature(UINT64_MAX), nullptr);
+}
+
+// As do_syscall_64() dispatches: x32 only for __X32_SYSCALL_BIT plus a
+// number within the x32 table; -1 (no syscall) and every other number with
+// the bit are x86-64 numbers the kernel answers with ENOSYS.
+TEST(SyscallAbiTest, ClassifiesAsTheKernelDispatches) {
+  EXPECT_EQ(ClassifyAbi(AUDIT_ARCH_X86_64, kNrGetpid), SyscallAbi::kX86_64);
+  EXPECT_EQ(ClassifyAbi(AUDIT_ARCH_X86_64, 0x40000000 | kNrGetpid), SyscallAbi::kX32);
+  EXPECT_EQ(ClassifyAbi(AUDIT_ARCH_X86_64, 0x40000000 + 512), SyscallAbi::kX32);  // rt_sigaction
+  EXPECT_EQ(ClassifyAbi(AUDIT_ARCH_X86_64, 0x40000000 + 547), SyscallAbi::kX32);  // pwritev2
+  EXPECT_EQ(ClassifyAbi(AUDIT_ARCH_X86_64, 0x40000000 + 548), SyscallAbi::kX86_64);
+  EXPECT_EQ(ClassifyAbi(AUDIT_ARCH_X86_64, UINT64_MAX), SyscallAbi::kX86_64);  // syscall(-1)
+  EXPECT_EQ(ClassifyAbi(AUDIT_ARCH_X86_64, 0xffffffff), SyscallAbi::kX86_64);
+  EXPECT_EQ(ClassifyAbi(AUDIT_ARCH_X86_64, 0x7fffffff), SyscallAbi::kX86_64);
+  EXPECT_EQ(ClassifyAbi(AUDIT_ARCH_I386, 20), SyscallAbi::kI386);
+  EXPECT_EQ(ClassifyAbi(0, 20), SyscallAbi::kUnknown);
+}
+
+// strace's spelling for numbers no table names: syscall_0x<hex>.
+TEST(SyscallAbiTest, UnknownNumbersAreNamedInHexAsStraceDoes) {
+  EXPECT_EQ(SyscallName(SyscallAbi::kX86_64, UINT64_MAX), "syscall_0xffffffffffffffff");
+  EXPECT_EQ(SyscallName(SyscallAbi::kX86_64, 999), "syscall_0x3e7");
+  EXPECT_EQ(SyscallName(SyscallAbi::kX86_64, 0x40000000 + 548), "syscall_0x40000224");
+  EXPECT_EQ(SyscallName(SyscallAbi::kUnknown, 1), "syscall_0x1");
+  EXPECT_EQ(SyscallName(SyscallAbi::kX86_64, kNrGetpid), "getpid");
+  EXPECT_EQ(SyscallName(SyscallAbi::kX32, 0x40000000 | kNrGetpid), "getpid");
+  EXPECT_EQ(SyscallName(SyscallAbi::kI386, 20), "getpid");
 }
 
 TEST(SyscallDecodeTest, EscapeBytesHandlesQuotesBackslashAndNonPrintables) {

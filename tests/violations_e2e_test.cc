@@ -112,6 +112,27 @@ TEST(ForeignAbi, X32FromStrictThreadIsReported) {
   EXPECT_THAT(r.err, HasSubstr("syscall [x32] getpid(")) << Describe(r);
 }
 
+// syscall(-1) has every bit set, __X32_SYSCALL_BIT included, but the kernel
+// takes it as the x86-64 "no syscall" number: an x86-64 syscall with no
+// name, six raw arguments, named as strace names unknown numbers.
+TEST(ForeignAbi, SyscallMinusOneIsAnUnknownX86_64Syscall) {
+  RunResult r = RunSupervised({"--format=json", "--", TestProgram("foreign_abi"), "minus1"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr(R"("name":"syscall_0xffffffffffffffff")")) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr(R"("abi":"x86-64")")) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("\"call\":\"syscall_0xffffffffffffffff(0x")) << Describe(r);
+  EXPECT_THAT(r.err, Not(HasSubstr("x32"))) << Describe(r);
+  RunResult text = RunSupervised({"--", TestProgram("foreign_abi"), "minus1"});
+  EXPECT_THAT(text.err, HasSubstr("strict mode violated by syscall syscall_0xffffffffffffffff("))
+      << Describe(text);
+  EXPECT_THAT(text.err, HasSubstr("[x86-64 nr ")) << Describe(text);
+  // Not strict: ENOSYS, as without dpsupervise.
+  r = RunSupervised({"--", TestProgram("foreign_abi"), "minus1-nonstrict"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("result=-38"));
+  EXPECT_EQ(CountReports(r.err), 0);
+}
+
 TEST(ForeignAbi, NonStrictThreadsBehaveAsWithoutSupervision) {
   RunResult native = dptest::Run({TestProgram("foreign_abi"), "int80-nonstrict"});
   RunResult r = RunSupervised({"--", TestProgram("foreign_abi"), "int80-nonstrict"});
