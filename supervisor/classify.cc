@@ -75,11 +75,9 @@ void DescribeSyscall(pid_t tid, const user_regs_struct& regs, SyscallDetails* s)
     };
     decoded = DecodeSyscallArgs(s->nr, s->args, reader);
   } else {
-    // Only the native table has signatures: foreign calls show raw values.
-    for (int i = 0; i < 6; ++i) {
-      decoded.push_back({absl::StrCat("arg", i), "hex", s->args[i],
-                         absl::StrCat("0x", absl::Hex(s->args[i]))});
-    }
+    // Only the native table has signatures: foreign calls show raw values,
+    // as many as the call takes.
+    decoded = DecodeRawArgs(s->args, ForeignArgCount(s->abi == SyscallAbi::kI386, s->name));
   }
   s->call = FormatSyscallCall(s->name, decoded);
   s->decoded_args.clear();

@@ -1,11 +1,13 @@
 #include "supervisor/syscall_decode.h"
 
+#include <algorithm>
 #include <array>
 #include <cinttypes>
 #include <cstdio>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -778,11 +780,75 @@ DecodedArg DecodeOne(const SyscallSignature& sig, int index, const std::array<ui
   return out;
 }
 
-// Without a signature the arity is unknown, so all six registers are shown
-// in full; hex because most unknown arguments are pointers or flags.
-std::vector<DecodedArg> DecodeUnknown(const std::array<uint64_t, 6>& args) {
+// x86-32 calls whose arguments differ in number from the x86-64 call of the
+// same name (a 64-bit value takes two registers there; old_mmap and
+// old_select take one pointer to a block of arguments), and those that
+// exist only there. From arch/x86/entry/syscalls/syscall_32.tbl and the
+// entry points it names (ia32_pread64, old_readdir, ...).
+struct ForeignArity {
+  const char* name;
+  int nargs;
+};
+constexpr ForeignArity kX86_32Arity[] = {
+    {"_llseek", 5},       {"_newselect", 5},    {"fadvise64", 5},    {"fadvise64_64", 6},
+    {"fallocate", 6},     {"fanotify_mark", 6}, {"fcntl64", 3},      {"fstat64", 2},
+    {"fstatat64", 4},     {"fstatfs64", 3},     {"ftruncate64", 3},  {"ipc", 6},
+    {"lookup_dcookie", 4}, {"lstat64", 2},      {"mmap", 1},         {"mmap2", 6},
+    {"nice", 1},          {"oldfstat", 2},      {"oldlstat", 2},     {"oldolduname", 1},
+    {"oldstat", 2},       {"olduname", 1},      {"pread64", 5},      {"pwrite64", 5},
+    {"readahead", 4},     {"readdir", 3},       {"select", 1},       {"sendfile64", 4},
+    {"sgetmask", 0},      {"sigaction", 3},     {"signal", 2},       {"sigpending", 1},
+    {"sigprocmask", 3},   {"sigreturn", 0},     {"sigsuspend", 3},   {"socketcall", 2},
+    {"ssetmask", 1},      {"stat64", 2},        {"statfs64", 3},     {"stime", 1},
+    {"sync_file_range", 6}, {"truncate64", 3},  {"ugetrlimit", 2},   {"umount", 1},
+    {"vm86", 2},          {"vm86old", 1},       {"waitpid", 3},
+};
+
+const SyscallSignature* FindX86_64SignatureByName(std::string_view name) {
+  for (const SyscallEntry& entry : kX86_64Syscalls) {
+    if (name == entry.sig.name) return &entry.sig;
+  }
+  return nullptr;
+}
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+const SyscallSignature* FindX86_64Signature(uint64_t nr) {
+  if (nr >= kIndexSize || kIndex[nr] < 0) return nullptr;
+  return &kX86_64Syscalls[kIndex[nr]].sig;
+}
+
+int ForeignArgCount(bool x86_32, const std::string& name) {
+  std::string_view native = name;
+  if (x86_32) {
+    for (const ForeignArity& arity : kX86_32Arity) {
+      if (name == arity.name) return arity.nargs;
+    }
+    // The 32-bit-time calls' successors (clock_gettime64, futex_time64)
+    // and the 32-bit-uid calls (chown32, getuid32) take what the x86-64
+    // calls without the suffix take.
+    if (EndsWith(native, "_time64")) {
+      native.remove_suffix(7);
+    } else if (EndsWith(native, "time64")) {
+      native.remove_suffix(2);
+    } else if (EndsWith(native, "32")) {
+      native.remove_suffix(2);
+    }
+  }
+  const SyscallSignature* sig = FindX86_64SignatureByName(native);
+  return sig != nullptr ? sig->nargs : -1;
+}
+
+// Without a signature the registers are shown raw, in hex because most such
+// arguments are pointers or flags; all six when even the arity is unknown.
+std::vector<DecodedArg> DecodeRawArgs(const std::array<uint64_t, 6>& args, int count) {
+  const size_t shown = count < 0 ? args.size() : std::min<size_t>(count, args.size());
   std::vector<DecodedArg> out;
-  for (size_t i = 0; i < args.size(); ++i) {
+  for (size_t i = 0; i < shown; ++i) {
     DecodedArg arg;
     arg.name = "arg" + std::to_string(i);
     arg.kind = ArgKindName(ArgKind::kHex);
@@ -793,17 +859,10 @@ std::vector<DecodedArg> DecodeUnknown(const std::array<uint64_t, 6>& args) {
   return out;
 }
 
-}  // namespace
-
-const SyscallSignature* FindX86_64Signature(uint64_t nr) {
-  if (nr >= kIndexSize || kIndex[nr] < 0) return nullptr;
-  return &kX86_64Syscalls[kIndex[nr]].sig;
-}
-
 std::vector<DecodedArg> DecodeSyscallArgs(uint64_t nr, const std::array<uint64_t, 6>& args,
                                           const MemoryReader& read) {
   const SyscallSignature* sig = FindX86_64Signature(nr);
-  if (sig == nullptr) return DecodeUnknown(args);
+  if (sig == nullptr) return DecodeRawArgs(args, -1);
   std::vector<DecodedArg> out;
   out.reserve(sig->nargs);
   for (int i = 0; i < sig->nargs; ++i) out.push_back(DecodeOne(*sig, i, args, read));

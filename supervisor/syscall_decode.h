@@ -79,6 +79,21 @@ struct DecodedArg {
 std::vector<DecodedArg> DecodeSyscallArgs(uint64_t nr, const std::array<uint64_t, 6>& args,
                                           const MemoryReader& read);
 
+// How many arguments the syscall `name` of a foreign ABI takes, so that
+// only those are shown: for x32 (the x86-64 calling convention) that of the
+// x86-64 syscall of the same name; for x86-32 (`x86_32`) the same, except
+// for the calls whose arguments differ in number there (a 64-bit value
+// split over two registers: pread64, fallocate, ...; old_mmap and
+// old_select, which take one pointer) and those only it has (mmap2,
+// _llseek, socketcall, the *32 uid calls, the *_time64 calls, ...). -1 when
+// unknown: a number no table names, or a call the kernel never implemented
+// (break, stty, ...).
+int ForeignArgCount(bool x86_32, const std::string& name);
+
+// The first `count` registers as raw hex arguments named arg0, arg1, ...;
+// all six when `count` is negative (the arity is unknown).
+std::vector<DecodedArg> DecodeRawArgs(const std::array<uint64_t, 6>& args, int count);
+
 // "write(1, \"hi\\n\", 3)": name + "(" + texts joined with ", " + ")".
 std::string FormatSyscallCall(const std::string& name, const std::vector<DecodedArg>& args);
 

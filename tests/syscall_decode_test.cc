@@ -241,6 +241,68 @@ TEST(SyscallAbiTest, UnknownNumbersAreNamedInHexAsStraceDoes) {
   EXPECT_EQ(SyscallName(SyscallAbi::kI386, 20), "getpid");
 }
 
+// Foreign calls show as many raw arguments as the call takes.
+TEST(ForeignArgsTest, CountsFollowTheCall) {
+  const bool kX86_32 = true, kX32 = false;
+  EXPECT_EQ(ForeignArgCount(kX86_32, "getpid"), 0);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "write"), 3);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "openat"), 4);
+  // A 64-bit value in two registers, or one pointer to an argument block.
+  EXPECT_EQ(ForeignArgCount(kX86_32, "pread64"), 5);
+  EXPECT_EQ(ForeignArgCount(kX32, "pread64"), 4);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "fallocate"), 6);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "mmap"), 1);
+  EXPECT_EQ(ForeignArgCount(kX32, "mmap"), 6);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "select"), 1);
+  // Only in the x86-32 table.
+  EXPECT_EQ(ForeignArgCount(kX86_32, "mmap2"), 6);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "_llseek"), 5);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "socketcall"), 2);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "sigreturn"), 0);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "chown32"), 3);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "getuid32"), 0);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "clock_gettime64"), 2);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "clock_nanosleep_time64"), 4);
+  EXPECT_EQ(ForeignArgCount(kX86_32, "futex_time64"), 6);
+  EXPECT_EQ(ForeignArgCount(kX32, "rt_sigaction"), 4);
+  // Never implemented, or no table's name: unknown.
+  EXPECT_EQ(ForeignArgCount(kX86_32, "break"), -1);
+  EXPECT_EQ(ForeignArgCount(kX32, "syscall_0x40000224"), -1);
+}
+
+// Every name of libseccomp's x86-32 and x32 tables gets a count, except the
+// calls the kernel never implemented there.
+TEST(ForeignArgsTest, EveryForeignTableNameHasACount) {
+  const std::set<std::string> never_implemented = {"break", "stty",  "gtty",   "ftime",
+                                                   "prof",  "lock",  "mpx",    "ulimit",
+                                                   "profil", "idle", "bdflush"};
+  for (uint32_t arch : {SCMP_ARCH_X86, SCMP_ARCH_X32}) {
+    for (int nr = 0; nr < 600; ++nr) {
+      const int number = arch == SCMP_ARCH_X32 ? (0x40000000 | nr) : nr;
+      char* name = seccomp_syscall_resolve_num_arch(arch, number);
+      if (name == nullptr) continue;
+      const std::string text(name);
+      free(name);
+      if (never_implemented.count(text) != 0) continue;
+      const int count = ForeignArgCount(arch == SCMP_ARCH_X86, text);
+      EXPECT_GE(count, 0) << text << " (" << (arch == SCMP_ARCH_X86 ? "x86-32" : "x32") << ")";
+      EXPECT_LE(count, 6) << text;
+    }
+  }
+}
+
+TEST(ForeignArgsTest, RawArgsAreAsManyAsCounted) {
+  const std::array<uint64_t, 6> regs = {3, 0, 0x10, 4, 5, 6};
+  std::vector<DecodedArg> args = DecodeRawArgs(regs, 3);
+  ASSERT_EQ(args.size(), 3u);
+  EXPECT_EQ(args[2].name, "arg2");
+  EXPECT_EQ(args[2].kind, "hex");
+  EXPECT_EQ(args[2].raw, 0x10u);
+  EXPECT_EQ(FormatSyscallCall("write", args), "write(0x3, 0, 0x10)");
+  EXPECT_TRUE(DecodeRawArgs(regs, 0).empty());
+  EXPECT_EQ(DecodeRawArgs(regs, -1).size(), 6u);
+}
+
 TEST(SyscallDecodeTest, EscapeBytesHandlesQuotesBackslashAndNonPrintables) {
   EXPECT_EQ(EscapeBytes("plain text"), "plain text");
   EXPECT_EQ(EscapeBytes("say \"hi\"\n"), R"(say \"hi\"\n)");
