@@ -110,6 +110,8 @@ TEST(ForeignAbi, X32FromStrictThreadIsReported) {
   RunResult r = RunSupervised({"--", TestProgram("foreign_abi"), "x32"});
   ASSERT_EQ(r.exit_status, 137) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("syscall [x32] getpid(")) << Describe(r);
+  // As many arguments as getpid takes: none.
+  EXPECT_THAT(r.err, HasSubstr("syscall [x32] getpid()")) << Describe(r);
 }
 
 // syscall(-1) has every bit set, __X32_SYSCALL_BIT included, but the kernel
