@@ -1,5 +1,5 @@
-// A program that makes itself non-dumpable, supervised by an unprivileged
-// dpsupervise. A target of its own because it must run outside Bazel's
+// Programs that make themselves non-dumpable, supervised by an
+// unprivileged dpsupervise. A target of its own because it must run outside Bazel's
 // sandbox (tag no-sandbox in tests/BUILD): only there can the test, as root,
 // run dpsupervise as another user (setpriv, uid 65534).
 //
@@ -11,12 +11,16 @@
 // and what to do, and refuse the entry instead of failing as a whole.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "tests/run_util.h"
 
@@ -86,10 +90,82 @@ TEST(NonDumpable, UnprivilegedSupervisorRefusesStrictEntryAndSaysWhy) {
   EXPECT_THAT(r.out, Not(HasSubstr("nondumpable survived")));
 }
 
+std::vector<std::string> AsNobody(std::vector<std::string> argv) {
+  argv.insert(argv.begin(), {kSetpriv, "--reuid=65534", "--regid=65534", "--clear-groups"});
+  return argv;
+}
+
+// TracerPid of `pid`, or -1 when its status cannot be read.
+long TracerOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string status((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t at = status.find("TracerPid:");
+  return at == std::string::npos ? -1 : atol(status.c_str() + at + strlen("TracerPid:"));
+}
+
+// Attached while the program was dumpable, dpsupervise keeps watching it
+// after it is not: a thread named later is made strict (syscalls stepped),
+// its violation reported; only the page-fault event is refused, and the
+// message says why and what to do.
+TEST(NonDumpable, AttachedSupervisorSaysWhyPageFaultsGoUndetected) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run dpsupervise as uid 65534";
+  if (access(kSetpriv, X_OK) != 0) GTEST_SKIP() << kSetpriv << " (util-linux) is not installed";
+  UnprivilegedCopies copies;
+  ASSERT_TRUE(copies.ok()) << "cannot copy the binaries to /tmp: " << strerror(errno);
+  Background program(AsNobody({copies.program(), "serve-later"}));
+  ASSERT_TRUE(program.WaitForStdout("pid=")) << program.out();
+  const pid_t pid = static_cast<pid_t>(FindLabeledNumber(program.out(), "pid"));
+  ASSERT_GT(pid, 0);
+  Background supervisor(AsNobody({copies.supervisor(), "--preflight=off", "--on-violation=log",
+                                  "--strict-thread=dp-worker", "-p", std::to_string(pid)}));
+  for (int i = 0; i < 3000 && TracerOf(pid) <= 0; ++i) usleep(10000);
+  ASSERT_GT(TracerOf(pid), 0) << supervisor.err();
+  kill(pid, SIGUSR2);  // non-dumpable now, then the worker is named
+  ASSERT_TRUE(program.WaitForStdout("named")) << program.out();
+  ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered (attached")) << supervisor.err();
+  EXPECT_THAT(supervisor.err(),
+              HasSubstr("page faults of strict threads will not be detected: "
+                        "perf_event_open(PAGE_FAULTS, tid "));
+  EXPECT_THAT(supervisor.err(),
+              HasSubstr("Permission denied: process " + std::to_string(pid) + " is not dumpable"));
+  EXPECT_THAT(supervisor.err(), HasSubstr("or keep the program dumpable"));
+  kill(pid, SIGUSR2);  // the worker's open()
+  ASSERT_TRUE(supervisor.WaitForStderr("action:  log")) << supervisor.err();
+  // Its path cannot be read: the address stands in for it.
+  EXPECT_THAT(supervisor.err(), HasSubstr("strict mode violated by syscall open(0x"));
+  kill(supervisor.pid(), SIGINT);
+  RunResult detached = supervisor.Wait();
+  EXPECT_EQ(detached.exit_status, 0) << Describe(detached);
+  kill(pid, SIGUSR1);
+  EXPECT_EQ(program.Wait().exit_status, 0);
+}
+
+// -p of a process that is already non-dumpable: the kernel refuses the
+// attach itself, and the message names that cause.
+TEST(NonDumpable, UnprivilegedAttachIsRefusedNamingTheCause) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run dpsupervise as uid 65534";
+  if (access(kSetpriv, X_OK) != 0) GTEST_SKIP() << kSetpriv << " (util-linux) is not installed";
+  UnprivilegedCopies copies;
+  ASSERT_TRUE(copies.ok()) << "cannot copy the binaries to /tmp: " << strerror(errno);
+  Background program(AsNobody({copies.program(), "serve"}));
+  ASSERT_TRUE(program.WaitForStdout("pid=")) << program.out();
+  const pid_t pid = static_cast<pid_t>(FindLabeledNumber(program.out(), "pid"));
+  ASSERT_GT(pid, 0);
+  RunResult r = dptest::Run(AsNobody({copies.supervisor(), "--strict-thread=dp-worker", "-p",
+                                      std::to_string(pid)}));
+  EXPECT_EQ(r.exit_status, 125) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("cannot attach to process " + std::to_string(pid) +
+                               " (nondumpable): ptrace(PTRACE_SEIZE, "));
+  EXPECT_THAT(r.err, HasSubstr("Operation not permitted: process " + std::to_string(pid) +
+                               " is not dumpable"));
+  kill(pid, SIGUSR1);
+  EXPECT_EQ(program.Wait().exit_status, 0);
+}
+
 // The control: with CAP_SYS_PTRACE (root) the same program is supervised
 // in full, its syscall's path decoded from its memory.
 TEST(NonDumpable, PrivilegedSupervisorDecodesArguments) {
-  RunResult r = RunSupervised({"--format=json", "--", TestProgram("nondumpable")});
+  RunResult r = RunSupervised({"--format=json", "--", TestProgram("nondumpable"), "enter"});
   EXPECT_EQ(r.exit_status, 137) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr(R"("name":"open")")) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr(R"(open(\"/dpsupervise-nondumpable-probe\", 0, 000))"))
