@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/json_records.h"
 #include "tests/run_util.h"
 #include "tests/test_files.h"
 
@@ -19,33 +20,8 @@ namespace dptest {
 namespace {
 
 using ::testing::HasSubstr;
-using Json = nlohmann::json;
 
-// The "type":"violation" records of a --format=json run.
-std::vector<Json> Violations(const std::string& err) {
-  std::vector<Json> found;
-  std::istringstream in(err);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] != '{') continue;
-    Json record = Json::parse(line);
-    if (record["type"] == "violation") found.push_back(record);
-  }
-  return found;
-}
 
-// The text of the "type":"message" records of a --format=json run.
-std::string Messages(const std::string& err) {
-  std::string text;
-  std::istringstream in(err);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] != '{') continue;
-    Json record = Json::parse(line);
-    if (record["type"] == "message") text += record["text"].get<std::string>() + "\n";
-  }
-  return text;
-}
 
 // A policy of three rules of 100 alternatives each: a large filter.
 std::string LargePolicy() {
@@ -67,7 +43,7 @@ TEST(Entry, AnExecDuringTheFirstEntryLeavesTheNewImageAlone) {
         {"--format=json", "--", TestProgram("adversary"), "exec-during-entry"});
     ASSERT_EQ(r.exit_status, 0) << "run " << run << ": " << Describe(r);
     ASSERT_THAT(r.out, HasSubstr("exec done")) << "run " << run << ": " << Describe(r);
-    ASSERT_TRUE(Violations(r.err).empty()) << "run " << run << ": " << Describe(r);
+    ASSERT_TRUE(JsonViolations(r.err).empty()) << "run " << run << ": " << Describe(r);
   }
 }
 
@@ -101,7 +77,7 @@ TEST_P(VdsoGone, EntryFromOutsideStillWorks) {
   ASSERT_FALSE(r.timed_out) << Describe(r);
   EXPECT_EQ(r.exit_status, 137) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("vdso gone"));
-  std::vector<Json> violations = Violations(r.err);
+  std::vector<Json> violations = JsonViolations(r.err);
   ASSERT_EQ(violations.size(), 1u) << Describe(r);
   EXPECT_EQ(violations[0]["kind"], "syscall");
   EXPECT_EQ(violations[0]["syscall"]["name"], "getpid");
@@ -122,7 +98,7 @@ TEST(PageFaults, AreReportedWhileTheThreadBlocksEverySignal) {
                                "sigtrap-blocked"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("faults done"));
-  std::vector<Json> violations = Violations(r.err);
+  std::vector<Json> violations = JsonViolations(r.err);
   int faults = 0;
   for (const Json& v : violations) faults += v["kind"] == "page_fault" && !v["fault"]["address"].is_null();
   EXPECT_EQ(faults, 16) << Describe(r);
@@ -137,7 +113,7 @@ TEST(PageFaults, SignalMaskChangesInStrictModeKeepThemVisible) {
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("sees sigtrap blocked=1"));
   int syscalls = 0, faults = 0;
-  for (const Json& v : Violations(r.err)) {
+  for (const Json& v : JsonViolations(r.err)) {
     syscalls += v["kind"] == "syscall" && v["syscall"]["name"] == "rt_sigprocmask";
     faults += v["kind"] == "page_fault";
   }
@@ -151,7 +127,7 @@ TEST(PageFaults, SignalMaskChangesInStrictModeKeepThemVisible) {
                      TestProgram("adversary"), "sigmask-in-strict"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("sees sigtrap blocked=1"));
-  std::vector<Json> violations = Violations(r.err);
+  std::vector<Json> violations = JsonViolations(r.err);
   EXPECT_EQ(violations.size(), 4u) << Describe(r);
   for (const Json& v : violations) EXPECT_EQ(v["kind"], "page_fault") << v.dump();
 }
@@ -166,7 +142,7 @@ TEST(PageFaults, InAHandlerThatBlocksSigtrapAreAllCounted) {
   EXPECT_THAT(r.out, HasSubstr("handler faults done"));
   long faults = 0;
   bool counted_late = false;
-  for (const Json& v : Violations(r.err)) {
+  for (const Json& v : JsonViolations(r.err)) {
     if (v["kind"] != "page_fault") continue;
     if (v["note"].is_null()) {
       ++faults;
@@ -187,7 +163,7 @@ TEST_P(ProgramFilter, CannotHideAStrictThreadsSyscall) {
   RunResult r = RunSupervised(
       {"--on-violation=log", "--format=json", "--", TestProgram("adversary"), GetParam()});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
-  std::vector<Json> violations = Violations(r.err);
+  std::vector<Json> violations = JsonViolations(r.err);
   ASSERT_EQ(violations.size(), 1u) << Describe(r);
   EXPECT_EQ(violations[0]["syscall"]["name"], "getppid");
 }
@@ -207,7 +183,7 @@ TEST(ProgramFilterEffect, IsKeptAndSaid) {
   RunResult r = RunSupervised({"--on-violation=log", "--format=json", "--",
                                TestProgram("adversary"), "errno-filter"});
   EXPECT_THAT(r.out, HasSubstr("getppid=-13")) << Describe(r);
-  EXPECT_THAT(Messages(r.err), HasSubstr("its syscalls stop at their entry")) << Describe(r);
+  EXPECT_THAT(JsonMessages(r.err), HasSubstr("its syscalls stop at their entry")) << Describe(r);
 }
 
 // A thread that was strict keeps the strict filter: its CLONE_UNTRACED must
@@ -225,7 +201,7 @@ TEST(Vsyscall, IsOneViolationUnderLog) {
   RunResult r = RunSupervised(
       {"--on-violation=log", "--format=json", "--", TestProgram("adversary"), "vsyscall"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
-  std::vector<Json> violations = Violations(r.err);
+  std::vector<Json> violations = JsonViolations(r.err);
   ASSERT_EQ(violations.size(), 1u) << Describe(r);
   EXPECT_EQ(violations[0]["syscall"]["name"], "gettimeofday");
   EXPECT_THAT(violations[0]["note"].get<std::string>(), HasSubstr("vsyscall"));
@@ -236,7 +212,7 @@ TEST(Vsyscall, SignalActionRunsTheHandler) {
                                TestProgram("adversary"), "vsyscall"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("vsyscall done, handler ran")) << Describe(r);
-  EXPECT_EQ(Violations(r.err).size(), 1u) << Describe(r);
+  EXPECT_EQ(JsonViolations(r.err).size(), 1u) << Describe(r);
 }
 
 TEST(Vsyscall, StopActionLetsTheCallCompleteThenStops) {

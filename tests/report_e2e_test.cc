@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/json_records.h"
 #include "tests/run_util.h"
 
 namespace dptest {
 namespace {
 
 using ::testing::HasSubstr;
-using Json = nlohmann::json;
 
 int ViolationLine() {
   std::ifstream source(Runfile("testdata/report_target.cc"));
@@ -40,16 +40,6 @@ std::vector<std::string> BacktraceLines(const std::string& err) {
   return frames;
 }
 
-std::vector<Json> JsonLines(const std::string& text) {
-  std::vector<Json> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] != '{') continue;
-    lines.push_back(Json::parse(line));
-  }
-  return lines;
-}
 
 TEST(TextReport, NamesFunctionAndSourceLineOfTheViolation) {
   RunResult r = RunSupervised({"--", TestProgram("report_target"), "violate"});

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/json_records.h"
 #include "tests/run_util.h"
 #include "tests/test_files.h"
 
@@ -24,7 +25,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using Json = nlohmann::json;
 
 std::string StatusField(pid_t pid, const std::string& field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -188,18 +188,6 @@ TEST(EnterAt, LeaveAtEndsTheWindow) {
   EXPECT_EQ(CountReports(r.err), 0) << Describe(r);
 }
 
-// Each JSON line of `text` that is a violation report.
-std::vector<Json> JsonViolations(const std::string& text) {
-  std::vector<Json> violations;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] != '{') continue;
-    Json record = Json::parse(line);
-    if (record.value("type", "") == "violation") violations.push_back(record);
-  }
-  return violations;
-}
 
 TEST(EnterAtEvery, SignalsDuringTheStepAreDeliveredOnceWithTheirSiginfo) {
   // A 5 ms interval timer while the breakpoint is hit 1000 times: SIGALRMs
