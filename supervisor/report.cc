@@ -329,7 +329,6 @@ Json FrameJson(const Frame& f) {
   return j;
 }
 
-const char* const kViolationKinds[] = {"syscall", "page_fault", "trap", "signal"};
 
 std::string CounterText(long long value) {
   return value < 0 ? "not measured" : absl::StrCat(value);
@@ -445,15 +444,14 @@ std::string FormatTextSummary(const RunSummary& s) {
     long long total = 0;
     for (const auto& [kind, n] : t.violations) total += n;
     std::string by_kind;
-    for (const char* kind : kViolationKinds) {
+    for (ViolationKind each : kAllViolationKinds) {
+      const char* kind = ViolationKindName(each);
       auto it = t.violations.find(kind);
       absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", kind, " ",
                       it == t.violations.end() ? 0 : it->second);
     }
     for (const auto& [kind, n] : t.violations) {
-      bool known = false;
-      for (const char* k : kViolationKinds) known = known || kind == k;
-      if (!known) absl::StrAppend(&by_kind, ", ", Esc(kind), " ", n);
+      if (!ViolationKindFromName(kind)) absl::StrAppend(&by_kind, ", ", Esc(kind), " ", n);
     }
     absl::StrAppend(&out, "    violations:       ", total, " (", by_kind, ")\n");
     absl::StrAppend(&out, "    context switches: voluntary ",
@@ -486,7 +484,7 @@ std::string FormatJsonSummary(const RunSummary& s) {
     th["strict_seconds"] = t.strict_seconds;
     th["strict_entries"] = t.strict_entries;
     Json violations = Json::object();
-    for (const char* kind : kViolationKinds) violations[kind] = 0;
+    for (ViolationKind kind : kAllViolationKinds) violations[ViolationKindName(kind)] = 0;
     for (const auto& [kind, n] : t.violations) violations[kind] = n;
     th["violations"] = std::move(violations);
     th["voluntary_context_switches"] = CounterOrNull(t.voluntary_context_switches);

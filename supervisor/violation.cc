@@ -16,4 +16,11 @@ const char* ViolationKindName(ViolationKind kind) {
   return "unknown";
 }
 
+std::optional<ViolationKind> ViolationKindFromName(absl::string_view name) {
+  for (ViolationKind kind : kAllViolationKinds) {
+    if (name == ViolationKindName(kind)) return kind;
+  }
+  return std::nullopt;
+}
+
 }  // namespace dpsupervise

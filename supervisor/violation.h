@@ -8,17 +8,30 @@
 #include <sys/user.h>
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "supervisor/syscall_names.h"
 
 namespace dpsupervise {
 
 enum class ViolationKind { kSyscall, kPageFault, kTrap, kSignal };
 
+// Every kind, in the order reports, summaries and policies list them. A new
+// kind is added to the enum and here; the build's -Werror (-Wswitch) then
+// names every switch that must handle it (switches over ViolationKind have
+// no `default`).
+inline constexpr ViolationKind kAllViolationKinds[] = {
+    ViolationKind::kSyscall, ViolationKind::kPageFault, ViolationKind::kTrap,
+    ViolationKind::kSignal};
+
 // "syscall", "page_fault", "trap", "signal": the names policies and JSON use.
 const char* ViolationKindName(ViolationKind kind);
+
+// The kind named `name` (as ViolationKindName gives it), or nullopt.
+std::optional<ViolationKind> ViolationKindFromName(absl::string_view name);
 
 struct SyscallDetails {
   SyscallAbi abi = SyscallAbi::kX86_64;

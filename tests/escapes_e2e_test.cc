@@ -73,7 +73,7 @@ class VdsoGone : public ::testing::TestWithParam<const char*> {};
 TEST_P(VdsoGone, EntryFromOutsideStillWorks) {
   RunResult r = RunSupervised({"--strict-thread=dp-worker", "--format=json", "--",
                                TestProgram("adversary"), GetParam()},
-                              {.timeout_seconds = 60});
+                              RunOptions{60, "", nullptr});
   ASSERT_FALSE(r.timed_out) << Describe(r);
   EXPECT_EQ(r.exit_status, 137) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("vdso gone"));
