@@ -1,4 +1,4 @@
-// action.h: what dpsupervise does about a violation (DESIGN.md 4.4), and the
+// action.h: what dpsupervise does about a violation (docs/usage.md and docs/policy.md), and the
 // parsers for the words that name actions, signals and errno values. The same
 // syntax is used by policy files (`@action KIND ACTION`) and by
 // `--on-violation=ACTION`.

@@ -1,4 +1,4 @@
-// exit_codes.h: dpsupervise's own exit statuses (DESIGN.md section 7). Any
+// exit_codes.h: dpsupervise's own exit statuses (docs/usage.md, "Exit status"). Any
 // other status is the program's: its exit code, or 128+signal.
 #ifndef DPSUPERVISE_SUPERVISOR_EXIT_CODES_H_
 #define DPSUPERVISE_SUPERVISOR_EXIT_CODES_H_

@@ -175,7 +175,6 @@ void Monitor::HandleExit(pid_t tid, int status) {
     finished_.push_back(it->second.summary);
   }
   if (tid == options_.program_pid) {
-    program_exited_ = true;
     program_wait_status_ = status;
   }
   threads_.erase(tid);
@@ -308,8 +307,8 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
       BeginStrictWindow(execed);
       // Populate what exec mapped, or the first instruction fetch would be
       // the first violation.
-      auto prefaulted = PrefaultAddressSpace(tgid);
-      if (!prefaulted.ok()) return prefaulted.status();
+      absl::Status prefaulted = PrefaultAddressSpace(tgid);
+      if (!prefaulted.ok()) return prefaulted;
     }
   }
   if (execed.strict()) {

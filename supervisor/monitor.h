@@ -33,7 +33,7 @@ namespace dpsupervise {
 
 enum class ReportFormat { kText, kJson };
 
-// Ways to make threads strict without their cooperation (DESIGN.md 10).
+// Ways to make threads strict without their cooperation (docs/usage.md, "Making threads strict").
 struct StrictTriggers {
   // --strict-thread: fnmatch(3) patterns matched against thread names.
   std::vector<std::string> thread_globs;
@@ -124,6 +124,8 @@ class Monitor {
   void LeaveStrict(ThreadState& thread);
   // Preflight checks; returns the prctl's error (0: proceed).
   long RunEntryChecks(ThreadState& thread);
+
+  // Strict windows, their accounting and the summary (accounting.cc).
   // Starts and ends a strict window: time and noise counters.
   void BeginStrictWindow(ThreadState& thread);
   bool WantSummary() const;
@@ -148,9 +150,12 @@ class Monitor {
   absl::Status InjectFromOutside(ThreadState& thread, bool* installed);
   // Detaches from every thread, leaving nothing behind; returns 0.
   absl::StatusOr<int> DetachAll();
+  // A syscall-entry or -exit stop (stepped strict threads, and a trigger's
+  // entry at a syscall's exit).
+  absl::Status HandleSyscallStop(ThreadState& thread);
   std::unordered_map<pid_t, uint64_t> syscall_instructions_;
-  // Memory mapped in a process for filter images that its thread's stack
-  // could not hold (inject.h), by tgid.
+  // Memory mapped in a process for the strict filter's image (inject.h), by
+  // tgid.
   std::unordered_map<pid_t, ScratchMemory> scratch_;
 
   // Breakpoints (breakpoints.cc), in the launched or attached process.
@@ -246,22 +251,21 @@ class Monitor {
   absl::Status FinishDetachIfDone(pid_t tgid);
   // Starts gdb on `pid`; dpsupervise keeps serving the rest meanwhile.
   void RunDebugger(pid_t pid);
-  void KillProgram();
 
+  // Resuming and ending tracees (monitor.cc).
+  void KillProgram();
   // Skips the syscall `tid` is stopped at, making it return `value`.
   absl::Status ReturnFromSyscall(ThreadState& thread, user_regs_struct regs, long value);
   // Resumes a stopped thread, delivering `signal`: PTRACE_SYSCALL for a
-  // strict thread in attach mode, PTRACE_CONT otherwise.
+  // strict thread whose syscalls are stepped (attach mode, or filters not
+  // ours), PTRACE_CONT otherwise.
   absl::Status Resume(ThreadState& thread, int signal = 0);
-  // A syscall-entry or -exit stop (attach mode's strict threads).
-  absl::Status HandleSyscallStop(ThreadState& thread);
 
   MonitorOptions options_;
   std::unordered_map<pid_t, ThreadState> threads_;
   // Threads whose window began and whose entry snapshot is not taken yet.
   std::vector<pid_t> noise_snapshots_due_;
   bool program_execed_ = false;
-  bool program_exited_ = false;
   int program_wait_status_ = 0;
   bool killing_ = false;
   // Processes handed to a debugger: their threads are detached when they

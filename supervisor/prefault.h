@@ -11,18 +11,12 @@
 
 #include <sys/types.h>
 
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
 
 namespace dpsupervise {
 
-struct PrefaultStats {
-  size_t pages_read = 0;
-  size_t pages_written = 0;
-  size_t mappings_skipped = 0;  // [vvar], [vsyscall], inaccessible, I/O
-};
-
 // Walks /proc/<pid>/maps. `pid` must be stopped (ptrace-stopped is fine).
-absl::StatusOr<PrefaultStats> PrefaultAddressSpace(pid_t pid);
+absl::Status PrefaultAddressSpace(pid_t pid);
 
 }  // namespace dpsupervise
 

@@ -70,9 +70,4 @@ std::string SyscallName(SyscallAbi abi, uint64_t nr) {
   return result;
 }
 
-int SyscallNumber(const std::string& name) {
-  int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name.c_str());
-  return nr == __NR_SCMP_ERROR ? -1 : nr;
-}
-
 }  // namespace dpsupervise

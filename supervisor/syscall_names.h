@@ -27,9 +27,6 @@ std::string SyscallName(SyscallAbi abi, uint64_t nr);
 // hex, e.g. syscall_0x3e7, syscall_0xffffffffffffffff for -1.
 std::string UnknownSyscallName(uint64_t nr);
 
-// The number of `name` in the native (x86-64) table, or -1.
-int SyscallNumber(const std::string& name);
-
 }  // namespace dpsupervise
 
 #endif  // DPSUPERVISE_SUPERVISOR_SYSCALL_NAMES_H_

@@ -173,7 +173,7 @@ TEST(Summary, TextSummaryOnRequest) {
 TEST(Preflight, WarnsAboutThisMachine) {
   RunResult r = RunSupervised({"--", TestProgram("report_target"), "quiesce"});
   ASSERT_EQ(r.exit_status, 0) << Describe(r);
-  // No isolated CPU and no nohz_full here (see DESIGN.md section 4.6).
+  // No isolated CPU and no nohz_full here (the CI machines isolate no CPU).
   EXPECT_THAT(r.err, HasSubstr("dpsupervise: preflight: "));
   EXPECT_THAT(r.err, HasSubstr("no CPU is isolated"));
   EXPECT_THAT(r.err, HasSubstr("nohz_full"));

@@ -1,4 +1,4 @@
-// bench: the dpsupervise benchmark harness (DESIGN.md section 9).
+// bench: the dpsupervise benchmark harness (docs/performance.md).
 //
 //   tools/bazel run //tools/bench -- [--quick] [--json=FILE] [--only=GROUPS]
 //
