@@ -1,8 +1,5 @@
 #include "supervisor/action_table.h"
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
-
 namespace dpsupervise {
 
 Action ActionTable::For(ViolationKind kind, int thread_signal) const {
@@ -19,18 +16,11 @@ Action ActionTable::For(ViolationKind kind, int thread_signal) const {
   return action;
 }
 
-absl::StatusOr<ActionTable> ResolveActions(const Policy& policy, absl::string_view on_violation) {
+ActionTable ResolveActions(const Policy& policy, const std::optional<Action>& on_violation) {
   ActionTable table;
   table.per_kind = policy.actions;
   if (policy.default_action) table.fallback = *policy.default_action;
-  if (!on_violation.empty()) {
-    auto action = ParseAction(on_violation);
-    if (!action.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--on-violation: ", action.status().message()));
-    }
-    table.fallback = *action;
-  }
+  if (on_violation) table.fallback = *on_violation;
   return table;
 }
 

@@ -8,9 +8,8 @@
 #define DPSUPERVISE_SUPERVISOR_ACTION_TABLE_H_
 
 #include <map>
+#include <optional>
 
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "supervisor/action.h"
 #include "supervisor/policy.h"
 #include "supervisor/violation.h"
@@ -27,9 +26,8 @@ struct ActionTable {
   Action For(ViolationKind kind, int thread_signal) const;
 };
 
-// The table of a policy and the --on-violation text ("" when not given).
-// InvalidArgumentError naming --on-violation when that text is no action.
-absl::StatusOr<ActionTable> ResolveActions(const Policy& policy, absl::string_view on_violation);
+// The table of a policy and the --on-violation action (none when not given).
+ActionTable ResolveActions(const Policy& policy, const std::optional<Action>& on_violation);
 
 }  // namespace dpsupervise
 

@@ -1,164 +1,213 @@
 #include "supervisor/cli.h"
 
-#include <sys/types.h>
-
+#include <algorithm>
 #include <cmath>
-#include <map>
+#include <optional>
 #include <tuple>
+#include <vector>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/reflection.h"
+#include "absl/flags/marshalling.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-
-ABSL_FLAG(std::string, policy, "",
-          "policy FILE: what strict threads may still do, and the action per violation kind "
-          "(-P; repeatable, later files override earlier directives)");
-ABSL_FLAG(std::string, on_violation, "",
-          "ACTION for violations the policy gives no action: kill (default), signal SIG, stop, "
-          "gdb, log, errno E");
-ABSL_FLAG(std::string, format, "text", "report format: text or json (JSON lines)");
-ABSL_FLAG(std::string, output, "", "write reports to FILE instead of standard error (-o)");
-ABSL_FLAG(std::string, strict, "prctl",
-          "prctl: threads become strict with PR_SET_DATAPLANE; exec: the whole program is strict "
-          "from its first instruction after exec");
-ABSL_FLAG(std::string, preflight, "",
-          "checks at strict entry: off, warn (default) or enforce (a failed check refuses entry)");
-ABSL_FLAG(bool, summary, false, "print the end-of-run summary of every strict thread");
-ABSL_FLAG(std::string, strict_thread, "",
-          "make threads whose name matches GLOB strict, from outside (repeatable)");
-ABSL_FLAG(std::string, strict_after, "0s",
-          "with --strict-thread: how long the name must have matched first (e.g. 2s, 500ms)");
-ABSL_FLAG(std::string, strict_for, "0s",
-          "with --strict-thread: leave strict mode after this long (0s: stay strict)");
-ABSL_FLAG(std::string, pid, "",
-          "attach to the running process PID instead of launching one (-p); SIGINT, SIGTERM "
-          "or SIGHUP detach and leave it running as before");
-ABSL_FLAG(std::string, enter_at, "",
-          "make the first thread that executes LOCATION strict there: SYMBOL, LIB:SYMBOL or "
-          "0xADDR (repeatable; a software breakpoint)");
-ABSL_FLAG(bool, enter_at_every, false, "with --enter-at: every thread that gets there, not only the first");
-ABSL_FLAG(std::string, leave_at, "",
-          "a strict thread that executes LOCATION leaves strict mode there (repeatable)");
-ABSL_FLAG(std::string, kill_after, "10s",
-          "after a first SIGINT or SIGTERM (forwarded to the program), exit at the latest this "
-          "long later, killing the program (default 10s; 500ms or plain seconds work too); a "
-          "second such signal exits at once");
-ABSL_FLAG(bool, check_policy, false,
-          "validate the -P files, print the compiled rules and the BPF size, and exit");
-ABSL_FLAG(bool, help, false, "print this help and exit");
-ABSL_FLAG(bool, version, false, "print the version and exit");
 
 namespace dpsupervise {
 namespace {
 
-// Our flags, in --help order, with their short aliases.
-struct FlagSpec {
-  const char* name;
-  const char* short_name;  // nullptr: none
-  const char* value_name;  // nullptr: boolean
-};
-constexpr FlagSpec kFlags[] = {
-    {"policy", "P", "FILE"},
-    {"on_violation", nullptr, "ACTION"},
-    {"format", nullptr, "FORMAT"},
-    {"output", "o", "FILE"},
-    {"strict", nullptr, "MODE"},
-    {"preflight", nullptr, "MODE"},
-    {"summary", nullptr, nullptr},
-    {"check_policy", nullptr, nullptr},
-    {"strict_thread", nullptr, "GLOB"},
-    {"strict_after", nullptr, "DURATION"},
-    {"strict_for", nullptr, "DURATION"},
-    {"pid", "p", "PID"},
-    {"enter_at", nullptr, "LOCATION"},
-    {"enter_at_every", nullptr, nullptr},
-    {"leave_at", nullptr, "LOCATION"},
-    {"kill_after", nullptr, "DURATION"},
-    {"help", "h", nullptr},
-    {"version", nullptr, nullptr},
+// The options as written: what the scan of argv collects before any value is
+// converted. A value option not given is empty (the scan refuses an empty
+// value), so "empty" means "not given" below.
+struct GivenOptions {
+  bool help = false;
+  bool version = false;
+  bool summary = false;
+  bool check_policy = false;
+  bool enter_at_every = false;
+  std::vector<std::string> policies;
+  std::vector<std::string> strict_threads;
+  std::vector<std::string> enter_at;
+  std::vector<std::string> leave_at;
+  std::string on_violation;
+  std::string format;
+  std::string output;
+  std::string strict;
+  std::string preflight;
+  std::string strict_after;
+  std::string strict_for;
+  std::string pid;
+  std::string kill_after;
 };
 
+// One option: its spellings, its --help line, and where the scan keeps it.
+// Exactly one of `on`, `text` and `list` is set.
+struct OptionSpec {
+  const char* name;        // as written after "--"
+  const char* short_name;  // as written after "-"; nullptr: none
+  const char* value_name;  // in --help and messages; nullptr: a switch
+  const char* help;
+  bool GivenOptions::*on;                        // a switch: --name or --name=BOOL
+  std::string GivenOptions::*text;               // a value: the last one given wins
+  std::vector<std::string> GivenOptions::*list;  // a repeatable value, kept in order
+  const char* empty_value_message;               // list: the misuse of an empty value
+};
 
-std::string WrittenName(const FlagSpec& spec) {
-  std::string name(spec.name);
-  for (char& c : name) {
-    if (c == '_') c = '-';
-  }
-  return name;
+constexpr OptionSpec Switch(const char* name, const char* short_name, bool GivenOptions::*on,
+                            const char* help) {
+  return {name, short_name, nullptr, help, on, nullptr, nullptr, nullptr};
 }
 
-const FlagSpec* FindSpec(absl::string_view written, bool long_form) {
-  for (const FlagSpec& spec : kFlags) {
-    if (long_form && written == WrittenName(spec)) return &spec;
-    if (!long_form && spec.short_name != nullptr && written == spec.short_name) return &spec;
-  }
-  return nullptr;
+constexpr OptionSpec Value(const char* name, const char* short_name, const char* value_name,
+                           std::string GivenOptions::*text, const char* help) {
+  return {name, short_name, value_name, help, nullptr, text, nullptr, nullptr};
 }
 
-absl::Status CheckOneOf(absl::string_view flag, absl::string_view value,
-                        std::initializer_list<absl::string_view> allowed) {
-  for (absl::string_view a : allowed) {
-    if (value == a) return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(absl::StrCat("invalid value '", absl::CHexEscape(value),
-                                                 "' for --", flag,
-                                                 ": expected ", absl::StrJoin(allowed, ", ")));
+constexpr OptionSpec List(const char* name, const char* short_name, const char* value_name,
+                          std::vector<std::string> GivenOptions::*list,
+                          const char* empty_value_message, const char* help) {
+  return {name, short_name, value_name, help, nullptr, nullptr, list, empty_value_message};
 }
+
+// Every option, in --help order.
+constexpr OptionSpec kOptions[] = {
+    List("policy", "P", "FILE", &GivenOptions::policies, "option -P needs a file name",
+         "policy FILE: what strict threads may still do, and the action per violation kind "
+         "(-P; repeatable, later files override earlier directives)"),
+    Value("on-violation", nullptr, "ACTION", &GivenOptions::on_violation,
+          "ACTION for violations the policy gives no action: kill (default), signal SIG, stop, "
+          "gdb, log, errno E"),
+    Value("format", nullptr, "FORMAT", &GivenOptions::format,
+          "report format: text or json (JSON lines)"),
+    Value("output", "o", "FILE", &GivenOptions::output,
+          "write reports to FILE instead of standard error (-o)"),
+    Value("strict", nullptr, "MODE", &GivenOptions::strict,
+          "prctl: threads become strict with PR_SET_DATAPLANE; exec: the whole program is strict "
+          "from its first instruction after exec"),
+    Value("preflight", nullptr, "MODE", &GivenOptions::preflight,
+          "checks at strict entry: off, warn (default) or enforce (a failed check refuses entry)"),
+    Switch("summary", nullptr, &GivenOptions::summary,
+           "print the end-of-run summary of every strict thread"),
+    Switch("check-policy", nullptr, &GivenOptions::check_policy,
+           "validate the -P files, print the compiled rules and the BPF size, and exit"),
+    List("strict-thread", nullptr, "GLOB", &GivenOptions::strict_threads,
+         "option --strict-thread needs a pattern",
+         "make threads whose name matches GLOB strict, from outside (repeatable)"),
+    Value("strict-after", nullptr, "DURATION", &GivenOptions::strict_after,
+          "with --strict-thread: how long the name must have matched first (e.g. 2s, 500ms)"),
+    Value("strict-for", nullptr, "DURATION", &GivenOptions::strict_for,
+          "with --strict-thread: leave strict mode after this long (0s: stay strict)"),
+    Value("pid", "p", "PID", &GivenOptions::pid,
+          "attach to the running process PID instead of launching one (-p); SIGINT, SIGTERM "
+          "or SIGHUP detach and leave it running as before"),
+    List("enter-at", nullptr, "LOCATION", &GivenOptions::enter_at,
+         "option --enter-at needs a location",
+         "make the first thread that executes LOCATION strict there: SYMBOL, LIB:SYMBOL or "
+         "0xADDR (repeatable; a software breakpoint)"),
+    Switch("enter-at-every", nullptr, &GivenOptions::enter_at_every,
+           "with --enter-at: every thread that gets there, not only the first"),
+    List("leave-at", nullptr, "LOCATION", &GivenOptions::leave_at,
+         "option --leave-at needs a location",
+         "a strict thread that executes LOCATION leaves strict mode there (repeatable)"),
+    Value("kill-after", nullptr, "DURATION", &GivenOptions::kill_after,
+          "after a first SIGINT or SIGTERM (forwarded to the program), exit at the latest this "
+          "long later, killing the program (default 10s; 500ms or plain seconds work too); a "
+          "second such signal exits at once"),
+    Switch("help", "h", &GivenOptions::help, "print this help and exit"),
+    Switch("version", nullptr, &GivenOptions::version, "print the version and exit"),
+};
 
 absl::Status Usage(absl::string_view message) {
   return absl::InvalidArgumentError(std::string(message));
 }
 
-// Sets one flag from its text value, with Abseil's own parsing and errors.
-absl::Status SetFlag(const FlagSpec& spec, absl::string_view value) {
-  absl::CommandLineFlag* flag = absl::FindCommandLineFlag(spec.name);
-  if (flag == nullptr) return absl::InternalError(absl::StrCat("flag --", spec.name, " missing"));
-  std::string error;
-  if (!flag->ParseFrom(value, &error)) {
-    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(value), "' for --",
-                              WrittenName(spec), ": ", absl::CHexEscape(error)));
-  }
-  return absl::OkStatus();
-}
-
-// The flags are process-wide: each parse starts from their defaults, so a
-// second call (tests, or a future caller) sees nothing of the first.
-absl::Status ResetFlagsToDefaults() {
-  for (const FlagSpec& spec : kFlags) {
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(spec.name);
-    if (flag == nullptr) return absl::InternalError(absl::StrCat("flag --", spec.name, " missing"));
-    std::string error;
-    if (!flag->ParseFrom(flag->DefaultValue(), &error)) {
-      return absl::InternalError(absl::StrCat("cannot reset --", spec.name, ": ", error));
+// `message` with its control characters escaped (\n, \x01): a misuse stays
+// one line when it quotes a value that has them.
+std::string OneLine(absl::string_view message) {
+  std::string line;
+  for (const char c : message) {
+    if (absl::ascii_iscntrl(static_cast<unsigned char>(c))) {
+      line += absl::CHexEscape(absl::string_view(&c, 1));
+    } else {
+      line += c;
     }
   }
+  return line;
+}
+
+// The option spelt `written` ("format" of --format, "P" of -P); nullptr when
+// there is none. Long names take no single dash, short ones no double dash.
+const OptionSpec* FindOption(absl::string_view written, bool long_form) {
+  for (const OptionSpec& spec : kOptions) {
+    const char* name = long_form ? spec.name : spec.short_name;
+    if (name != nullptr && written == name) return &spec;
+  }
+  return nullptr;
+}
+
+// --name alone is true; --name=VALUE takes Abseil's boolean spellings (true,
+// false, yes, no, 1, 0, t, f, y, n, in any case).
+absl::Status SetSwitch(const OptionSpec& spec, absl::string_view value, GivenOptions* given) {
+  bool on = false;
+  std::string error;
+  if (!absl::ParseFlag(value, &on, &error)) {
+    // The wording of the Abseil flags this parser once sat on.
+    const std::string abseil_error =
+        absl::StrCat("Illegal value '", value, "' specified for flag '",
+                     absl::StrReplaceAll(spec.name, {{"-", "_"}}), "'");
+    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(value), "' for --", spec.name,
+                              ": ", absl::CHexEscape(abseil_error)));
+  }
+  given->*spec.on = on;
   return absl::OkStatus();
 }
 
-// --kill-after: a duration ("10s", "500ms") or a plain number of seconds,
-// as timeout(1) takes it; it must be positive.
-absl::Status ParseKillAfter(absl::string_view text, double* seconds) {
-  absl::Duration duration;
-  double plain = 0;
-  if (absl::ParseDuration(text, &duration)) {
-    plain = absl::ToDoubleSeconds(duration);
-  } else if (!absl::SimpleAtod(text, &plain)) {
-    plain = -1;
+// Reads argv[1..] up to "--" or the program into *given: every option's
+// text, unconverted. Returns the index of the program's first argument
+// (argv.size() when there is none).
+absl::StatusOr<size_t> ScanOptions(const std::vector<std::string>& argv, GivenOptions* given) {
+  size_t i = 1;
+  for (; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (arg == "--") return i + 1;
+    if (arg.size() < 2 || arg[0] != '-') return i;  // PROGRAM without "--"
+    const bool long_form = absl::StartsWith(arg, "--");
+    const absl::string_view body = absl::StripPrefix(absl::StripPrefix(arg, "-"), "-");
+    const size_t equals = body.find('=');
+    const bool has_value = equals != absl::string_view::npos;
+    absl::string_view value = has_value ? body.substr(equals + 1) : "";
+    const OptionSpec* spec = FindOption(body.substr(0, equals), long_form);
+    if (spec == nullptr) {
+      return Usage(absl::StrCat("unknown option '", absl::CHexEscape(arg), "' (see --help)"));
+    }
+    if (spec->on != nullptr) {
+      absl::Status set = SetSwitch(*spec, has_value ? value : "true", given);
+      if (!set.ok()) return set;
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= argv.size()) {
+        return Usage(absl::StrCat("option '", arg, "' needs a value (", spec->value_name, ")"));
+      }
+      value = argv[++i];
+    }
+    if (value.empty()) {
+      if (spec->list != nullptr) return Usage(spec->empty_value_message);
+      return Usage(
+          absl::StrCat("option --", spec->name, " needs a value (", spec->value_name, ")"));
+    }
+    if (spec->list != nullptr) {
+      (given->*spec->list).emplace_back(value);
+    } else {
+      given->*spec->text = std::string(value);
+    }
   }
-  if (!(plain > 0) || !std::isfinite(plain)) {
-    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text),
-                              "' for --kill-after: expected a positive duration such as 10s, "
-                              "500ms or 2 (seconds)"));
-  }
-  *seconds = plain;
-  return absl::OkStatus();
+  return i;
 }
 
 // The kernel's PID_MAX_LIMIT on 64-bit: no process id is larger.
@@ -177,129 +226,198 @@ absl::StatusOr<pid_t> ParsePid(absl::string_view text) {
   return static_cast<pid_t>(pid);
 }
 
-}  // namespace
+// The seconds of a duration in absl::ParseDuration's syntax ("2s", "500ms",
+// "1h30m", "inf") or, with `plain_seconds_too`, of a plain number of seconds
+// as timeout(1) takes it ("2", "0.25"); nullopt when `text` is neither.
+std::optional<double> DurationSeconds(absl::string_view text, bool plain_seconds_too) {
+  absl::Duration duration;
+  if (absl::ParseDuration(text, &duration)) return absl::ToDoubleSeconds(duration);
+  double seconds = 0;
+  if (plain_seconds_too && absl::SimpleAtod(text, &seconds)) return seconds;
+  return std::nullopt;
+}
 
-absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
-  absl::Status reset = ResetFlagsToDefaults();
-  if (!reset.ok()) return reset;
-  std::vector<std::string> policies;
-  std::vector<std::string> strict_threads;
-  std::vector<std::string> enter_at, leave_at;
-  size_t i = 1;
-  for (; i < argv.size(); ++i) {
-    const std::string& arg = argv[i];
-    if (arg == "--") {
-      ++i;
-      break;
-    }
-    if (arg.size() < 2 || arg[0] != '-') break;  // PROGRAM without "--"
-    absl::string_view body = absl::StripPrefix(absl::StripPrefix(arg, "-"), "-");
-    const bool long_form = absl::StartsWith(arg, "--");
-    absl::string_view name = body.substr(0, body.find('='));
-    const bool has_value = body.find('=') != absl::string_view::npos;
-    absl::string_view value = has_value ? body.substr(body.find('=') + 1) : "";
-    const FlagSpec* spec = FindSpec(name, long_form);
-    if (spec == nullptr) {
-      return Usage(absl::StrCat("unknown option '", absl::CHexEscape(arg), "' (see --help)"));
-    }
-    if (spec->value_name == nullptr) {
-      absl::Status set = SetFlag(*spec, has_value ? value : "true");
-      if (!set.ok()) return set;
-      continue;
-    }
-    if (!has_value) {
-      if (i + 1 >= argv.size()) {
-        return Usage(absl::StrCat("option '", arg, "' needs a value (", spec->value_name, ")"));
-      }
-      value = argv[++i];
-    }
-    if (std::string(spec->name) == "policy") {
-      if (value.empty()) return Usage("option -P needs a file name");
-      policies.emplace_back(value);
-      continue;
-    }
-    if (std::string(spec->name) == "enter_at" || std::string(spec->name) == "leave_at") {
-      if (value.empty()) return Usage(absl::StrCat("option --", WrittenName(*spec), " needs a location"));
-      (std::string(spec->name) == "enter_at" ? enter_at : leave_at).emplace_back(value);
-      continue;
-    }
-    if (std::string(spec->name) == "strict_thread") {
-      if (value.empty()) return Usage("option --strict-thread needs a pattern");
-      strict_threads.emplace_back(value);
-      continue;
-    }
-    if (value.empty() && spec->value_name != nullptr) {
-      return Usage(absl::StrCat("option --", WrittenName(*spec), " needs a value (",
-                                spec->value_name, ")"));
-    }
-    absl::Status set = SetFlag(*spec, value);
-    if (!set.ok()) return set;
+// --strict-after, --strict-for: a duration of zero or more.
+absl::StatusOr<double> ParseTriggerDelay(absl::string_view option, absl::string_view text) {
+  const std::optional<double> seconds = DurationSeconds(text, /*plain_seconds_too=*/false);
+  if (!seconds || *seconds < 0) {
+    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text), "' for --", option,
+                              ": expected a duration such as 2s or 500ms"));
   }
+  return *seconds;
+}
 
-  Options options;
-  options.help = absl::GetFlag(FLAGS_help);
-  options.version = absl::GetFlag(FLAGS_version);
-  options.output = absl::GetFlag(FLAGS_output);
-  options.policies = policies;
-  options.on_violation = absl::GetFlag(FLAGS_on_violation);
-  options.format = absl::GetFlag(FLAGS_format);
-  options.strict = absl::GetFlag(FLAGS_strict);
-  options.preflight = absl::GetFlag(FLAGS_preflight);
-  options.summary = absl::GetFlag(FLAGS_summary);
-  options.check_policy = absl::GetFlag(FLAGS_check_policy);
-  options.strict_threads = strict_threads;
-  const std::string pid_text = absl::GetFlag(FLAGS_pid);
-  if (!pid_text.empty()) {
-    auto pid = ParsePid(pid_text);
+// --kill-after: a positive, finite duration or number of seconds.
+absl::StatusOr<double> ParseKillAfter(absl::string_view text) {
+  const std::optional<double> seconds = DurationSeconds(text, /*plain_seconds_too=*/true);
+  if (!seconds || !(*seconds > 0) || !std::isfinite(*seconds)) {
+    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text),
+                              "' for --kill-after: expected a positive duration such as 10s, "
+                              "500ms or 2 (seconds)"));
+  }
+  return *seconds;
+}
+
+// The words an enum-like option takes, in the order its misuse lists them.
+template <typename T>
+struct Choice {
+  const char* text;
+  T value;
+};
+
+constexpr Choice<ReportFormat> kFormats[] = {{"text", ReportFormat::kText},
+                                             {"json", ReportFormat::kJson}};
+constexpr Choice<StrictMode> kStrictModes[] = {{"prctl", StrictMode::kPrctl},
+                                               {"exec", StrictMode::kExec}};
+constexpr Choice<PreflightMode> kPreflightModes[] = {{"off", PreflightMode::kOff},
+                                                     {"warn", PreflightMode::kWarn},
+                                                     {"enforce", PreflightMode::kEnforce}};
+
+template <typename T, size_t N>
+absl::StatusOr<T> ParseChoice(absl::string_view option, absl::string_view text,
+                              const Choice<T> (&choices)[N]) {
+  std::vector<absl::string_view> words;
+  for (const Choice<T>& choice : choices) {
+    if (text == choice.text) return choice.value;
+    words.push_back(choice.text);
+  }
+  return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text), "' for --", option,
+                            ": expected ", absl::StrJoin(words, ", ")));
+}
+
+// Converts the options --help and --version do not wait for: -p, the
+// trigger delays, --enter-at-every without --enter-at.
+absl::Status ConvertEarly(const GivenOptions& given, Options* options) {
+  if (!given.pid.empty()) {
+    auto pid = ParsePid(given.pid);
     if (!pid.ok()) return pid.status();
-    options.attach_pid = *pid;
+    options->attach_pid = *pid;
   }
-  options.enter_at = enter_at;
-  options.leave_at = leave_at;
-  options.enter_at_every = absl::GetFlag(FLAGS_enter_at_every);
-  if (options.enter_at_every && options.enter_at.empty()) {
+  if (given.enter_at_every && given.enter_at.empty()) {
     return Usage("--enter-at-every needs --enter-at");
   }
-  for (auto [flag, text, out] :
-       {std::make_tuple("strict-after", absl::GetFlag(FLAGS_strict_after),
-                        &options.strict_after_seconds),
-        std::make_tuple("strict-for", absl::GetFlag(FLAGS_strict_for),
-                        &options.strict_for_seconds)}) {
-    absl::Duration duration;
-    if (!absl::ParseDuration(text, &duration) || duration < absl::ZeroDuration()) {
-      return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text), "' for --", flag,
-                                ": expected a duration such as 2s or 500ms"));
-    }
-    *out = absl::ToDoubleSeconds(duration);
+  for (auto [option, text, seconds] :
+       {std::make_tuple("strict-after", &given.strict_after, &options->strict_after_seconds),
+        std::make_tuple("strict-for", &given.strict_for, &options->strict_for_seconds)}) {
+    if (text->empty()) continue;
+    auto delay = ParseTriggerDelay(option, *text);
+    if (!delay.ok()) return delay.status();
+    *seconds = *delay;
   }
-  options.program.assign(argv.begin() + std::min(i, argv.size()), argv.end());
-  if (options.help || options.version) return options;
-  absl::Status valid = CheckOneOf("format", options.format, {"text", "json"});
-  if (valid.ok()) valid = CheckOneOf("strict", options.strict, {"prctl", "exec"});
-  if (valid.ok() && !options.preflight.empty()) {
-    valid = CheckOneOf("preflight", options.preflight, {"off", "warn", "enforce"});
+  return absl::OkStatus();
+}
+
+// Converts --format, --strict, --preflight and --kill-after.
+absl::Status ConvertModes(const GivenOptions& given, Options* options) {
+  if (!given.format.empty()) {
+    auto format = ParseChoice("format", given.format, kFormats);
+    if (!format.ok()) return format.status();
+    options->format = *format;
   }
-  if (valid.ok()) valid = ParseKillAfter(absl::GetFlag(FLAGS_kill_after), &options.kill_after_seconds);
-  if (!valid.ok()) return valid;
+  if (!given.strict.empty()) {
+    auto strict = ParseChoice("strict", given.strict, kStrictModes);
+    if (!strict.ok()) return strict.status();
+    options->strict = *strict;
+  }
+  if (!given.preflight.empty()) {
+    auto preflight = ParseChoice("preflight", given.preflight, kPreflightModes);
+    if (!preflight.ok()) return preflight.status();
+    options->preflight = *preflight;
+  }
+  if (!given.kill_after.empty()) {
+    auto kill_after = ParseKillAfter(given.kill_after);
+    if (!kill_after.ok()) return kill_after.status();
+    options->kill_after_seconds = *kill_after;
+  }
+  return absl::OkStatus();
+}
+
+// The combinations that make no sense: --check-policy without -P or with a
+// program, -p with a program, --strict=exec or no trigger, triggers' delays
+// without --strict-thread, and no program at all.
+absl::Status CheckCombination(const GivenOptions& given, const Options& options) {
   if (options.check_policy) {
     if (options.policies.empty()) return Usage("--check-policy needs at least one -P FILE");
     if (!options.program.empty()) return Usage("--check-policy takes no program");
-    return options;
+    return absl::OkStatus();
   }
   if (options.attach_pid != 0) {
     if (!options.program.empty()) return Usage("-p PID takes no program");
-    if (options.strict == "exec") return Usage("--strict=exec cannot apply to -p PID");
-    if (options.strict_threads.empty() && options.enter_at.empty()) {
+    if (options.strict == StrictMode::kExec) return Usage("--strict=exec cannot apply to -p PID");
+    if (options.strict_threads.empty() && given.enter_at.empty()) {
       return Usage(
           "-p PID needs --strict-thread or --enter-at: an attached program cannot call the prctl");
     }
-    return options;
+    return absl::OkStatus();
   }
   if ((options.strict_after_seconds > 0 || options.strict_for_seconds > 0) &&
       options.strict_threads.empty()) {
     return Usage("--strict-after and --strict-for need --strict-thread");
   }
-  if (options.program.empty()) return Usage("no program given: dpsupervise [options] -- PROGRAM [ARGS]");
+  if (options.program.empty()) {
+    return Usage("no program given: dpsupervise [options] -- PROGRAM [ARGS]");
+  }
+  return absl::OkStatus();
+}
+
+// --enter-at, --leave-at: each LOCATION in CodeLocation's syntax.
+absl::StatusOr<std::vector<CodeLocation>> ParseLocations(absl::string_view option,
+                                                        const std::vector<std::string>& texts) {
+  std::vector<CodeLocation> locations;
+  for (const std::string& text : texts) {
+    auto location = ParseCodeLocation(text);
+    if (!location.ok()) {
+      return Usage(absl::StrCat("--", option, ": ", OneLine(location.status().message())));
+    }
+    locations.push_back(*location);
+  }
+  return locations;
+}
+
+// Converts --on-violation, --enter-at and --leave-at, last: main.cc once
+// parsed them after every other check, and their misuse keeps that place.
+absl::Status ConvertActionAndLocations(const GivenOptions& given, Options* options) {
+  if (!given.on_violation.empty()) {
+    auto action = ParseAction(given.on_violation);
+    if (!action.ok()) {
+      return Usage(absl::StrCat("--on-violation: ", OneLine(action.status().message())));
+    }
+    options->on_violation = *action;
+  }
+  auto enter_at = ParseLocations("enter-at", given.enter_at);
+  if (!enter_at.ok()) return enter_at.status();
+  options->enter_at = std::move(*enter_at);
+  auto leave_at = ParseLocations("leave-at", given.leave_at);
+  if (!leave_at.ok()) return leave_at.status();
+  options->leave_at = std::move(*leave_at);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
+  GivenOptions given;
+  auto program_start = ScanOptions(argv, &given);
+  if (!program_start.ok()) return program_start.status();
+  Options options;
+  options.help = given.help;
+  options.version = given.version;
+  options.policies = given.policies;
+  options.output = given.output;
+  options.summary = given.summary;
+  options.check_policy = given.check_policy;
+  options.strict_threads = given.strict_threads;
+  options.enter_at_every = given.enter_at_every;
+  options.program.assign(argv.begin() + std::min(*program_start, argv.size()), argv.end());
+  absl::Status converted = ConvertEarly(given, &options);
+  if (!converted.ok()) return converted;
+  if (options.help || options.version) return options;
+  converted = ConvertModes(given, &options);
+  if (!converted.ok()) return converted;
+  absl::Status combination = CheckCombination(given, options);
+  if (!combination.ok()) return combination;
+  converted = ConvertActionAndLocations(given, &options);
+  if (!converted.ok()) return converted;
   return options;
 }
 
@@ -313,14 +431,13 @@ std::string UsageText() {
       "may no longer enter the kernel; each violation is reported and acted on.\n"
       "\n"
       "Options:\n";
-  for (const FlagSpec& spec : kFlags) {
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(spec.name);
-    std::string left = spec.short_name
-                           ? absl::StrCat("  -", spec.short_name, ", --", WrittenName(spec))
-                           : absl::StrCat("      --", WrittenName(spec));
+  for (const OptionSpec& spec : kOptions) {
+    std::string left = spec.short_name != nullptr
+                           ? absl::StrCat("  -", spec.short_name, ", --", spec.name)
+                           : absl::StrCat("      --", spec.name);
     if (spec.value_name != nullptr) absl::StrAppend(&left, "=", spec.value_name);
     left.resize(std::max<size_t>(left.size() + 2, 32), ' ');
-    absl::StrAppend(&text, left, flag ? flag->Help() : "", "\n");
+    absl::StrAppend(&text, left, spec.help, "\n");
   }
   text +=
       "\n"

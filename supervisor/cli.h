@@ -1,45 +1,66 @@
-// cli.h: the command line of dpsupervise, parsed into Options.
+// cli.h: the command line of dpsupervise, parsed into typed Options.
 //
 //   dpsupervise [options] -- PROGRAM [ARGS...]
 //
-// Flags are Abseil flags (defined in cli.cc), accepted as --name=value,
-// --name value, and the short forms -P, -o, -h. -P may be repeated. Parsing is done here rather than by
-// absl::ParseCommandLine so that every misuse gives exit status 2 and one line
-// naming the problem, and so that the program's own arguments are never
-// mistaken for ours.
+// One table in cli.cc lists every option with its spellings, its help line
+// and the Options field it fills. Options are accepted getopt-style as
+// --name=value, --name value, and the short forms -P, -o, -p, -h (-P FILE,
+// -P=FILE); -P and the other list options may be repeated; "--" ends the
+// options, and so does the first argument not starting with '-' (the
+// program's own arguments are never read as ours). Every value is converted
+// once, here, to the type the rest of dpsupervise uses: main.cc only wires
+// Options into MonitorOptions. Every misuse is an InvalidArgumentError of
+// one line naming the problem (exit status 2 in main.cc).
 #ifndef DPSUPERVISE_SUPERVISOR_CLI_H_
 #define DPSUPERVISE_SUPERVISOR_CLI_H_
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "supervisor/action.h"
+#include "supervisor/policy.h"
+#include "supervisor/report.h"
+#include "supervisor/symbol_lookup.h"
 
 namespace dpsupervise {
+
+// --strict: how threads become strict.
+enum class StrictMode {
+  kPrctl,  // each thread asks, with prctl(PR_SET_DATAPLANE, ...)
+  kExec,   // the whole program, from its first instruction after exec
+};
 
 struct Options {
   bool help = false;
   bool version = false;
-  std::vector<std::string> policies;  // -P, in order
-  std::string on_violation;           // empty: the policy's default, else kill
-  std::string format = "text";        // text | json
-  std::string output;                 // -o: report file; empty for stderr
-  std::string strict = "prctl";       // prctl | exec
-  std::string preflight;              // off | warn | enforce; empty: policy or warn
+  std::vector<std::string> policies;       // -P, in order
+  std::optional<Action> on_violation;      // none: the policy's default, else kill
+  ReportFormat format = ReportFormat::kText;
+  std::string output;                      // -o: report file; empty for stderr
+  StrictMode strict = StrictMode::kPrctl;
+  std::optional<PreflightMode> preflight;  // none: the policy's @preflight, else warn
   bool summary = false;
   bool check_policy = false;
   std::vector<std::string> strict_threads;  // --strict-thread GLOBs
   double strict_after_seconds = 0;          // --strict-after
   double strict_for_seconds = 0;            // --strict-for (0: no limit)
-  int attach_pid = 0;                       // -p: 1..4194304; 0 when not given
-  std::vector<std::string> enter_at;        // --enter-at SYMBOL, LIB:SYMBOL, 0xADDR
+  pid_t attach_pid = 0;                     // -p: 1..4194304; 0 when not given
+  std::vector<CodeLocation> enter_at;       // --enter-at SYMBOL, LIB:SYMBOL, 0xADDR
   bool enter_at_every = false;              // --enter-at-every
-  std::vector<std::string> leave_at;        // --leave-at
+  std::vector<CodeLocation> leave_at;       // --leave-at
   double kill_after_seconds = 10;           // --kill-after: grace after a termination signal
-  std::vector<std::string> program;   // PROGRAM and its ARGS (none with -p)
+  std::vector<std::string> program;         // PROGRAM and its ARGS (none with -p)
 };
 
 // Parses argv (argv[0] included). InvalidArgumentError on misuse.
+// --help and --version win over a bad --format, --strict, --preflight,
+// --kill-after, --on-violation, --enter-at or --leave-at value, a bad
+// combination and a missing program; unknown options, missing values and
+// the other bad values are still errors.
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv);
 
 // The --help text.

@@ -1,5 +1,6 @@
 // dpsupervise: runs a program under dataplane strict-mode supervision.
-// This file only parses flags and wires the components together.
+// This file only wires the typed Options (supervisor/cli.h) into the
+// components.
 #include <stdio.h>
 
 #include <memory>
@@ -64,8 +65,6 @@ int Main(int argc, char** argv) {
     if (!loaded.ok()) return Fail(loaded.status());
     policy = std::move(*loaded);
   }
-  auto actions = ResolveActions(policy, options->on_violation);
-  if (!actions.ok()) return Fail(actions.status());
   if (options->check_policy) return CheckPolicy(policy);
 
   // A reader of the reports that goes away must not kill us (and with us
@@ -84,7 +83,7 @@ int Main(int argc, char** argv) {
   if (!base_filter.ok()) return Fail(base_filter.status());
   auto strict_filter = BuildStrictFilter(policy.rules);
   if (!strict_filter.ok()) return Fail(strict_filter.status());
-  const bool strict_from_exec = options->strict == "exec";
+  const bool strict_from_exec = options->strict == StrictMode::kExec;
   MonitorOptions monitor_options;
   if (options->attach_pid != 0) {
     auto tids = AttachToProcess(options->attach_pid);
@@ -103,10 +102,8 @@ int Main(int argc, char** argv) {
     auto path = ResolveProgram(options->program[0]);
     if (!path.ok()) return Fail(path.status());
     // A misspelt --enter-at fails now rather than never triggering.
-    for (const std::string& text : options->enter_at) {
-      auto location = ParseCodeLocation(text);
-      if (!location.ok()) return Fail(absl::InvalidArgumentError(location.status().message()));
-      absl::Status found = CheckSymbolInFile(*path, *location);
+    for (const CodeLocation& location : options->enter_at) {
+      absl::Status found = CheckSymbolInFile(*path, location);
       if (!found.ok()) return Fail(found);
     }
     LaunchRequest request;
@@ -125,16 +122,8 @@ int Main(int argc, char** argv) {
     monitor_options.setup_error_fd = launched->setup_error_fd;
     monitor_options.program_name = options->program[0];
   }
-  for (const std::string& text : options->enter_at) {
-    auto location = ParseCodeLocation(text);
-    if (!location.ok()) return Fail(absl::InvalidArgumentError(absl::StrCat("--enter-at: ", location.status().message())));
-    monitor_options.enter_at.push_back(*location);
-  }
-  for (const std::string& text : options->leave_at) {
-    auto location = ParseCodeLocation(text);
-    if (!location.ok()) return Fail(absl::InvalidArgumentError(absl::StrCat("--leave-at: ", location.status().message())));
-    monitor_options.leave_at.push_back(*location);
-  }
+  monitor_options.enter_at = options->enter_at;
+  monitor_options.leave_at = options->leave_at;
   monitor_options.enter_at_every = options->enter_at_every;
   monitor_options.triggers.thread_globs = options->strict_threads;
   monitor_options.triggers.after_seconds = options->strict_after_seconds;
@@ -147,14 +136,12 @@ int Main(int argc, char** argv) {
   if (!monitor_options.attach) monitor_options.base_filter = &*base_filter;
   monitor_options.strict_filter = &*strict_filter;
   monitor_options.reports = reports.get();
-  monitor_options.format = options->format == "json" ? ReportFormat::kJson : ReportFormat::kText;
-  monitor_options.actions = *actions;
+  monitor_options.format = options->format;
+  monitor_options.actions = ResolveActions(policy, options->on_violation);
   monitor_options.strict_from_exec = strict_from_exec;
   // --preflight wins over the policy's @preflight; warn by default.
-  monitor_options.preflight = policy.preflight.value_or(PreflightMode::kWarn);
-  if (options->preflight == "off") monitor_options.preflight = PreflightMode::kOff;
-  if (options->preflight == "warn") monitor_options.preflight = PreflightMode::kWarn;
-  if (options->preflight == "enforce") monitor_options.preflight = PreflightMode::kEnforce;
+  monitor_options.preflight =
+      options->preflight.value_or(policy.preflight.value_or(PreflightMode::kWarn));
   monitor_options.summary = options->summary;
   Monitor monitor(monitor_options);
   if (monitor_options.attach) {

@@ -31,8 +31,6 @@
 
 namespace dpsupervise {
 
-enum class ReportFormat { kText, kJson };
-
 // Ways to make threads strict without their cooperation (docs/usage.md, "Making threads strict").
 struct StrictTriggers {
   // --strict-thread: fnmatch(3) patterns matched against thread names.

@@ -13,6 +13,9 @@
 
 namespace dpsupervise {
 
+// --format: the text reports below, or their JSON lines.
+enum class ReportFormat { kText, kJson };
+
 // The oops-style text report, several lines, ending with "\n". The first line
 // says it all, in the seed kernel's style: "dpsupervise: worker/1235 (cpu 3):
 // strict mode violated by syscall getpid()". Then kind, thread, process, CPU,

@@ -84,6 +84,10 @@ const Misuse kMisuses[] = {
     {{"--pid=-1", "--strict-thread=w"}, "invalid value '-1' for --pid"},
     {{"-p", "4194305", "--strict-thread=w"}, "invalid value '4194305' for --pid"},
     {{"-p", "12", "--strict-thread=w", "--", "/bin/true"}, "-p PID takes no program"},
+    // Parsed with the other options, before the program is looked up (it
+    // was once parsed after, which made this 127 "No such file").
+    {{"--enter-at=0xZZ", "--", "/nonexistent/program"}, "--enter-at: invalid address '0xZZ'"},
+    {{"--leave-at=:f", "--", "/bin/true"}, "--leave-at: ':f': empty library name"},
     // Checked after parsing, before anything is launched.
     {{"--on-violation=explode", "--", "/bin/true"}, "--on-violation: found 'explode'"},
     {{"--on-violation=signal", "--", "/bin/true"}, "--on-violation: "},

@@ -63,8 +63,6 @@
 
 #include <gtest/gtest.h>
 
-#include "absl/flags/commandlineflag.h"
-#include "absl/flags/reflection.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
@@ -1339,19 +1337,8 @@ std::vector<std::string> RandomArgv(uint64_t seed, long i) {
 
 // ParseCommandLine returns OK or a one-line InvalidArgument, and what it
 // accepts is valid.
-// ParseCommandLine sets process-wide Abseil flags: each parse must start
-// from the defaults. (absl::FlagSaver would do, but logs every restore.)
-void ResetCliFlags() {
-  for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (!absl::StrContains(flag->Filename(), "supervisor/cli.cc")) continue;
-    std::string error;
-    flag->ParseFrom(flag->DefaultValue(), &error);
-  }
-}
-
 Outcome CheckArgv(const std::vector<std::string>& argv) {
   Outcome outcome;
-  ResetCliFlags();
   auto options = ParseCommandLine(argv);
   if (!options.ok()) {
     outcome.kind = "usage error";
@@ -1365,12 +1352,8 @@ Outcome CheckArgv(const std::vector<std::string>& argv) {
   outcome.kind = "accepted";
   if (options->help || options->version) return outcome;
   std::string wrong;
-  if (options->format != "text" && options->format != "json") wrong = "format";
-  if (options->strict != "prctl" && options->strict != "exec") wrong = "strict";
-  if (!options->preflight.empty() && options->preflight != "off" &&
-      options->preflight != "warn" && options->preflight != "enforce") {
-    wrong = "preflight";
-  }
+  // --format, --strict, --preflight and --on-violation are typed: what was
+  // accepted is one of their values.
   for (const std::string& p : options->policies) {
     if (p.empty()) wrong = "an empty -P";
   }
