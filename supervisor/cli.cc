@@ -14,7 +14,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 
@@ -156,12 +155,8 @@ absl::Status SetSwitch(const OptionSpec& spec, absl::string_view value, GivenOpt
   bool on = false;
   std::string error;
   if (!absl::ParseFlag(value, &on, &error)) {
-    // The wording of the Abseil flags this parser once sat on.
-    const std::string abseil_error =
-        absl::StrCat("Illegal value '", value, "' specified for flag '",
-                     absl::StrReplaceAll(spec.name, {{"-", "_"}}), "'");
     return Usage(absl::StrCat("invalid value '", absl::CHexEscape(value), "' for --", spec.name,
-                              ": ", absl::CHexEscape(abseil_error)));
+                              ": expected true or false"));
   }
   given->*spec.on = on;
   return absl::OkStatus();

@@ -310,6 +310,11 @@ TEST_F(CliTest, ActionAndLocationsAreCheckedLast) {
 }
 
 TEST_F(CliTest, BooleanFlagsWithBadValues) {
+  // Named as typed, without the Abseil flag's own wording ("Illegal value
+  // \'maybe\' specified for flag \'check_policy\'") that it once ended with.
+  EXPECT_EQ(Misuse({"--check-policy=maybe", "-P", "a"}),
+            "invalid value 'maybe' for --check-policy: expected true or false");
+  EXPECT_EQ(Misuse({"-h=x\n"}), "invalid value 'x\\n' for --help: expected true or false");
   EXPECT_THAT(Misuse({"--summary=maybe", "--", "p"}),
               HasSubstr("invalid value 'maybe' for --summary"));
   EXPECT_THAT(Misuse({"--help=2", "--", "p"}), HasSubstr("invalid value '2' for --help"));
