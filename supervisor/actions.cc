@@ -13,26 +13,11 @@
 #include "supervisor/fault_detector.h"
 #include "supervisor/monitor.h"
 #include "supervisor/procfs.h"
+#include "supervisor/regs.h"
 #include "supervisor/ptrace_util.h"
 #include "supervisor/send_signal.h"
 
 namespace dpsupervise {
-namespace {
-
-// Both `syscall` (0f 05) and `int 0x80` (cd 80) are two bytes long.
-constexpr unsigned long long kSyscallInstructionLength = 2;
-
-// Registers that make the thread execute its syscall instruction again when
-// resumed, with the syscall skipped now: a debugger, or a signal handler
-// that returns, finds it exactly where it violated.
-user_regs_struct RewoundToSyscall(user_regs_struct regs) {
-  regs.rax = regs.orig_rax;
-  regs.orig_rax = static_cast<unsigned long long>(-1);
-  regs.rip -= kSyscallInstructionLength;
-  return regs;
-}
-
-}  // namespace
 
 void Monitor::Report(const Violation& violation) {
   options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonReport(violation)

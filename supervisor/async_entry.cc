@@ -16,16 +16,9 @@
 #include "supervisor/monitor.h"
 #include "supervisor/procfs.h"
 #include "supervisor/ptrace_util.h"
+#include "supervisor/regs.h"
 
 namespace dpsupervise {
-namespace {
-
-bool InInterruptedSyscall(const user_regs_struct& regs) {
-  const long rax = static_cast<long>(regs.rax);
-  return static_cast<long>(regs.orig_rax) >= 0 && rax <= -512 && rax >= -516;
-}
-
-}  // namespace
 
 void Monitor::OnTick() {
   // Libraries loaded later (dlopen) are looked for on every tick.

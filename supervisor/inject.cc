@@ -16,20 +16,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "supervisor/ptrace_util.h"
+#include "supervisor/regs.h"
 #include "supervisor/send_signal.h"
 
 namespace dpsupervise {
 namespace {
 
-// `syscall` and `int 0x80` are both two bytes long.
-constexpr unsigned long long kSyscallInstructionBytes = 2;
 constexpr uint64_t kPage = 4096;
 
-// Kernel-internal syscall return values that ask for a restart.
-constexpr long kErestartSys = -512;
-constexpr long kErestartNoIntr = -513;
-constexpr long kErestartNoHand = -514;
-constexpr long kErestartRestartBlock = -516;
 
 // The sock_fprog followed by its instructions, as seccomp(2) reads them,
 // for an image placed at `base`.
@@ -150,25 +144,6 @@ absl::StatusOr<InjectionOutcome> RunSyscallAt(pid_t tid, user_regs_struct regs,
 
 // The mmap(2) arguments for scratch memory of at least `bytes`.
 size_t ScratchBytesFor(size_t bytes) { return (bytes + kPage - 1) & ~(kPage - 1); }
-
-user_regs_struct RegistersAfterInjection(const user_regs_struct& stopped) {
-  user_regs_struct regs = stopped;
-  const long rax = static_cast<long>(stopped.rax);
-  if (static_cast<long>(stopped.orig_rax) < 0) return regs;
-  // Stopped inside an interrupted syscall: with no handler run, the kernel
-  // would restart it on the way out; our injected syscall's exit path does
-  // not, so do it here.
-  if (rax == kErestartSys || rax == kErestartNoIntr || rax == kErestartNoHand) {
-    regs.rax = stopped.orig_rax;
-    regs.rip -= kSyscallInstructionBytes;
-    regs.orig_rax = static_cast<unsigned long long>(-1);
-  } else if (rax == kErestartRestartBlock) {
-    regs.rax = SYS_restart_syscall;
-    regs.rip -= kSyscallInstructionBytes;
-    regs.orig_rax = static_cast<unsigned long long>(-1);
-  }
-  return regs;
-}
 
 // ReadMaps, failing with PermissionDenied (the cause and what to do) when
 // the process is not dumpable: its maps are closed to this supervisor.
@@ -308,7 +283,7 @@ absl::StatusOr<InjectionOutcome> InjectSeccompFilterAnywhere(pid_t tgid, pid_t t
   // On any failure past this point the thread gets its registers back.
   auto restore = [&](absl::StatusOr<InjectionOutcome> outcome) -> absl::StatusOr<InjectionOutcome> {
     if (outcome.ok() && outcome->abandoned) return outcome;
-    absl::Status set = SetRegs(tid, RegistersAfterInjection(*stopped));
+    absl::Status set = SetRegs(tid, RegistersToResume(*stopped));
     if (!set.ok()) return set;
     RequeueSignals(tgid, tid, signals);
     return outcome;
