@@ -139,6 +139,21 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
   if (!WIFSTOPPED(status)) return absl::OkStatus();
   ThreadState& thread = Track(tid);
   if (detaching_.count(thread.tgid)) return DetachForDebugger(thread, status);
+  const int event = status >> 16;
+  absl::Status handled = DispatchStop(thread, status);
+  // The kernel clears a pending PTRACE_INTERRUPT when the thread enters any
+  // other ptrace stop first (a seccomp stop, a signal): that stop stood for
+  // it. A trigger's request still pending is asked for again, or the thread
+  // would never become strict (or leave).
+  auto still = threads_.find(tid);
+  if (handled.ok() && event != PTRACE_EVENT_STOP && still != threads_.end() &&
+      (still->second.entry_requested || still->second.leave_requested) && !killing_) {
+    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  }
+  return handled;
+}
+
+absl::Status Monitor::DispatchStop(ThreadState& thread, int status) {
   const int signal = WSTOPSIG(status);
   const int event = status >> 16;
   switch (event) {

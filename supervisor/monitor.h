@@ -95,6 +95,8 @@ class Monitor {
  private:
   // Event dispatch (monitor.cc).
   absl::Status HandleWaitStatus(pid_t tid, int status);
+  // A stop of a tracked thread, by its kind.
+  absl::Status DispatchStop(ThreadState& thread, int status);
   void HandleExit(pid_t tid, int status);
   absl::Status HandleNewTask(ThreadState& parent, int event);
   absl::Status HandleExec(ThreadState& thread);
