@@ -54,6 +54,12 @@ mkdir -p "$out/corpus" "$out/artifacts"
 readonly sources=(
   tools/fuzz/policy_fuzzer.cc
   supervisor/policy.cc
+  supervisor/policy_compile_check.cc
+  supervisor/policy_constants.cc
+  supervisor/policy_lexer.cc
+  supervisor/policy_lowering.cc
+  supervisor/policy_merge.cc
+  supervisor/policy_parser.cc
   supervisor/action.cc
   supervisor/filter.cc
   supervisor/syscall_names.cc
