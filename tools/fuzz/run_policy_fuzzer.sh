@@ -62,6 +62,7 @@ readonly sources=(
   supervisor/policy_parser.cc
   supervisor/action.cc
   supervisor/filter.cc
+  supervisor/send_signal.cc
   supervisor/syscall_names.cc
   supervisor/violation.cc
 )
