@@ -99,7 +99,29 @@ absl::StatusOr<BpfProgram> Export(void* ctx) {
   return program;
 }
 
-absl::StatusOr<Context> StrictContext(const std::vector<SyscallRule>& rules) {
+// libseccomp's pseudo-code of `ctx`, brought back through a memfd.
+absl::StatusOr<std::string> ExportPseudoCode(void* ctx) {
+  int fd = memfd_create("dpsupervise-pfc", MFD_CLOEXEC);
+  if (fd < 0) return absl::InternalError(absl::StrCat("memfd_create: ", strerror(errno)));
+  int rc = seccomp_export_pfc(ctx, fd);
+  if (rc < 0) {
+    close(fd);
+    return LibseccompError(rc, "exporting the pseudo-code");
+  }
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  off_t offset = 0;
+  while ((n = pread(fd, buf, sizeof(buf), offset)) > 0) {
+    text.append(buf, n);
+    offset += n;
+  }
+  close(fd);
+  return text;
+}
+
+// The strict filter without the policy's rules.
+absl::StatusOr<Context> EmptyStrictContext() {
   // A foreign ABI (x86-32 int 0x80, x32) is reported, never silently allowed.
   auto ctx = NewContext(Trace(TraceCookie::kViolation), Trace(TraceCookie::kForeignArch));
   if (!ctx.ok()) return ctx.status();
@@ -109,18 +131,29 @@ absl::StatusOr<Context> StrictContext(const std::vector<SyscallRule>& rules) {
     int rc = seccomp_rule_add(ctx->get(), SCMP_ACT_ALLOW, nr, 0);
     if (rc < 0) return LibseccompError(rc, "adding the always-allowed syscalls");
   }
+  return ctx;
+}
+
+// One policy rule into the strict filter: 0, or libseccomp's negative errno.
+int AddStrictRule(void* ctx, const SyscallRule& rule) {
+  if (rule.nr == SCMP_SYS(prctl) || rule.nr == SCMP_SYS(exit) ||
+      rule.nr == SCMP_SYS(exit_group)) {
+    return 0;  // Always allowed in strict mode.
+  }
+  // rt_sigprocmask could block the page-fault SIGTRAP: the monitor runs it.
+  const uint32_t action = rule.nr == SCMP_SYS(rt_sigprocmask) && rule.action == SCMP_ACT_ALLOW
+                              ? Trace(TraceCookie::kSignalMask)
+                              : rule.action;
+  return seccomp_rule_add_array(ctx, action, rule.nr,
+                                static_cast<unsigned>(rule.conditions.size()),
+                                rule.conditions.data());
+}
+
+absl::StatusOr<Context> StrictContext(const std::vector<SyscallRule>& rules) {
+  auto ctx = EmptyStrictContext();
+  if (!ctx.ok()) return ctx.status();
   for (const SyscallRule& rule : rules) {
-    if (rule.nr == SCMP_SYS(prctl) || rule.nr == SCMP_SYS(exit) ||
-        rule.nr == SCMP_SYS(exit_group)) {
-      continue;  // Always allowed in strict mode.
-    }
-    // rt_sigprocmask could block the page-fault SIGTRAP: the monitor runs it.
-    const uint32_t action = rule.nr == SCMP_SYS(rt_sigprocmask) && rule.action == SCMP_ACT_ALLOW
-                                ? Trace(TraceCookie::kSignalMask)
-                                : rule.action;
-    int rc = seccomp_rule_add_array(ctx->get(), action, rule.nr,
-                                    static_cast<unsigned>(rule.conditions.size()),
-                                    rule.conditions.data());
+    const int rc = AddStrictRule(ctx->get(), rule);
     if (rc < 0) {
       char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, rule.nr);
       std::string what = absl::StrCat("adding a rule for ", name ? name : "syscall");
@@ -163,23 +196,25 @@ absl::StatusOr<BpfProgram> BuildStrictFilter(const std::vector<SyscallRule>& rul
 absl::StatusOr<std::string> DescribeStrictFilter(const std::vector<SyscallRule>& rules) {
   auto ctx = StrictContext(rules);
   if (!ctx.ok()) return ctx.status();
-  int fd = memfd_create("dpsupervise-pfc", MFD_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat("memfd_create: ", strerror(errno)));
-  int rc = seccomp_export_pfc(ctx->get(), fd);
-  if (rc < 0) {
-    close(fd);
-    return LibseccompError(rc, "exporting the pseudo-code");
-  }
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  off_t offset = 0;
-  while ((n = pread(fd, buf, sizeof(buf), offset)) > 0) {
-    text.append(buf, n);
-    offset += n;
-  }
-  close(fd);
-  return text;
+  return ExportPseudoCode(ctx->get());
+}
+
+void StrictFilterBuilder::ContextDeleter::operator()(void* ctx) const { seccomp_release(ctx); }
+
+absl::StatusOr<StrictFilterBuilder> StrictFilterBuilder::Create() {
+  auto ctx = EmptyStrictContext();
+  if (!ctx.ok()) return ctx.status();
+  return StrictFilterBuilder(ctx->release());
+}
+
+int StrictFilterBuilder::AddRule(const SyscallRule& rule) {
+  return AddStrictRule(ctx_.get(), rule);
+}
+
+absl::StatusOr<BpfProgram> StrictFilterBuilder::Export() { return dpsupervise::Export(ctx_.get()); }
+
+absl::StatusOr<std::string> StrictFilterBuilder::Describe() {
+  return ExportPseudoCode(ctx_.get());
 }
 
 }  // namespace dpsupervise

@@ -19,6 +19,7 @@
 #include <seccomp.h>
 #include <stdint.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +68,31 @@ absl::StatusOr<BpfProgram> BuildStrictFilter(const std::vector<SyscallRule>& rul
 // Human-readable pseudo-code of the strict filter (libseccomp's PFC), for
 // --check-policy.
 absl::StatusOr<std::string> DescribeStrictFilter(const std::vector<SyscallRule>& rules);
+
+// The strict filter built one rule at a time, for a caller that must watch
+// libseccomp's progress rule by rule (the policy's compile check,
+// policy_compile_check.h). Adding the same rules and exporting gives the
+// same program as BuildStrictFilter and the same text as
+// DescribeStrictFilter.
+class StrictFilterBuilder {
+ public:
+  static absl::StatusOr<StrictFilterBuilder> Create();
+
+  // Adds one rule as BuildStrictFilter does (prctl, exit and exit_group are
+  // skipped: always allowed). 0, or libseccomp's negative errno.
+  int AddRule(const SyscallRule& rule);
+  // BuildStrictFilter's result for the rules added so far.
+  absl::StatusOr<BpfProgram> Export();
+  // DescribeStrictFilter's result for the rules added so far.
+  absl::StatusOr<std::string> Describe();
+
+ private:
+  struct ContextDeleter {
+    void operator()(void* ctx) const;
+  };
+  explicit StrictFilterBuilder(void* ctx) : ctx_(ctx) {}
+  std::unique_ptr<void, ContextDeleter> ctx_;
+};
 
 }  // namespace dpsupervise
 

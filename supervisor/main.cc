@@ -32,9 +32,9 @@ int Fail(const absl::Status& status) {
 }
 
 int CheckPolicy(const Policy& policy) {
-  auto strict_filter = BuildStrictFilter(policy.rules);
+  const auto& strict_filter = policy.strict_filter;
   if (!strict_filter.ok()) return Fail(strict_filter.status());
-  auto pseudo_code = DescribeStrictFilter(policy.rules);
+  const auto& pseudo_code = policy.strict_filter_pseudo_code;
   if (!pseudo_code.ok()) return Fail(pseudo_code.status());
   printf("policy OK: %zu file(s), %zu rule(s)\n", policy.files.size(), policy.rules.size());
   for (const std::string& source : policy.rule_sources) printf("  %s\n", source.c_str());
@@ -59,12 +59,12 @@ int Main(int argc, char** argv) {
     fputs(VersionText().c_str(), stdout);
     return 0;
   }
-  Policy policy;
-  if (!options->policies.empty()) {
-    auto loaded = LoadPolicyFiles(options->policies);
-    if (!loaded.ok()) return Fail(loaded.status());
-    policy = std::move(*loaded);
-  }
+  // No --policy: the empty policy, whose strict filter is built all the same.
+  PolicyLoadOptions load_options;
+  load_options.describe_filter = options->check_policy;
+  auto loaded = LoadPolicyFiles(options->policies, load_options);
+  if (!loaded.ok()) return Fail(loaded.status());
+  Policy policy = std::move(*loaded);
   if (options->check_policy) return CheckPolicy(policy);
 
   // A reader of the reports that goes away must not kill us (and with us
@@ -81,7 +81,8 @@ int Main(int argc, char** argv) {
   }
   auto base_filter = BuildBaseFilter();
   if (!base_filter.ok()) return Fail(base_filter.status());
-  auto strict_filter = BuildStrictFilter(policy.rules);
+  // Compiled once, by LoadPolicyFiles's guarded compile check.
+  const absl::StatusOr<BpfProgram>& strict_filter = policy.strict_filter;
   if (!strict_filter.ok()) return Fail(strict_filter.status());
   const bool strict_from_exec = options->strict == StrictMode::kExec;
   MonitorOptions monitor_options;

@@ -163,8 +163,16 @@ class PolicyBuilder {
   }
 
   // After the whole policy is read: one child for all of it (see
-  // policy_compile_check.h).
-  absl::Status CompileCheck() { return policy::CheckCompiles(pending_); }
+  // policy_compile_check.h), which hands back the strict filter.
+  absl::Status CompileCheck(PolicyLoadOptions options) {
+    auto compiled = policy::CompileChecked(
+        pending_, options.describe_filter ? policy::FilterOutput::kProgramAndPseudoCode
+                                          : policy::FilterOutput::kProgram);
+    if (!compiled.ok()) return compiled.status();
+    policy_.strict_filter = std::move(compiled->program);
+    policy_.strict_filter_pseudo_code = std::move(compiled->pseudo_code);
+    return absl::OkStatus();
+  }
 
   Policy Finish() && { return std::move(policy_); }
 
@@ -284,21 +292,23 @@ const char* PreflightModeName(PreflightMode mode) {
   return "off";
 }
 
-absl::StatusOr<Policy> LoadPolicyFiles(const std::vector<std::string>& paths) {
+absl::StatusOr<Policy> LoadPolicyFiles(const std::vector<std::string>& paths,
+                                       PolicyLoadOptions options) {
   PolicyBuilder builder;
   for (const std::string& path : paths) {
     absl::Status status = builder.LoadTopLevel(path);
     if (!status.ok()) return status;
   }
-  absl::Status compiled = builder.CompileCheck();
+  absl::Status compiled = builder.CompileCheck(options);
   if (!compiled.ok()) return compiled;
   return std::move(builder).Finish();
 }
 
-absl::StatusOr<Policy> ParsePolicy(absl::string_view text, const std::string& filename) {
+absl::StatusOr<Policy> ParsePolicy(absl::string_view text, const std::string& filename,
+                                   PolicyLoadOptions options) {
   PolicyBuilder builder;
   absl::Status status = builder.ParseFile(text, filename, FileKey(filename));
-  if (status.ok()) status = builder.CompileCheck();
+  if (status.ok()) status = builder.CompileCheck(options);
   if (!status.ok()) return status;
   return std::move(builder).Finish();
 }

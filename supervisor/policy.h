@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "supervisor/action.h"
@@ -55,18 +56,38 @@ struct Policy {
   std::optional<PreflightMode> preflight;
   // Every file read, in order, includes too (each once).
   std::vector<std::string> files;
+  // The strict filter of `rules`: what BuildStrictFilter(rules) returns,
+  // its error included (a filter longer than the kernel accepts, reported
+  // when the filter is used). libseccomp compiles the policy once, in the
+  // load's compile check (in a child that guards against libseccomp
+  // stalls), which hands the program back.
+  absl::StatusOr<BpfProgram> strict_filter =
+      absl::FailedPreconditionError("the policy was not loaded: no strict filter");
+  // DescribeStrictFilter(rules), when PolicyLoadOptions::describe_filter
+  // asked for it (--check-policy).
+  absl::StatusOr<std::string> strict_filter_pseudo_code =
+      absl::FailedPreconditionError("the filter's pseudo-code was not asked for");
+};
+
+struct PolicyLoadOptions {
+  // Also hand back the strict filter's pseudo-code.
+  bool describe_filter = false;
 };
 
 // Parses and merges several files in order, as if concatenated: a syscall
 // may have one rule in all of them together; a later @action or @preflight
 // overrides an earlier one. A file already read (by another path or an
 // @include) is not read again. InvalidArgumentError on any problem, with the
-// compiler-style message above; nothing is partially accepted.
-absl::StatusOr<Policy> LoadPolicyFiles(const std::vector<std::string>& paths);
+// compiler-style message above; nothing is partially accepted. No paths:
+// the empty policy (every syscall but prctl, exit and exit_group is a
+// violation), with its strict filter.
+absl::StatusOr<Policy> LoadPolicyFiles(const std::vector<std::string>& paths,
+                                       PolicyLoadOptions options = {});
 
 // Parses `text` as if read from `filename` (@include paths are resolved
 // relative to its directory; the file itself need not exist).
-absl::StatusOr<Policy> ParsePolicy(absl::string_view text, const std::string& filename);
+absl::StatusOr<Policy> ParsePolicy(absl::string_view text, const std::string& filename,
+                                   PolicyLoadOptions options = {});
 
 }  // namespace dpsupervise
 

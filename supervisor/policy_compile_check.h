@@ -10,8 +10,10 @@
 // error of a rule libseccomp refuses); a syscall it spends more than
 // kCompileLimitMs on is the one that hangs, and a child that dies is a
 // crash. One child for the whole policy: a fork per syscall cost ~3 ms each
-// at startup. Rules without conditions never make libseccomp hang: those
-// policies are checked in process.
+// at startup. The child builds the real strict filter (StrictFilterBuilder)
+// and hands the program back over the pipe, so that libseccomp compiles the
+// policy once, under the time limit. Rules without conditions never make
+// libseccomp hang: those policies are compiled in process.
 //
 // Used by the driver (policy.cc) and tests.
 #ifndef DPSUPERVISE_SUPERVISOR_POLICY_COMPILE_CHECK_H_
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "supervisor/filter.h"
 #include "supervisor/policy_lexer.h"
@@ -50,15 +53,29 @@ struct PendingSyscall {
   size_t pos = 0;
 };
 
-// OK when libseccomp accepts every rule of `pending` and turns them all into
-// one filter. Otherwise InvalidArgumentError at the first syscall it
+enum class FilterOutput { kProgram, kProgramAndPseudoCode };
+
+// What libseccomp built from the rules, handed back by the child (or built
+// in process), so that the policy is compiled once. `program` is
+// BuildStrictFilter's result for the rules, an error included (a filter
+// longer than the kernel accepts is reported when it is used, with its
+// size); `pseudo_code` DescribeStrictFilter's, when asked for.
+struct CompiledFilter {
+  absl::StatusOr<BpfProgram> program = absl::FailedPreconditionError("not compiled");
+  absl::StatusOr<std::string> pseudo_code =
+      absl::FailedPreconditionError("the pseudo-code was not asked for");
+};
+
+// The strict filter of every rule of `pending` (in order), when libseccomp
+// accepts every rule and turns them all into one filter. Otherwise InvalidArgumentError at the first syscall it
 // refuses ("... that libseccomp rejects (ERROR) ..."), never returns on
 // ("... cannot compile (it never returns) ...") or crashes on; or, when it
 // accepts every rule but hangs or crashes exporting the filter, at the last
 // syscall with rules, saying so. InternalError when the child cannot be
-// started. A failure to export (e.g. too many instructions) is not this
-// check's to report: BuildStrictFilter reports it with the filter's size.
-absl::Status CheckCompiles(const std::vector<PendingSyscall>& pending);
+// started (or does not hand the filter back whole). The check runs whether
+// or not `pending` is empty: the filter is needed either way.
+absl::StatusOr<CompiledFilter> CompileChecked(const std::vector<PendingSyscall>& pending,
+                                              FilterOutput output);
 
 }  // namespace policy
 }  // namespace dpsupervise

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <ostream>
@@ -947,6 +948,51 @@ TEST(CompileTest, EveryValidPolicyBuildsAStrictFilter) {
     EXPECT_TRUE(filter.ok()) << file << ": " << filter.status();
     auto description = DescribeStrictFilter(p->rules);
     EXPECT_TRUE(description.ok()) << file << ": " << description.status();
+  }
+}
+
+// The strict filter the load hands back (compiled once, in the compile
+// check) is the one BuildStrictFilter builds from the rules.
+
+bool SameProgram(const BpfProgram& a, const BpfProgram& b) {
+  return a.instructions.size() == b.instructions.size() &&
+         std::equal(a.instructions.begin(), a.instructions.end(), b.instructions.begin(),
+                    [](const sock_filter& x, const sock_filter& y) {
+                      return x.code == y.code && x.jt == y.jt && x.jf == y.jf && x.k == y.k;
+                    });
+}
+
+TEST(CompiledFilterTest, TheLoadHandsBackTheStrictFilterOfItsRules) {
+  // Unconditional rules are compiled in process; conditional ones in the
+  // guarded child; the empty policy too has a filter.
+  std::vector<std::string> texts(std::begin(kValidPolicies), std::end(kValidPolicies));
+  texts.push_back("");
+  texts.push_back("rt_sigprocmask: 1\nread: arg0 == 3\n");
+  for (const std::string& text : texts) {
+    Policy p = Parse(text);
+    ASSERT_TRUE(p.strict_filter.ok()) << text << ": " << p.strict_filter.status();
+    auto rebuilt = BuildStrictFilter(p.rules);
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+    EXPECT_TRUE(SameProgram(*p.strict_filter, *rebuilt)) << text;
+    EXPECT_EQ(p.strict_filter_pseudo_code.status().code(), absl::StatusCode::kFailedPrecondition);
+  }
+  auto empty = LoadPolicyFiles({});
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  auto rebuilt = BuildStrictFilter({});
+  ASSERT_TRUE(empty->strict_filter.ok() && rebuilt.ok());
+  EXPECT_TRUE(SameProgram(*empty->strict_filter, *rebuilt));
+}
+
+TEST(CompiledFilterTest, ThePseudoCodeComesBackWhenAskedFor) {
+  PolicyLoadOptions options;
+  options.describe_filter = true;
+  for (const char* file : {"allow_clock_and_stdout.policy", "minijail_style.policy"}) {
+    auto p = LoadPolicyFiles({TestData(file)}, options);
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    auto description = DescribeStrictFilter(p->rules);
+    ASSERT_TRUE(description.ok()) << description.status();
+    ASSERT_TRUE(p->strict_filter_pseudo_code.ok()) << p->strict_filter_pseudo_code.status();
+    EXPECT_EQ(*p->strict_filter_pseudo_code, *description) << file;
   }
 }
 
