@@ -306,7 +306,8 @@ absl::StatusOr<CompiledFilter> CompileChecked(const std::vector<PendingSyscall>&
     // to blame, so the last rule is pointed at and the message says so.
     return culprit.Error(absl::StrCat(
         "found rules that libseccomp ", version, " accepted one by one but cannot turn into "
-        "a filter together (it ", verdict->kind == CompileVerdict::kHangs ? "never returns" : "crashes",
+        "a filter together (it ",
+        verdict->kind == CompileVerdict::kHangs ? "never returns" : "crashes",
         "; this is the last syscall with rules), expected fewer or simpler conditional rules"));
   }
   switch (verdict->kind) {

@@ -67,8 +67,8 @@ struct CompiledFilter {
 };
 
 // The strict filter of every rule of `pending` (in order), when libseccomp
-// accepts every rule and turns them all into one filter. Otherwise InvalidArgumentError at the first syscall it
-// refuses ("... that libseccomp rejects (ERROR) ..."), never returns on
+// accepts every rule and turns them all into one filter. Otherwise
+// InvalidArgumentError at the first syscall it refuses ("... that libseccomp rejects (ERROR) ..."), never returns on
 // ("... cannot compile (it never returns) ...") or crashes on; or, when it
 // accepts every rule but hangs or crashes exporting the filter, at the last
 // syscall with rules, saying so. InternalError when the child cannot be

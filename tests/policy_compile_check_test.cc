@@ -40,7 +40,9 @@ class CompileCheckTest : public ::testing::Test {
   // Every rule of `pending`, in order: what BuildStrictFilter is given.
   static std::vector<SyscallRule> AllRules(const std::vector<PendingSyscall>& pending) {
     std::vector<SyscallRule> rules;
-    for (const PendingSyscall& p : pending) rules.insert(rules.end(), p.rules.begin(), p.rules.end());
+    for (const PendingSyscall& p : pending) {
+      rules.insert(rules.end(), p.rules.begin(), p.rules.end());
+    }
     return rules;
   }
 
@@ -87,9 +89,10 @@ TEST_F(CompileCheckTest, TheProgramIsNotAskedForItsPseudoCodeUnlessWanted) {
 TEST_F(CompileCheckTest, ARuleLibseccompRejectsIsReportedAtItsSyscall) {
   // libseccomp has no argument 6.
   scmp_arg_cmp bad{6, SCMP_CMP_EQ, 1, 0};
-  auto compiled = CompileChecked({Pending("write", {{SYS_write, SCMP_ACT_ALLOW, {SCMP_A0(SCMP_CMP_EQ, 1)}}}),
-                                  Pending("read", {{SYS_read, SCMP_ACT_ALLOW, {bad}}})},
-                                 FilterOutput::kProgram);
+  auto compiled = CompileChecked(
+      {Pending("write", {{SYS_write, SCMP_ACT_ALLOW, {SCMP_A0(SCMP_CMP_EQ, 1)}}}),
+       Pending("read", {{SYS_read, SCMP_ACT_ALLOW, {bad}}})},
+      FilterOutput::kProgram);
   ASSERT_FALSE(compiled.ok());
   EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(compiled.status().message(),
