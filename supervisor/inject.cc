@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -118,18 +119,47 @@ absl::StatusOr<InjectionOutcome> RunToSyscallStop(pid_t tid, uint64_t fault_pc,
   }
 }
 
-// Runs syscall `nr` with `args` in `tid`, which is stopped anywhere, through
-// the `syscall` instruction at `instruction`, to its exit stop.
+// A syscall dpsupervise makes a thread run.
+struct InjectedCall {
+  long nr = -1;
+  std::array<uint64_t, 6> args{};
+};
+
+// The mmap(2) arguments for scratch memory of at least `bytes`.
+size_t ScratchBytesFor(size_t bytes) { return (bytes + kPage - 1) & ~(kPage - 1); }
+
+InjectedCall MapScratch(size_t bytes) {
+  return {SYS_mmap,
+          {0, ScratchBytesFor(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+           static_cast<uint64_t>(-1), 0}};
+}
+
+// Installs the filter image at `image` on the calling thread only.
+InjectedCall InstallFilter(uint64_t image) {
+  return {SYS_seccomp, {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, image, 0, 0, 0}};
+}
+
+void SetArgs(const InjectedCall& call, user_regs_struct* regs) {
+  unsigned long long* slots[] = {&regs->rdi, &regs->rsi, &regs->rdx,
+                                 &regs->r10, &regs->r8,  &regs->r9};
+  for (size_t i = 0; i < call.args.size(); ++i) *slots[i] = call.args[i];
+}
+
+// Remembers the scratch memory an injected MapScratch(bytes) returned.
+void RememberScratch(long mapped, size_t bytes, ScratchMemory* scratch) {
+  scratch->address = static_cast<uint64_t>(mapped);
+  scratch->size = ScratchBytesFor(bytes);
+}
+
+// Runs `call` in `tid`, which is stopped anywhere, through the `syscall`
+// instruction at `instruction`, to its exit stop.
 absl::StatusOr<InjectionOutcome> RunSyscallAt(pid_t tid, user_regs_struct regs,
-                                              uint64_t instruction, long nr,
-                                              std::initializer_list<uint64_t> args,
+                                              uint64_t instruction, const InjectedCall& call,
                                               std::vector<int>* signals) {
   regs.rip = instruction;
-  regs.rax = static_cast<unsigned long long>(nr);
+  regs.rax = static_cast<unsigned long long>(call.nr);
   regs.orig_rax = static_cast<unsigned long long>(-1);  // no restart logic
-  unsigned long long* slots[] = {&regs.rdi, &regs.rsi, &regs.rdx, &regs.r10, &regs.r8, &regs.r9};
-  size_t i = 0;
-  for (uint64_t arg : args) *slots[i++] = arg;
+  SetArgs(call, &regs);
   absl::Status set = SetRegs(tid, regs);
   if (!set.ok()) return set;
   auto entry = RunToSyscallStop(tid, instruction, signals);
@@ -141,9 +171,6 @@ absl::StatusOr<InjectionOutcome> RunSyscallAt(pid_t tid, user_regs_struct regs,
   exit->result = static_cast<long>(after->rax);
   return exit;
 }
-
-// The mmap(2) arguments for scratch memory of at least `bytes`.
-size_t ScratchBytesFor(size_t bytes) { return (bytes + kPage - 1) & ~(kPage - 1); }
 
 // ReadMaps, failing with PermissionDenied (the cause and what to do) when
 // the process is not dumpable: its maps are closed to this supervisor.
@@ -187,24 +214,15 @@ absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tgid, pid_t tid,
   if (!slot.ok()) return slot.status();
   // The stopped syscall is replaced by the first injected one: mmap when
   // the scratch memory is missing, else seccomp itself.
-  user_regs_struct regs = stop_regs;
   const bool needs_scratch = *slot == 0;
-  if (needs_scratch) {
-    regs.orig_rax = SYS_mmap;
-    regs.rdi = 0;
-    regs.rsi = ScratchBytesFor(bytes);
-    regs.rdx = PROT_READ | PROT_WRITE;
-    regs.r10 = MAP_PRIVATE | MAP_ANONYMOUS;
-    regs.r8 = static_cast<unsigned long long>(-1);
-    regs.r9 = 0;
-  } else {
+  if (!needs_scratch) {
     absl::Status written = WriteFilterImage(tid, *slot, program);
     if (!written.ok()) return written;
-    regs.orig_rax = SYS_seccomp;
-    regs.rdi = SECCOMP_SET_MODE_FILTER;
-    regs.rsi = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-    regs.rdx = *slot;
   }
+  const InjectedCall first_call = needs_scratch ? MapScratch(bytes) : InstallFilter(*slot);
+  user_regs_struct regs = stop_regs;
+  regs.orig_rax = static_cast<unsigned long long>(first_call.nr);
+  SetArgs(first_call, &regs);
   absl::Status set = SetRegs(tid, regs);
   if (!set.ok()) return set;
   // Nothing but the syscall's exit can be reported between its seccomp stop
@@ -220,8 +238,7 @@ absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tgid, pid_t tid,
     RequeueSignals(tgid, tid, signals);
     return outcome;
   }
-  scratch->address = static_cast<uint64_t>(outcome.result);
-  scratch->size = ScratchBytesFor(bytes);
+  RememberScratch(outcome.result, bytes, scratch);
   absl::Status written = WriteFilterImage(tid, scratch->address, program);
   if (absl::IsPermissionDenied(written)) {
     // The thread sits at the mmap's exit: the caller gives the stopped
@@ -233,10 +250,8 @@ absl::StatusOr<InjectionOutcome> InjectSeccompFilter(pid_t tgid, pid_t tid,
   }
   if (!written.ok()) return written;
   // Then seccomp, through the program's own syscall instruction.
-  auto second = RunSyscallAt(tid, *after, stop_regs.rip - kSyscallInstructionBytes, SYS_seccomp,
-                             {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW,
-                              scratch->address},
-                             &signals);
+  auto second = RunSyscallAt(tid, *after, stop_regs.rip - kSyscallInstructionBytes,
+                             InstallFilter(scratch->address), &signals);
   if (second.ok() && !second->abandoned) RequeueSignals(tgid, tid, signals);
   return second;
 }
@@ -289,20 +304,14 @@ absl::StatusOr<InjectionOutcome> InjectSeccompFilterAnywhere(pid_t tgid, pid_t t
     return outcome;
   };
   if (*slot == 0) {
-    auto mapped = RunSyscallAt(tid, *stopped, syscall_instruction, SYS_mmap,
-                               {0, ScratchBytesFor(bytes), PROT_READ | PROT_WRITE,
-                                MAP_PRIVATE | MAP_ANONYMOUS, static_cast<uint64_t>(-1), 0},
-                               &signals);
+    auto mapped = RunSyscallAt(tid, *stopped, syscall_instruction, MapScratch(bytes), &signals);
     if (!mapped.ok() || mapped->abandoned || mapped->result < 0) return restore(mapped);
-    scratch->address = static_cast<uint64_t>(mapped->result);
-    scratch->size = ScratchBytesFor(bytes);
+    RememberScratch(mapped->result, bytes, scratch);
     *slot = scratch->address;
   }
   absl::Status written = WriteFilterImage(tid, *slot, program);
   if (!written.ok()) return restore(written);
-  return restore(RunSyscallAt(tid, *stopped, syscall_instruction, SYS_seccomp,
-                              {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, *slot},
-                              &signals));
+  return restore(RunSyscallAt(tid, *stopped, syscall_instruction, InstallFilter(*slot), &signals));
 }
 
 }  // namespace dpsupervise
