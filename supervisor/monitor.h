@@ -203,12 +203,16 @@ class Monitor {
   };
   absl::StatusOr<OurVerdicts> JudgeByOurFilters(const ThreadState& thread,
                                                 const seccomp_data& data);
+  // Judges the syscall a thread is stopped at and records it, with the base
+  // filter's verdict, in the thread (LetSyscallRun reads them).
+  absl::StatusOr<OurVerdicts> JudgeStoppedSyscall(ThreadState& thread, const seccomp_data& data);
   // A PTRACE_EVENT_SECCOMP stop, whoever's filter traced the syscall.
   absl::Status HandleSeccompStop(ThreadState& thread);
   // A syscall-entry stop of a strict thread whose syscalls are stepped.
   absl::Status JudgeSyscall(ThreadState& thread);
   absl::Status ReportSyscall(ThreadState& thread, const user_regs_struct& regs);
-  // Lets the syscall `thread` is stopped at (thread.syscall) go on, with
+  // Lets the syscall `thread` is stopped at (thread.syscall, as judged by
+  // JudgeStoppedSyscall) go on, with
   // what must never run unwatched fixed first: clone3, CLONE_UNTRACED, a
   // new seccomp filter on a strict thread, rt_sigprocmask of a strict
   // thread (emulated).

@@ -93,21 +93,29 @@ absl::StatusOr<Monitor::OurVerdicts> Monitor::JudgeByOurFilters(const ThreadStat
   return verdicts;
 }
 
+absl::StatusOr<Monitor::OurVerdicts> Monitor::JudgeStoppedSyscall(ThreadState& thread,
+                                                                  const seccomp_data& data) {
+  auto verdicts = JudgeByOurFilters(thread, data);
+  if (!verdicts.ok()) return verdicts.status();
+  thread.syscall = data;
+  thread.syscall_base_verdict = verdicts->base;
+  return verdicts;
+}
+
 absl::Status Monitor::HandleSeccompStop(ThreadState& thread) {
   if (killing_) return Resume(thread);  // nothing runs: SIGKILL is on its way
   auto data = SyscallAtStop(thread.tid);
   if (!data.ok()) return data.status();
   auto regs = GetRegs(thread.tid);
   if (!regs.ok()) return regs.status();
-  thread.syscall = *data;
   const bool judged = thread.syscall_judged;
   thread.syscall_judged = false;
-  auto verdicts = JudgeByOurFilters(thread, *data);
+  auto verdicts = JudgeStoppedSyscall(thread, *data);
   if (!verdicts.ok()) return verdicts.status();
   const std::optional<TraceCookie> base = TraceCookieOf(verdicts->base);
   const std::optional<TraceCookie> strict = TraceCookieOf(verdicts->strict);
   if (base == TraceCookie::kDataplanePrctl) return HandleDataplanePrctl(thread, *regs);
-  if (thread.strict() && !killing_ && !judged &&
+  if (thread.strict() && !judged &&
       (strict == TraceCookie::kViolation || strict == TraceCookie::kForeignArch)) {
     return ReportSyscall(thread, *regs);
   }
@@ -126,8 +134,7 @@ absl::Status Monitor::JudgeSyscall(ThreadState& thread) {
     thread.syscall_judged = false;
     return Resume(thread);
   }
-  thread.syscall = *data;
-  auto verdicts = JudgeByOurFilters(thread, *data);
+  auto verdicts = JudgeStoppedSyscall(thread, *data);
   if (!verdicts.ok()) return verdicts.status();
   auto regs = GetRegs(thread.tid);
   if (!regs.ok()) return regs.status();
@@ -158,9 +165,7 @@ absl::Status Monitor::ReportSyscall(ThreadState& thread, const user_regs_struct&
 
 absl::Status Monitor::LetSyscallRun(ThreadState& thread, const user_regs_struct& regs) {
   const seccomp_data& data = thread.syscall;
-  auto verdicts = JudgeByOurFilters(thread, data);
-  if (!verdicts.ok()) return verdicts.status();
-  switch (TraceCookieOf(verdicts->base).value_or(TraceCookie::kViolation)) {
+  switch (TraceCookieOf(thread.syscall_base_verdict).value_or(TraceCookie::kViolation)) {
     case TraceCookie::kClone3:
       // BPF cannot read clone3's flags (CLONE_UNTRACED could hide in them):
       // answer ENOSYS so the C library falls back to clone, as sandbox2 does.

@@ -69,8 +69,10 @@ struct ThreadState {
   // The syscall the thread is stopped at was judged at its entry stop: its
   // seccomp stop is not a second violation.
   bool syscall_judged = false;
-  // The syscall seen at the last seccomp or syscall-entry stop.
+  // The syscall seen at the last seccomp or syscall-entry stop, and what the
+  // base filter says of it (what must be fixed before it may run).
   seccomp_data syscall{};
+  uint32_t syscall_base_verdict = SECCOMP_RET_ALLOW;
   // The program's own view of SIGTRAP in the thread's signal mask: while
   // strict the kernel's mask has it unblocked, or the page-fault SIGTRAP
   // would stay pending and faults go unreported. Given back at leave.
