@@ -28,35 +28,40 @@ void Monitor::Say(const std::string& text) {
   options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonMessage(text) : text);
 }
 
-absl::Status Monitor::HandleViolation(ThreadState& thread, Violation violation,
-                                      int stop_signal) {
-  ++total_violations_;
-  ++thread.summary.violations[ViolationKindName(violation.kind)];
-  Symbolize(&violation);
-  const Action action = options_.actions.For(violation.kind, thread.violation_signal());
-  violation.action = action.ToString();
+Action Monitor::RecordViolation(ThreadState& thread, Violation* violation, long long count) {
+  total_violations_ += count;
+  thread.summary.violations[ViolationKindName(violation->kind)] += count;
+  Symbolize(violation);
+  const Action action = options_.actions.For(violation->kind, thread.violation_signal());
+  violation->action = action.ToString();
   switch (action.kind) {
     case ActionKind::kKill:
-      violation.action_detail = "kill (SIGKILL to the whole program)";
+      violation->action_detail = "kill (SIGKILL to the whole program)";
       break;
     case ActionKind::kLog:
-      violation.action_detail = "log (the program continues)";
+      violation->action_detail = "log (the program continues)";
       break;
     case ActionKind::kSignal:
-      violation.action_detail = absl::StrCat(action.ToString(), " (thread ", thread.tid,
-                                             " left strict mode)");
+      violation->action_detail = absl::StrCat(action.ToString(), " (thread ", thread.tid,
+                                              " left strict mode)");
       break;
     case ActionKind::kErrno:
-      violation.action_detail =
+      violation->action_detail =
           absl::StrCat(action.ToString(), " (the syscall failed without running)");
       break;
     case ActionKind::kStop:
     case ActionKind::kGdb:
-      violation.action_detail =
+      violation->action_detail =
           absl::StrCat(action.ToString(), " (process ", thread.tgid,
                        " left stopped at the violation for a debugger: gdb -p ", thread.tgid, ")");
       break;
   }
+  return action;
+}
+
+absl::Status Monitor::HandleViolation(ThreadState& thread, Violation violation,
+                                      int stop_signal) {
+  const Action action = RecordViolation(thread, &violation, 1);
   // Reports that cannot be written never change what happens to the
   // program (ReportWriter).
   Report(violation);

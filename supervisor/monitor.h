@@ -233,6 +233,9 @@ class Monitor {
   // Violations and actions (actions.cc). `stop_signal` is the signal the
   // thread is stopped for (0 for a seccomp stop).
   absl::Status HandleViolation(ThreadState& thread, Violation violation, int stop_signal);
+  // Counts `count` kernel entries `violation` stands for, symbolizes it and
+  // fills its action from the action table; returns that action.
+  Action RecordViolation(ThreadState& thread, Violation* violation, long long count);
   void Report(const Violation& violation);
   // Writes a message of dpsupervise's own (not a violation) to the reports,
   // as text or as JSON lines.

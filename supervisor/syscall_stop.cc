@@ -311,16 +311,13 @@ void Monitor::ReportUnseenPageFaults(ThreadState& thread) {
       unseen, " page fault(s) counted but not reported one by one: the thread had SIGTRAP "
               "blocked (a signal handler's sa_mask, or a mask set outside dpsupervise's view); "
               "addresses unknown, pc is where the thread is now");
-  total_violations_ += static_cast<long long>(unseen);
-  thread.summary.violations[ViolationKindName(ViolationKind::kPageFault)] += unseen;
-  Symbolize(&violation);
-  const Action action = options_.actions.For(violation.kind, thread.violation_signal());
+  const Action action = RecordViolation(thread, &violation, static_cast<long long>(unseen));
   // The faults are over: only kill can still act on them.
-  violation.action = action.kind == ActionKind::kKill ? "kill" : "log";
-  violation.action_detail = action.kind == ActionKind::kKill
-                                ? "kill (SIGKILL to the whole program)"
-                                : "log (found after the fact: reported only)";
-  (void)Report(violation);
+  if (action.kind != ActionKind::kKill) {
+    violation.action = "log";
+    violation.action_detail = "log (found after the fact: reported only)";
+  }
+  Report(violation);
   if (action.kind == ActionKind::kKill) KillProgram();
 }
 
