@@ -21,10 +21,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "supervisor/action.h"
-#include "supervisor/policy.h"
-#include "supervisor/report.h"
-#include "supervisor/symbol_lookup.h"
+#include "supervisor/policy/action.h"
+#include "supervisor/policy/policy.h"
+#include "supervisor/report/report.h"
+#include "supervisor/symbols/symbol_lookup.h"
 
 namespace dpsupervise {
 

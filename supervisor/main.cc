@@ -8,20 +8,20 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "supervisor/action.h"
-#include "supervisor/action_table.h"
+#include "supervisor/policy/action.h"
+#include "supervisor/policy/action_table.h"
 #include "supervisor/cli.h"
 #include "supervisor/exit_codes.h"
-#include "supervisor/filter.h"
-#include "supervisor/forced_exit.h"
-#include "supervisor/launcher.h"
-#include "supervisor/monitor.h"
-#include "supervisor/own_stderr.h"
-#include "supervisor/policy.h"
-#include "supervisor/report.h"
-#include "supervisor/signal_forwarding.h"
-#include "supervisor/attach.h"
-#include "supervisor/wakeups.h"
+#include "supervisor/seccomp/filter.h"
+#include "supervisor/os/forced_exit.h"
+#include "supervisor/trace/launcher.h"
+#include "supervisor/monitor/monitor.h"
+#include "supervisor/os/own_stderr.h"
+#include "supervisor/policy/policy.h"
+#include "supervisor/report/report.h"
+#include "supervisor/os/signal_forwarding.h"
+#include "supervisor/trace/attach.h"
+#include "supervisor/os/wakeups.h"
 
 namespace dpsupervise {
 namespace {

@@ -1,6 +1,6 @@
 // The order in which a violation's action is chosen (docs/policy.md):
 // PR_DATAPLANE_SIG, @action KIND, --on-violation, @action default, kill.
-#include "supervisor/action_table.h"
+#include "supervisor/policy/action_table.h"
 
 #include <errno.h>
 #include <gmock/gmock.h>

@@ -1,14 +1,14 @@
 // The user-space BPF interpreter must judge every syscall exactly as the
 // kernel runs the same program: compare it with the kernel on a sample of
 // syscalls and arguments, using compiled policies.
-#include "supervisor/bpf_interpreter.h"
+#include "supervisor/seccomp/bpf_interpreter.h"
 
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
 #include <sys/syscall.h>
 
-#include "supervisor/filter.h"
+#include "supervisor/seccomp/filter.h"
 
 namespace dpsupervise {
 namespace {

@@ -1,7 +1,7 @@
 // Unit tests of the seccomp programs: each test loads the compiled filters in
 // a forked child, traced by the test, and checks which syscalls run and which
 // stop with which cookie.
-#include "supervisor/filter.h"
+#include "supervisor/seccomp/filter.h"
 
 #include <errno.h>
 #include <gmock/gmock.h>

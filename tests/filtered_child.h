@@ -8,7 +8,7 @@
 #include <ostream>
 #include <vector>
 
-#include "supervisor/bpf_program.h"
+#include "supervisor/seccomp/bpf_program.h"
 
 namespace dpsupervise {
 

@@ -2,7 +2,7 @@
 // accumulation rules, and snapshots of real tasks whose counters the test
 // makes move (blocking, page touching, migration, preemption, IPIs). Counts
 // are asserted to increase, never to equal: the machine is shared and loaded.
-#include "supervisor/noise.h"
+#include "supervisor/noise/noise.h"
 
 #include <errno.h>
 #include <gmock/gmock.h>

@@ -1,8 +1,8 @@
-// Unit tests of the compile check (supervisor/policy_compile_check.h): the
+// Unit tests of the compile check (supervisor/policy/policy_compile_check.h): the
 // filter it hands back, in process and from its child, and where its errors
 // point. (Its stall protection is exercised by tests/policy_fuzz_test.cc,
 // with the policies that make libseccomp 2.5.4 hang.)
-#include "supervisor/policy_compile_check.h"
+#include "supervisor/policy/policy_compile_check.h"
 
 #include <errno.h>
 #include <gmock/gmock.h>
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/filter.h"
-#include "supervisor/policy_lexer.h"
+#include "supervisor/seccomp/filter.h"
+#include "supervisor/policy/policy_lexer.h"
 
 namespace dpsupervise {
 namespace policy {

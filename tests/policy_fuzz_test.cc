@@ -1,4 +1,4 @@
-// A seeded, reproducible fuzzer of the policy parser (supervisor/policy.h) and
+// A seeded, reproducible fuzzer of the policy parser (supervisor/policy/policy.h) and
 // of the command line (supervisor/cli.h), as ordinary gtests.
 //
 // Policies come from two streams:
@@ -67,8 +67,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "supervisor/cli.h"
-#include "supervisor/filter.h"
-#include "supervisor/policy.h"
+#include "supervisor/seccomp/filter.h"
+#include "supervisor/policy/policy.h"
 #include "tests/test_files.h"
 
 namespace dpsupervise {
@@ -1194,8 +1194,8 @@ void ExpectReproducersPass(const char* name, const std::vector<std::string>& inp
 }
 
 TEST(PolicyFuzzRegressionTest, DeepParenthesesDoNotOverflowTheStack) {
-  // Fixed in supervisor/policy.cc; the finding, kept for the record:
-  [[maybe_unused]] static constexpr char kFinding[] = "known bug: supervisor/policy.cc ParseValue -> ParseTerm -> ParseSingleValue "
+  // Fixed in supervisor/policy/policy.cc; the finding, kept for the record:
+  [[maybe_unused]] static constexpr char kFinding[] = "known bug: supervisor/policy/policy.cc ParseValue -> ParseTerm -> ParseSingleValue "
                   "recurse once per '(' with no depth limit: 'write: arg0 == ' then 50000 '(' "
                   "overflows the stack (SIGSEGV). Unskip when the nesting is bounded.";
   ExpectReproducersPass(
@@ -1205,8 +1205,8 @@ TEST(PolicyFuzzRegressionTest, DeepParenthesesDoNotOverflowTheStack) {
 }
 
 TEST(PolicyFuzzRegressionTest, LongUnknownNamesAreRejectedQuickly) {
-  // Fixed in supervisor/policy.cc; the finding, kept for the record:
-  [[maybe_unused]] static constexpr char kFinding[] = "known bug: supervisor/policy.cc Suggestion() runs EditDistance between an "
+  // Fixed in supervisor/policy/policy.cc; the finding, kept for the record:
+  [[maybe_unused]] static constexpr char kFinding[] = "known bug: supervisor/policy/policy.cc Suggestion() runs EditDistance between an "
                   "unknown name and every syscall (or constant) name with no length bound, "
                   "O(length x all names): an unknown syscall or constant name of 100000 "
                   "characters takes 0.3 s, of 1000000 3.5 s (about 10 times more under ASan). Unskip when names longer than every "
@@ -1234,8 +1234,8 @@ TEST(PolicyFuzzRegressionTest, LibseccompHangIsBoundedOrRejected) {
 }
 
 TEST(PolicyFuzzRegressionTest, IncludePathsWithNulBytesAreRejected) {
-  // Fixed in supervisor/policy.cc; the finding, kept for the record:
-  [[maybe_unused]] static constexpr char kFinding[] = "known bug (found by tools/fuzz/run_policy_fuzzer.sh): supervisor/policy.cc "
+  // Fixed in supervisor/policy/policy.cc; the finding, kept for the record:
+  [[maybe_unused]] static constexpr char kFinding[] = "known bug (found by tools/fuzz/run_policy_fuzzer.sh): supervisor/policy/policy.cc "
                   "PolicyBuilder::ParseInclude() hands the path to open() and realpath() as a C "
                   "string, so '@include common.policy<NUL>junk' silently reads common.policy, "
                   "and when the file so read has an error, the message starts with "
@@ -1255,8 +1255,8 @@ TEST(PolicyFuzzRegressionTest, IncludePathsWithNulBytesAreRejected) {
 }
 
 TEST(PolicyFuzzRegressionTest, IncludesOfNonRegularFilesAreRejected) {
-  // Fixed in supervisor/policy.cc; the finding, kept for the record:
-  [[maybe_unused]] static constexpr char kFinding[] = "known bug: supervisor/policy.cc ReadWholeFile() reads whatever it opens "
+  // Fixed in supervisor/policy/policy.cc; the finding, kept for the record:
+  [[maybe_unused]] static constexpr char kFinding[] = "known bug: supervisor/policy/policy.cc ReadWholeFile() reads whatever it opens "
                   "until EOF: '@include /dev/zero' grows a string until std::bad_alloc aborts "
                   "dpsupervise (or the OOM killer comes), '@include FIFO' and "
                   "'@include /dev/stdin' block forever. It should fstat() the file and accept "

@@ -1,6 +1,6 @@
-// Unit tests of the policy lexer (supervisor/policy_lexer.h): logical lines,
+// Unit tests of the policy lexer (supervisor/policy/policy_lexer.h): logical lines,
 // tokens and their positions, numbers, and where error messages point.
-#include "supervisor/policy_lexer.h"
+#include "supervisor/policy/policy_lexer.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
-// Unit tests of lowering (supervisor/policy_lowering.h): the libseccomp
+// Unit tests of lowering (supervisor/policy/policy_lowering.h): the libseccomp
 // rules a parsed filter becomes, and the errors only lowering can find.
-#include "supervisor/policy_lowering.h"
+#include "supervisor/policy/policy_lowering.h"
 
 #include <errno.h>
 #include <gmock/gmock.h>
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/policy_lexer.h"
-#include "supervisor/policy_merge.h"
-#include "supervisor/policy_parser.h"
+#include "supervisor/policy/policy_lexer.h"
+#include "supervisor/policy/policy_merge.h"
+#include "supervisor/policy/policy_parser.h"
 
 namespace dpsupervise {
 namespace policy {

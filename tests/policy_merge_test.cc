@@ -1,6 +1,6 @@
-// Unit tests of comparison merging (supervisor/policy_merge.h): when two
+// Unit tests of comparison merging (supervisor/policy/policy_merge.h): when two
 // comparisons of one argument become one, never hold, or cannot be merged.
-#include "supervisor/policy_merge.h"
+#include "supervisor/policy/policy_merge.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

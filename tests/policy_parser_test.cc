@@ -1,6 +1,6 @@
-// Unit tests of the policy parser (supervisor/policy_parser.h): the
+// Unit tests of the policy parser (supervisor/policy/policy_parser.h): the
 // statement each kind of line becomes, and the exact error of malformed ones.
-#include "supervisor/policy_parser.h"
+#include "supervisor/policy/policy_parser.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/policy_lexer.h"
+#include "supervisor/policy/policy_lexer.h"
 
 namespace dpsupervise {
 namespace policy {

@@ -1,7 +1,7 @@
-// Unit tests of the policy parser (supervisor/policy.h) and of actions
-// (supervisor/action.h): what valid policies compile to, the exact message of
+// Unit tests of the policy parser (supervisor/policy/policy.h) and of actions
+// (supervisor/policy/action.h): what valid policies compile to, the exact message of
 // each malformed one, and a compiled policy loaded in a traced child.
-#include "supervisor/policy.h"
+#include "supervisor/policy/policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,8 +33,8 @@
 
 #include "lib/dataplane.h"
 #include "tests/filtered_child.h"
-#include "supervisor/action.h"
-#include "supervisor/filter.h"
+#include "supervisor/policy/action.h"
+#include "supervisor/seccomp/filter.h"
 #include "tests/test_files.h"
 
 // Comparisons and printers for libseccomp's struct (global namespace, so

@@ -2,7 +2,7 @@
 // /proc trees (each way it can pass and fail), then the real checks on a
 // thread of this test, whose known results on these machines (no isolated
 // CPU, no nohz_full) are asserted when the machine matches.
-#include "supervisor/preflight.h"
+#include "supervisor/noise/preflight.h"
 
 #include <errno.h>
 #include <fcntl.h>

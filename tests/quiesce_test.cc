@@ -21,7 +21,7 @@
 #include <string>
 
 #include "lib/dataplane.h"
-#include "supervisor/quiesce_flush.h"
+#include "supervisor/noise/quiesce_flush.h"
 #include "tests/test_files.h"
 
 namespace dpsupervise {

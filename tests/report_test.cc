@@ -1,6 +1,6 @@
 // Unit tests of the report formatters: the oops-style text report, the JSON
 // lines and the end-of-run summary, on Violations built by hand.
-#include "supervisor/report.h"
+#include "supervisor/report/report.h"
 
 #include <stdint.h>
 
@@ -13,8 +13,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "supervisor/summary.h"
-#include "supervisor/violation.h"
+#include "supervisor/model/summary.h"
+#include "supervisor/model/violation.h"
 
 namespace dpsupervise {
 namespace {

@@ -1,7 +1,7 @@
 // Tests of supervisor/symbolize on live, ptrace-stopped runs of
 // testdata/symbolize_target. The target prints the source line of each call
 // on its way to the stop, so expected lines are never hard-coded here.
-#include "supervisor/symbolize.h"
+#include "supervisor/symbols/symbolize.h"
 
 #include <elf.h>
 #include <errno.h>

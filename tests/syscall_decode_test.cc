@@ -1,4 +1,4 @@
-#include "supervisor/syscall_decode.h"
+#include "supervisor/syscalls/syscall_decode.h"
 
 #include <linux/audit.h>
 #include <seccomp.h>
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "supervisor/syscall_names.h"
+#include "supervisor/syscalls/syscall_names.h"
 
 namespace dpsupervise {
 namespace {

@@ -1,4 +1,4 @@
-// libFuzzer target for the policy parser (supervisor/policy.h), built outside
+// libFuzzer target for the policy parser (supervisor/policy/policy.h), built outside
 // Bazel with clang by tools/fuzz/run_policy_fuzzer.sh:
 //
 //     tools/fuzz/run_policy_fuzzer.sh [SECONDS]
@@ -20,8 +20,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "supervisor/filter.h"
-#include "supervisor/policy.h"
+#include "supervisor/seccomp/filter.h"
+#include "supervisor/policy/policy.h"
 
 namespace {
 

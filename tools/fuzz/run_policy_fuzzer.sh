@@ -53,18 +53,18 @@ mkdir -p "$out/corpus" "$out/artifacts"
 # libraries of third_party/BUILD (absl_status, absl_strings).
 readonly sources=(
   tools/fuzz/policy_fuzzer.cc
-  supervisor/policy.cc
-  supervisor/policy_compile_check.cc
-  supervisor/policy_constants.cc
-  supervisor/policy_lexer.cc
-  supervisor/policy_lowering.cc
-  supervisor/policy_merge.cc
-  supervisor/policy_parser.cc
-  supervisor/action.cc
-  supervisor/filter.cc
-  supervisor/send_signal.cc
-  supervisor/syscall_names.cc
-  supervisor/violation.cc
+  supervisor/policy/policy.cc
+  supervisor/policy/policy_compile_check.cc
+  supervisor/policy/policy_constants.cc
+  supervisor/policy/policy_lexer.cc
+  supervisor/policy/policy_lowering.cc
+  supervisor/policy/policy_merge.cc
+  supervisor/policy/policy_parser.cc
+  supervisor/policy/action.cc
+  supervisor/seccomp/filter.cc
+  supervisor/os/send_signal.cc
+  supervisor/syscalls/syscall_names.cc
+  supervisor/model/violation.cc
 )
 readonly libs=(
   -lseccomp

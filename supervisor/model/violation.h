@@ -1,0 +1,109 @@
+// violation.h: one strict-mode violation, as observed, before it is reported
+// and acted on.
+#ifndef DPSUPERVISE_SUPERVISOR_MODEL_VIOLATION_H_
+#define DPSUPERVISE_SUPERVISOR_MODEL_VIOLATION_H_
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "supervisor/syscalls/syscall_names.h"
+
+namespace dpsupervise {
+
+enum class ViolationKind { kSyscall, kPageFault, kTrap, kSignal };
+
+// Every kind, in the order reports, summaries and policies list them. A new
+// kind is added to the enum and here; the build's -Werror (-Wswitch) then
+// names every switch that must handle it (switches over ViolationKind have
+// no `default`).
+inline constexpr ViolationKind kAllViolationKinds[] = {
+    ViolationKind::kSyscall, ViolationKind::kPageFault, ViolationKind::kTrap,
+    ViolationKind::kSignal};
+
+// "syscall", "page_fault", "trap", "signal": the names policies and JSON use.
+const char* ViolationKindName(ViolationKind kind);
+
+// The kind named `name` (as ViolationKindName gives it), or nullopt.
+std::optional<ViolationKind> ViolationKindFromName(absl::string_view name);
+
+struct SyscallDetails {
+  SyscallAbi abi = SyscallAbi::kX86_64;
+  uint64_t nr = 0;
+  std::string name;
+  std::array<uint64_t, 6> args{};
+  // Decoded, strace-style: write(1, "hi\n", 3).
+  std::string call;
+  // One entry per argument: name, kind, raw value and rendered text.
+  struct Arg {
+    std::string name;
+    std::string kind;
+    uint64_t raw = 0;
+    std::string text;
+  };
+  std::vector<Arg> decoded_args;
+  uint64_t instruction_pointer = 0;  // just after the syscall instruction
+};
+
+// What the kernel said about a fault or a signal (from siginfo).
+struct SignalDetails {
+  int signo = 0;
+  std::string signal_name;  // "SIGSEGV"
+  int si_code = 0;
+  std::string si_code_name;  // "SEGV_MAPERR", "SI_USER", "TRAP_PERF", ...
+  uint64_t fault_address = 0;
+  bool has_fault_address = false;
+  // Page faults: "read", "write", "exec" or "unknown".
+  std::string access = "unknown";
+  // kind == kSignal: who sent it (SI_USER, SI_TKILL, SI_QUEUE, timers).
+  bool has_sender = false;
+  pid_t sender_pid = 0;
+  uid_t sender_uid = 0;
+  // A foreign-ABI syscall that the kernel turned into a fault (int 0x80
+  // without IA32 emulation): "int 0x80".
+  std::string foreign_instruction;
+};
+
+// One frame of a symbolized backtrace.
+struct Frame {
+  uint64_t pc = 0;
+  std::string function;  // demangled; empty: unknown ("??" in text)
+  uint64_t offset = 0;   // pc - function start
+  std::string module;    // path of the ELF file, or "[vdso]"
+  std::string file;      // source file, empty when no debug info
+  int line = 0;          // 0: unknown
+};
+
+struct Violation {
+  ViolationKind kind = ViolationKind::kSyscall;
+  pid_t pid = 0;  // thread group
+  pid_t tid = 0;
+  std::string thread_name;
+  std::string process_name;
+  int cpu = -1;  // -1: unknown
+  // CLOCK_REALTIME when seen, for the JSON record.
+  int64_t time_ns = 0;
+  user_regs_struct regs{};
+  SyscallDetails syscall;  // kind == kSyscall
+  SignalDetails signal;    // kinds kPageFault, kTrap, kSignal
+  // Innermost first; frames[0].pc == regs.rip. Empty when not symbolized.
+  std::vector<Frame> backtrace;
+  std::string backtrace_error;  // why there is no backtrace, if none
+  // How it was seen, when that is unusual (a syscall through the vsyscall
+  // page, page faults found after the fact); empty otherwise.
+  std::string note;
+  // What dpsupervise did about it: "kill", "signal SIGUSR1", "stop", "gdb",
+  // "log", "errno EPERM", and a sentence for the text report.
+  std::string action;
+  std::string action_detail;
+};
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_MODEL_VIOLATION_H_

@@ -1,0 +1,49 @@
+// classify.h: turns what the kernel reported about a stopped strict thread
+// (a seccomp stop, or a signal-delivery-stop with its siginfo) into a
+// Violation record with every detail the report needs.
+#ifndef DPSUPERVISE_SUPERVISOR_MONITOR_CLASSIFY_H_
+#define DPSUPERVISE_SUPERVISOR_MONITOR_CLASSIFY_H_
+
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <string>
+
+#include "supervisor/model/violation.h"
+
+namespace dpsupervise {
+
+// A violation of `kind` by `tid` of `pid`, with names, CPU and time filled.
+Violation NewViolation(ViolationKind kind, pid_t pid, pid_t tid, const user_regs_struct& regs);
+
+// Fills the syscall details of a thread in a PTRACE_EVENT_SECCOMP stop:
+// ABI, number, name, arguments decoded strace-style from its memory.
+void DescribeSyscall(pid_t tid, const user_regs_struct& regs, SyscallDetails* details);
+
+// What a signal-delivery-stop of a strict thread means: our page-fault
+// SIGTRAP, a synchronous fault or trap of the thread itself, or a signal
+// sent to it.
+ViolationKind ClassifySignal(const siginfo_t& info);
+
+// Fills signal name, code, fault address and sender from `info`, and, for
+// a SIGSEGV at an `int 0x80` instruction (a 32-bit syscall on a kernel
+// without IA32 emulation), names that instruction.
+void DescribeSignal(pid_t tid, const siginfo_t& info, const user_regs_struct& regs,
+                    SignalDetails* details);
+
+// "SEGV_MAPERR", "SI_USER", "TRAP_PERF", ... or the number.
+std::string SiCodeName(int signo, int code);
+
+// SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS.
+bool IsTrapSignal(int signo);
+
+// The legacy vsyscall page (0xffffffffff600000): a call there faults and the
+// kernel emulates the syscall, so its pc cannot be rewound.
+inline bool InVsyscallPage(uint64_t address) {
+  return address >= 0xffffffffff600000ULL && address < 0xffffffffff601000ULL;
+}
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_MONITOR_CLASSIFY_H_

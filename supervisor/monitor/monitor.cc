@@ -1,0 +1,369 @@
+#include "supervisor/monitor/monitor.h"
+
+#include <errno.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "supervisor/monitor/classify.h"
+#include "supervisor/trace/fault_detector.h"
+#include "supervisor/seccomp/filter.h"
+#include "supervisor/trace/launcher.h"
+#include "supervisor/noise/prefault.h"
+#include "supervisor/os/procfs.h"
+#include "supervisor/trace/ptrace_util.h"
+#include "supervisor/os/send_signal.h"
+#include "supervisor/os/wakeups.h"
+
+namespace dpsupervise {
+namespace {
+
+int ExitStatusOf(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 125;
+}
+
+bool IsGroupStopSignal(int signal) {
+  return signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU;
+}
+
+// A task vanishing under us (ESRCH) is normal: it was killed or exited, and
+// its exit will be reported by waitpid.
+absl::Status IgnoreVanished(absl::Status status) {
+  return absl::IsNotFound(status) ? absl::OkStatus() : status;
+}
+
+}  // namespace
+
+Monitor::Monitor(const MonitorOptions& options) : options_(options) {
+  if (options_.attach) {
+    // The seized threads: a main thread that had exited before the attach
+    // is a zombie, not seized, and not tracked.
+    for (pid_t tid : options_.attached_tids) Track(tid);
+  } else {
+    ThreadState& main = Track(options_.program_pid);
+    main.tgid = options_.program_pid;
+    // The launch child installed the base filter, and the strict filter for
+    // --strict=exec.
+    main.own_filters = options_.strict_from_exec ? 2 : 1;
+    // Its syscalls from the strict filter's installation to exec (execve
+    // itself) stop for that filter: they are ours to let through.
+    main.strict_filter_installed = options_.strict_from_exec;
+  }
+  if (options_.attach) program_execed_ = true;
+  for (const CodeLocation& location : options_.enter_at) {
+    pending_locations_.push_back({location, BreakpointRole::kEnter});
+  }
+  for (const CodeLocation& location : options_.leave_at) {
+    pending_locations_.push_back({location, BreakpointRole::kLeave});
+  }
+}
+
+absl::Status Monitor::ArmAttached() { return ArmCodeLocations(LiveTid(options_.program_pid)); }
+
+ThreadState& Monitor::Track(pid_t tid) {
+  auto [it, inserted] = threads_.try_emplace(tid);
+  if (inserted) {
+    it->second.tid = tid;
+    auto tgid = TaskTgid(tid);
+    it->second.tgid = tgid.ok() ? *tgid : tid;
+  }
+  return it->second;
+}
+
+pid_t Monitor::LiveTid(pid_t tgid) const {
+  auto leader = threads_.find(tgid);
+  if (leader != threads_.end() && !leader->second.exiting) return tgid;
+  for (const auto& [tid, thread] : threads_) {
+    if (thread.tgid == tgid && !thread.exiting) return tid;
+  }
+  return tgid;
+}
+
+absl::StatusOr<int> Monitor::Run() {
+  struct Event {
+    pid_t tid;
+    int status;
+  };
+  std::vector<Event> batch;
+  for (;;) {
+    if (options_.attach && DetachRequested()) return DetachAll();
+    if (ConsumeTick()) OnTick();
+    int status = 0;
+    pid_t tid = waitpid(-1, &status, __WALL);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) break;
+      return absl::InternalError(absl::StrCat("waitpid: ", strerror(errno)));
+    }
+    // Collect every stop already pending before serving any: waitpid
+    // returns the most recently attached tracee first, so serving one event
+    // per call would starve the oldest threads under a steady load.
+    batch.clear();
+    batch.push_back({tid, status});
+    while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) > 0) batch.push_back({tid, status});
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+      absl::Status handled = IgnoreVanished(HandleWaitStatus(it->tid, it->status));
+      if (handled.ok()) continue;
+      // Supervision can no longer be guaranteed: nothing may run unwatched.
+      KillProgram();
+      // Dying tasks still stop for PTRACE_EVENT_EXIT: let each one go.
+      int dying = 0;
+      for (pid_t gone; (gone = waitpid(-1, &dying, __WALL)) > 0 || errno == EINTR;) {
+        if (gone > 0 && WIFSTOPPED(dying)) ptrace(PTRACE_CONT, gone, nullptr, nullptr);
+      }
+      return handled;
+    }
+    TakeDueNoiseSnapshots();
+  }
+  if (!program_execed_) {
+    absl::Status setup = ReadSetupError(options_.setup_error_fd, options_.program_name);
+    close(options_.setup_error_fd);
+    if (!setup.ok()) return setup;
+  }
+  const int exit_status = ExitStatusOf(program_wait_status_);
+  if (options_.summary || options_.format == ReportFormat::kJson) WriteSummary(exit_status);
+  return exit_status;
+}
+
+absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
+  if (WIFEXITED(status) || WIFSIGNALED(status)) {
+    HandleExit(tid, status);
+    return absl::OkStatus();
+  }
+  if (!WIFSTOPPED(status)) return absl::OkStatus();
+  ThreadState& thread = Track(tid);
+  if (detaching_.count(thread.tgid)) return DetachForDebugger(thread, status);
+  const int event = status >> 16;
+  absl::Status handled = DispatchStop(thread, status);
+  // The kernel clears a pending PTRACE_INTERRUPT when the thread enters any
+  // other ptrace stop first (a seccomp stop, a signal): that stop stood for
+  // it. A trigger's request still pending is asked for again, or the thread
+  // would never become strict (or leave).
+  auto still = threads_.find(tid);
+  if (handled.ok() && event != PTRACE_EVENT_STOP && still != threads_.end() &&
+      (still->second.entry_requested || still->second.leave_requested) && !killing_) {
+    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  }
+  return handled;
+}
+
+absl::Status Monitor::DispatchStop(ThreadState& thread, int status) {
+  const int signal = WSTOPSIG(status);
+  const int event = status >> 16;
+  switch (event) {
+    case PTRACE_EVENT_SECCOMP:
+      return HandleSeccompStop(thread);
+    case PTRACE_EVENT_CLONE:
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+      return HandleNewTask(thread, event);
+    case PTRACE_EVENT_EXEC:
+      return HandleExec(thread);
+    case PTRACE_EVENT_STOP:
+      return HandleEventStop(thread, signal);
+    case 0:
+      break;
+    case PTRACE_EVENT_EXIT:
+      return HandleExitEvent(thread);
+    default:  // PTRACE_EVENT_VFORK_DONE: nothing to do.
+      return Resume(thread);
+  }
+  // A syscall stop outside an injection carries no signal.
+  if (signal == (SIGTRAP | 0x80)) return HandleSyscallStop(thread);
+  return HandleSignalStop(thread, signal);
+}
+
+void Monitor::HandleExit(pid_t tid, int status) {
+  if (debugger_pids_.erase(tid) > 0) return;
+  auto it = threads_.find(tid);
+  if (it != threads_.end() && it->second.ever_strict) {
+    // Counters can no longer be read: only the time of an open window counts.
+    if (it->second.strict()) {
+      it->second.summary.strict_seconds += SecondsSince(it->second.strict_since);
+    }
+    finished_.push_back(it->second.summary);
+  }
+  if (tid == options_.program_pid) {
+    program_wait_status_ = status;
+  }
+  threads_.erase(tid);
+}
+
+absl::Status Monitor::HandleEventStop(ThreadState& thread, int signal) {
+  // With PTRACE_SEIZE, group-stop is reported as PTRACE_EVENT_STOP with the
+  // stopping signal; LISTEN keeps the task stopped, as job control expects,
+  // while still reporting its next events. Any other event stop (a new task's
+  // first stop, PTRACE_INTERRUPT) just resumes.
+  if (IsGroupStopSignal(signal)) return Listen(thread.tid);
+  if (thread.entry_requested || thread.leave_requested) return HandleInterrupt(thread);
+  return Resume(thread);
+}
+
+absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
+  auto info = GetSigInfo(thread.tid);
+  if (!info.ok()) return info.status();
+  RestoreHeldSignal(thread, &*info);
+  if (signal == SIGTRAP && info->si_code == SI_KERNEL && !breakpoints_.empty()) {
+    auto regs = GetRegs(thread.tid);
+    if (!regs.ok()) return regs.status();
+    if (breakpoints_.count(regs->rip - 1)) return HandleBreakpoint(thread, *regs);
+  }
+  const bool ours = IsOurPageFaultTrap(*info);
+  if (ours) {
+    ++thread.page_faults_seen;
+    // The fault that started a vsyscall's emulation: already reported as
+    // that syscall, one kernel entry.
+    if (thread.vsyscall_fault_due && InVsyscallPage(reinterpret_cast<uint64_t>(info->si_addr))) {
+      thread.vsyscall_fault_due = false;
+      const StopAfterVsyscall stop = thread.stop_after_vsyscall;
+      thread.stop_after_vsyscall = StopAfterVsyscall::kNo;
+      if (stop != StopAfterVsyscall::kNo) {
+        return StopForDebugger(thread, stop == StopAfterVsyscall::kGdb, 0);
+      }
+      return Resume(thread, 0);
+    }
+  }
+  if (!thread.strict() || killing_) {
+    // Our page-fault SIGTRAP can still arrive just after the thread left
+    // strict mode; it is never the program's to see.
+    return Resume(thread, ours ? 0 : signal);
+  }
+  auto regs = GetRegs(thread.tid);
+  if (!regs.ok()) return regs.status();
+  Violation violation = NewViolation(ClassifySignal(*info), thread.tgid, thread.tid, *regs);
+  DescribeSignal(thread.tid, *info, *regs, &violation.signal);
+  return HandleViolation(thread, std::move(violation), signal);
+}
+
+absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
+  auto new_tid = GetEventMsg(parent.tid);
+  if (!new_tid.ok()) return new_tid.status();
+  const pid_t parent_tid = parent.tid;
+  const pid_t parent_tgid = parent.tgid;
+  const bool parent_filter = parent.strict_filter_installed;
+  const bool parent_strict = parent.strict();
+  const int parent_own_filters = parent.own_filters;
+  // The child's kernel mask is a copy of the parent's, SIGTRAP unblocked
+  // while the parent is strict: its view of the mask is the parent's too.
+  const bool parent_blocks_sigtrap = parent.program_blocks_sigtrap;
+  // Track() may rehash the table: `parent` is not used past this point.
+  ThreadState& child = Track(static_cast<pid_t>(*new_tid));
+  if (event != PTRACE_EVENT_CLONE) child.tgid = child.tid;
+  if (event == PTRACE_EVENT_FORK || (event == PTRACE_EVENT_CLONE && child.tgid == child.tid)) {
+    // A forked copy of the address space carries our int3 bytes: take them
+    // out of the copy (a vfork child shares the parent's memory: keep).
+    RemoveBreakpointsFromCopy(child.tid);
+  }
+  if (event != PTRACE_EVENT_CLONE || child.tgid == child.tid) {
+    // A copy of the address space holds the parent's scratch memory too.
+    auto parent_scratch = scratch_.find(parent_tgid);
+    if (parent_scratch != scratch_.end()) scratch_[child.tgid] = parent_scratch->second;
+  }
+  // The kernel copies seccomp filters to every child, thread or process. A
+  // new task is not strict itself (strict mode is per thread), except under
+  // --strict=exec, where the whole program is.
+  child.strict_filter_installed = child.strict_filter_installed || parent_filter;
+  child.own_filters = parent_own_filters;
+  if (options_.strict_from_exec && parent_strict) {
+    child.dataplane_flags = PR_DATAPLANE_STRICT;
+    child.program_blocks_sigtrap = parent_blocks_sigtrap;
+    BeginStrictWindow(child);
+    absl::Status armed = ArmPageFaults(child);
+    if (!armed.ok()) return armed;
+    CheckForeignFilters(child);
+  }
+  auto parent_again = threads_.find(parent_tid);
+  if (parent_again == threads_.end()) return Continue(parent_tid);
+  return Resume(parent_again->second);
+}
+
+absl::Status Monitor::HandleExec(ThreadState& thread) {
+  // After exec the thread group has one thread, with the group's id; when a
+  // non-leader thread called exec it took over the leader's tid.
+  auto former_tid = GetEventMsg(thread.tid);
+  if (!former_tid.ok()) return former_tid.status();
+  const pid_t tgid = thread.tid;
+  ThreadState survivor;
+  auto former = threads_.find(static_cast<pid_t>(*former_tid));
+  if (former != threads_.end()) {
+    survivor = std::move(former->second);
+  } else {
+    survivor = std::move(thread);
+  }
+  survivor.tid = tgid;
+  survivor.tgid = tgid;
+  survivor.summary.tid = tgid;
+  symbolizers_.erase(tgid);  // a new program image
+  scratch_.erase(tgid);
+  syscall_instructions_.erase(tgid);
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    it = it->second.tgid == tgid || it->first == static_cast<pid_t>(*former_tid)
+             ? threads_.erase(it)
+             : std::next(it);
+  }
+  ThreadState& execed = threads_[tgid] = std::move(survivor);
+  if (tgid == options_.program_pid && !program_execed_) {
+    program_execed_ = true;
+    absl::Status armed = ArmBreakpointsAtExec(tgid);
+    if (!armed.ok()) return armed;
+    close(options_.setup_error_fd);
+    options_.setup_error_fd = -1;
+    if (options_.strict_from_exec) {
+      // The strict filter was stacked just before exec; execve was its last
+      // allowed call. From here on, everything is a violation.
+      execed.strict_filter_installed = true;
+      execed.dataplane_flags = PR_DATAPLANE_STRICT;
+      BeginStrictWindow(execed);
+      // Populate what exec mapped, or the first instruction fetch would be
+      // the first violation.
+      absl::Status prefaulted = PrefaultAddressSpace(tgid);
+      if (!prefaulted.ok()) return prefaulted;
+    }
+  }
+  if (execed.strict()) {
+    // exec removed the page-fault event (remove_on_exec): open a new one.
+    execed.page_faults = PageFaultDetector();
+    execed.page_faults_seen = 0;
+    absl::Status armed = ArmPageFaults(execed);
+    if (!armed.ok()) return armed;
+    UnblockPageFaultTrap(execed);
+    CheckForeignFilters(execed);
+  }
+  return Resume(execed);
+}
+
+absl::Status Monitor::ReturnFromSyscall(ThreadState& thread, user_regs_struct regs,
+                                        long value) {
+  regs.orig_rax = static_cast<unsigned long long>(-1);  // skip the syscall
+  regs.rax = static_cast<unsigned long long>(value);
+  absl::Status set = SetRegs(thread.tid, regs);
+  if (!set.ok()) return set;
+  return Resume(thread);
+}
+
+absl::Status Monitor::Resume(ThreadState& thread, int signal) {
+  // Attach mode has no filter in the program, and a stepped thread's filters
+  // could hide its syscalls: a strict thread is resumed so that each of its
+  // syscalls stops at its entry (PTRACE_SYSCALL) and is judged here.
+  if ((options_.attach || thread.syscalls_stepped) && thread.strict() && !killing_) {
+    return ContinueToSyscall(thread.tid, signal);
+  }
+  return Continue(thread.tid, signal);
+}
+
+void Monitor::KillProgram() {
+  // Read the noise counters while the strict threads still exist.
+  if (!killing_) EndStrictWindows(0);
+  killing_ = true;
+  std::set<pid_t> groups(detaching_.begin(), detaching_.end());
+  for (const auto& [tid, thread] : threads_) groups.insert(thread.tgid);
+  for (pid_t tgid : groups) SignalProcess(tgid, SIGKILL);
+}
+
+}  // namespace dpsupervise

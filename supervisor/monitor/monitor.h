@@ -1,0 +1,293 @@
+// monitor.h: the ptrace event loop. It owns the per-thread state, reacts to
+// every stop of every traced task, turns kernel entries of strict threads
+// into violations, acts on them, and returns the program's exit status once
+// all traced tasks are gone.
+#ifndef DPSUPERVISE_SUPERVISOR_MONITOR_MONITOR_H_
+#define DPSUPERVISE_SUPERVISOR_MONITOR_MONITOR_H_
+
+#include <signal.h>
+#include <sys/types.h>
+#include <linux/seccomp.h>
+#include <sys/user.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "supervisor/policy/action.h"
+#include "supervisor/policy/action_table.h"
+#include "supervisor/seccomp/bpf_program.h"
+#include "supervisor/trace/inject.h"
+#include "supervisor/policy/policy.h"
+#include "supervisor/symbols/symbol_lookup.h"
+#include "supervisor/symbols/symbolize.h"
+#include "supervisor/report/report.h"
+#include "supervisor/monitor/thread_state.h"
+#include "supervisor/model/violation.h"
+
+namespace dpsupervise {
+
+// Ways to make threads strict without their cooperation (docs/usage.md, "Making threads strict").
+struct StrictTriggers {
+  // --strict-thread: fnmatch(3) patterns matched against thread names.
+  std::vector<std::string> thread_globs;
+  // --strict-after: how long a name must have matched before entry.
+  double after_seconds = 0;
+  // --strict-for: a triggered thread leaves strict mode after this long
+  // (0: stays strict).
+  double for_seconds = 0;
+
+  bool any() const { return !thread_globs.empty(); }
+};
+
+struct MonitorOptions {
+  pid_t program_pid = -1;    // seized by Launch, not yet exec'd
+  int setup_error_fd = -1;   // LaunchedProgram::setup_error_fd; the monitor closes it
+  std::string program_name;  // argv[0], for messages
+  // The base filter every task of a launched program carries (null in
+  // attach mode): stops are judged by running it, and the strict filter.
+  const BpfProgram* base_filter = nullptr;
+  const BpfProgram* strict_filter = nullptr;
+  ReportWriter* reports = nullptr;
+  ReportFormat format = ReportFormat::kText;
+  ActionTable actions;
+  // --strict=exec: every thread is strict from its first instruction after
+  // the program's exec (the strict filter was stacked before exec).
+  bool strict_from_exec = false;
+  // Checks at strict entry; enforce also refuses entry (EPERM) when page
+  // faults cannot be detected.
+  PreflightMode preflight = PreflightMode::kWarn;
+  // Print the end-of-run summary (always printed in JSON format).
+  bool summary = false;
+  StrictTriggers triggers;
+  // -p PID: the program was attached to, not launched: no filter may be
+  // left in it, strict threads are stepped syscall by syscall, and SIGINT,
+  // SIGTERM or SIGHUP detach, leaving it running as before.
+  bool attach = false;
+  std::vector<pid_t> attached_tids;
+  // --enter-at / --enter-at-every / --leave-at.
+  std::vector<CodeLocation> enter_at;
+  bool enter_at_every = false;
+  std::vector<CodeLocation> leave_at;
+};
+
+class Monitor {
+ public:
+  explicit Monitor(const MonitorOptions& options);
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // Attach mode: inserts the --enter-at/--leave-at breakpoints in the
+  // running process before Run().
+  absl::Status ArmAttached();
+
+  // Runs until no traced task is left and the program has ended. Returns
+  // the status dpsupervise should exit with: the program's exit code, or
+  // 128+signal when it was killed. Errors: the program could not be
+  // executed (NotFound: 127, PermissionDenied: 126) or the supervisor failed
+  // (Internal: 125; the program has been killed then).
+  absl::StatusOr<int> Run();
+
+ private:
+  // Event dispatch (monitor.cc).
+  absl::Status HandleWaitStatus(pid_t tid, int status);
+  // A stop of a tracked thread, by its kind.
+  absl::Status DispatchStop(ThreadState& thread, int status);
+  void HandleExit(pid_t tid, int status);
+  absl::Status HandleNewTask(ThreadState& parent, int event);
+  absl::Status HandleExec(ThreadState& thread);
+  absl::Status HandleEventStop(ThreadState& thread, int signal);
+  absl::Status HandleSignalStop(ThreadState& thread, int signal);
+  ThreadState& Track(pid_t tid);
+  // A thread of process `tgid` that has not begun to exit, for operations on
+  // the whole process (/proc/TID/mem, maps, process_vm_*): the leader's
+  // entries have no address space once it has exited (pthread_exit in
+  // main) while other threads run on. The leader when it is still there,
+  // `tgid` when no thread is known.
+  pid_t LiveTid(pid_t tgid) const;
+
+  // Strict mode entry and exit (strict_entry.cc).
+  absl::Status HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs);
+  struct StrictEntry {
+    long result = 0;         // the prctl's return value
+    bool injected = false;   // the thread sits at an injected syscall's exit
+    bool abandoned = false;  // the thread's stop went to HandleWaitStatus:
+                             // `thread` may no longer exist
+  };
+  absl::StatusOr<StrictEntry> EnterStrict(ThreadState& thread, const user_regs_struct& regs,
+                                          uint32_t flags);
+  absl::Status ArmPageFaults(ThreadState& thread);
+  void LeaveStrict(ThreadState& thread);
+  // Preflight checks; returns the prctl's error (0: proceed).
+  long RunEntryChecks(ThreadState& thread);
+
+  // Strict windows, their accounting and the summary (accounting.cc).
+  // Starts and ends a strict window: time and noise counters.
+  void BeginStrictWindow(ThreadState& thread);
+  bool WantSummary() const;
+  void EndStrictWindow(ThreadState& thread);
+  // Takes the entry snapshots of the windows begun while serving the last
+  // batch of stops, now that their threads run again.
+  void TakeDueNoiseSnapshots();
+  // Ends every open window of `tgid` (0: of every process).
+  void EndStrictWindows(pid_t tgid);
+  absl::Status HandleExitEvent(ThreadState& thread);
+  void WriteSummary(int exit_status);
+  // Fills the backtrace of a violation (the thread is stopped).
+  void Symbolize(Violation* violation);
+
+  // Triggers and attach mode (async_entry.cc).
+  void OnTick();
+  absl::Status HandleInterrupt(ThreadState& thread);
+  absl::Status AsyncEnterStrict(ThreadState& thread);
+  // Installs the strict filter on a thread stopped anywhere; sets
+  // *installed when done. Otherwise the thread was resumed with a message
+  // saying why, or its stop was handed to HandleWaitStatus.
+  absl::Status InjectFromOutside(ThreadState& thread, bool* installed);
+  // Detaches from every thread, leaving nothing behind; returns 0.
+  absl::StatusOr<int> DetachAll();
+  // A syscall-entry or -exit stop (stepped strict threads, and a trigger's
+  // entry at a syscall's exit).
+  absl::Status HandleSyscallStop(ThreadState& thread);
+  std::unordered_map<pid_t, uint64_t> syscall_instructions_;
+  // Memory mapped in a process for the strict filter's image (inject.h), by
+  // tgid.
+  std::unordered_map<pid_t, ScratchMemory> scratch_;
+
+  // Breakpoints (breakpoints.cc), in the launched or attached process.
+  enum class BreakpointRole { kEnter, kLeave, kEntryPoint };
+  struct Breakpoint {
+    uint64_t address = 0;
+    uint8_t original = 0;
+    BreakpointRole role = BreakpointRole::kEnter;
+    std::string label;
+  };
+  struct PendingLocation {
+    CodeLocation location;
+    BreakpointRole role;
+  };
+  absl::Status InsertBreakpoint(pid_t pid, uint64_t address, BreakpointRole role,
+                                const std::string& label);
+  void RemoveBreakpoint(pid_t pid, uint64_t address);
+  void RemoveAllBreakpoints();
+  // Restores the original bytes in a forked copy of the address space; the
+  // table still describes the process the breakpoints were set in.
+  void RemoveBreakpointsFromCopy(pid_t pid);
+  // Resolves what it can of pending_locations_ and inserts breakpoints.
+  absl::Status ArmCodeLocations(pid_t pid);
+  absl::Status ArmBreakpointsAtExec(pid_t pid);
+  // Executes the original instruction under the breakpoint with the int3
+  // taken out, then puts it back. Signals that arrive meanwhile are held and
+  // re-queued after the step (see RestoreHeldSignal). NotFound when the
+  // thread vanished (its exit has been handled).
+  absl::Status StepOverBreakpoint(ThreadState& thread, const Breakpoint& breakpoint);
+  absl::Status SingleStep(ThreadState& thread, std::vector<siginfo_t>* held);
+  absl::Status RequeueHeldSignals(ThreadState& thread, const std::vector<siginfo_t>& held);
+  // At the delivery stop of a signal RequeueHeldSignals re-queued: puts its
+  // original siginfo back, in the thread and in `info`.
+  void RestoreHeldSignal(ThreadState& thread, siginfo_t* info);
+  absl::Status HandleBreakpoint(ThreadState& thread, user_regs_struct regs);
+  std::map<uint64_t, Breakpoint> breakpoints_;
+  std::vector<PendingLocation> pending_locations_;
+
+  // Syscalls judged by our own filters, and what keeps a strict thread's
+  // kernel entries visible (syscall_stop.cc).
+  struct OurVerdicts {
+    uint32_t base = SECCOMP_RET_ALLOW;    // the base filter's, if it has it
+    uint32_t strict = SECCOMP_RET_ALLOW;  // the strict filter's, if strict or
+                                          // it has the filter
+  };
+  absl::StatusOr<OurVerdicts> JudgeByOurFilters(const ThreadState& thread,
+                                                const seccomp_data& data);
+  // Judges the syscall a thread is stopped at and records it, with the base
+  // filter's verdict, in the thread (LetSyscallRun reads them).
+  absl::StatusOr<OurVerdicts> JudgeStoppedSyscall(ThreadState& thread, const seccomp_data& data);
+  // A PTRACE_EVENT_SECCOMP stop, whoever's filter traced the syscall.
+  absl::Status HandleSeccompStop(ThreadState& thread);
+  // A syscall-entry stop of a strict thread whose syscalls are stepped.
+  absl::Status JudgeSyscall(ThreadState& thread);
+  absl::Status ReportSyscall(ThreadState& thread, const user_regs_struct& regs);
+  // Lets the syscall `thread` is stopped at (thread.syscall, as judged by
+  // JudgeStoppedSyscall) go on, with
+  // what must never run unwatched fixed first: clone3, CLONE_UNTRACED, a
+  // new seccomp filter on a strict thread, rt_sigprocmask of a strict
+  // thread (emulated).
+  absl::Status LetSyscallRun(ThreadState& thread, const user_regs_struct& regs);
+  void StepSyscalls(ThreadState& thread, absl::string_view why);
+  // At strict entry: steps the thread's syscalls when it carries seccomp
+  // filters not ours that could hide them from the strict filter.
+  void CheckForeignFilters(ThreadState& thread);
+  absl::Status EmulateSignalMask(ThreadState& thread, const user_regs_struct& regs);
+  // While strict, SIGTRAP is unblocked in the kernel's mask of the thread;
+  // the program's own choice is kept and given back at leave or detach.
+  void UnblockPageFaultTrap(ThreadState& thread);
+  void RestoreProgramSignalMask(ThreadState& thread);
+  // Reports, as one page_fault violation, faults the detector counted whose
+  // SIGTRAP never reached us (the thread had it blocked meanwhile).
+  void ReportUnseenPageFaults(ThreadState& thread);
+
+  // Violations and actions (actions.cc). `stop_signal` is the signal the
+  // thread is stopped for (0 for a seccomp stop).
+  absl::Status HandleViolation(ThreadState& thread, Violation violation, int stop_signal);
+  // Counts `count` kernel entries `violation` stands for, symbolizes it and
+  // fills its action from the action table; returns that action.
+  Action RecordViolation(ThreadState& thread, Violation* violation, long long count);
+  void Report(const Violation& violation);
+  // Writes a message of dpsupervise's own (not a violation) to the reports,
+  // as text or as JSON lines.
+  void Say(const std::string& text);
+  absl::Status ActKill();
+  absl::Status ActLog(ThreadState& thread, const Violation& violation, int stop_signal);
+  absl::Status ActSignal(ThreadState& thread, const Violation& violation, int stop_signal,
+                         int signal);
+  absl::Status ActErrno(ThreadState& thread, const Violation& violation, int error);
+  absl::Status ActStop(ThreadState& thread, const Violation& violation, int stop_signal,
+                       bool run_gdb);
+  // Leaves `thread` (at any stop) to a debugger: SIGSTOP to it, detach, the
+  // rest of its process detached as its threads reach the group-stop.
+  // `resend_signal` (a signal violation's) stays pending for the debugger.
+  absl::Status StopForDebugger(ThreadState& thread, bool run_gdb, int resend_signal);
+  // While a process is being handed over to a debugger, its threads are
+  // detached as they reach a stop.
+  absl::Status DetachForDebugger(ThreadState& thread, int status);
+  // Once no thread of `tgid` is traced: prints how to debug it, or runs gdb.
+  absl::Status FinishDetachIfDone(pid_t tgid);
+  // Starts gdb on `pid`; dpsupervise keeps serving the rest meanwhile.
+  void RunDebugger(pid_t pid);
+
+  // Resuming and ending tracees (monitor.cc).
+  void KillProgram();
+  // Skips the syscall `tid` is stopped at, making it return `value`.
+  absl::Status ReturnFromSyscall(ThreadState& thread, user_regs_struct regs, long value);
+  // Resumes a stopped thread, delivering `signal`: PTRACE_SYSCALL for a
+  // strict thread whose syscalls are stepped (attach mode, or filters not
+  // ours), PTRACE_CONT otherwise.
+  absl::Status Resume(ThreadState& thread, int signal = 0);
+
+  MonitorOptions options_;
+  std::unordered_map<pid_t, ThreadState> threads_;
+  // Threads whose window began and whose entry snapshot is not taken yet.
+  std::vector<pid_t> noise_snapshots_due_;
+  bool program_execed_ = false;
+  int program_wait_status_ = 0;
+  bool killing_ = false;
+  // Processes handed to a debugger: their threads are detached when they
+  // next stop; they stay our children, so their exit is still reaped.
+  std::set<pid_t> detaching_;
+  std::set<pid_t> gdb_after_detach_;
+  // gdb processes we started: our children, but not the program's.
+  std::set<pid_t> debugger_pids_;
+  bool warned_no_page_faults_ = false;
+  // Threads that were strict and have exited, for the summary.
+  std::vector<ThreadSummary> finished_;
+  long long total_violations_ = 0;
+  std::unordered_map<pid_t, std::unique_ptr<Symbolizer>> symbolizers_;
+};
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_MONITOR_MONITOR_H_

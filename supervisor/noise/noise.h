@@ -1,0 +1,81 @@
+// noise.h: per-thread kernel noise that user space cannot trap.
+//
+// A strict thread's own kernel entries are caught as violations; the kernel
+// taking its CPU away (interrupts, preemption, migration) is not an entry the
+// thread makes, so seccomp and ptrace never see it. It can only be counted:
+// the monitor takes a snapshot at strict entry and another at strict exit (or
+// thread exit) and adds the difference to the thread's summary. This is the
+// user-space version of the seed kernel's "track kernel noise on isolated
+// CPUs".
+#ifndef DPSUPERVISE_SUPERVISOR_NOISE_NOISE_H_
+#define DPSUPERVISE_SUPERVISOR_NOISE_NOISE_H_
+
+#include <sys/types.h>
+#include <time.h>
+
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "supervisor/model/summary.h"
+
+namespace dpsupervise {
+
+struct NoiseSnapshot {
+  bool valid = false;
+  // /proc/<pid>/task/<tid>/status: voluntary_ctxt_switches (the thread
+  // blocked) and nonvoluntary_ctxt_switches (it was preempted).
+  long long voluntary_ctxt = -1;
+  long long involuntary_ctxt = -1;
+  // se.nr_migrations of /proc/<pid>/task/<tid>/sched; -1 when the kernel has
+  // no sched file (CONFIG_SCHED_DEBUG off).
+  long long migrations = -1;
+  // Fields 10 and 12 of /proc/<pid>/task/<tid>/stat.
+  long long minor_faults = -1;
+  long long major_faults = -1;
+  // The CPU whose /proc/interrupts column was read (the strict thread's CPU);
+  // -1: interrupts not read.
+  int cpu = -1;
+  // Every /proc/interrupts line that has a per-CPU column, by its label:
+  // "LOC", "CAL", "RES", "TLB", "24", ...
+  std::map<std::string, long long> interrupts_on_cpu;
+  // CLOCK_MONOTONIC when the snapshot was taken.
+  timespec when{};
+};
+
+// Reads the counters of thread `tid` of process `pid` and the interrupt
+// counts of `cpu` (none when cpu < 0). Fails when the thread's status or stat
+// file cannot be read (it exited); a missing sched file leaves migrations at
+// -1, an unreadable /proc/interrupts or an offline `cpu` leaves the map empty.
+absl::StatusOr<NoiseSnapshot> TakeNoiseSnapshot(pid_t pid, pid_t tid, int cpu);
+
+// Adds after-before into `summary`: counters still at -1 (never measured)
+// start from 0; a counter unknown in either snapshot is left alone. Interrupt
+// deltas are added only when both snapshots read the same CPU, and only
+// nonzero ones (a line absent before counts from 0: its IRQ was allocated
+// during the window). Does nothing unless both snapshots are valid.
+void AccumulateNoise(const NoiseSnapshot& before, const NoiseSnapshot& after,
+                     ThreadSummary* summary);
+
+// Parsing helpers, exposed for tests.
+
+// The column of `cpu` in /proc/interrupts text, by line label. Columns are
+// located through the "CPUn" header (offline CPUs have no column). Lines with
+// fewer counts than CPUs (ERR, MIS: system-wide totals) are skipped.
+// NotFound when `cpu` has no column.
+absl::StatusOr<std::map<std::string, long long>> ParseInterrupts(absl::string_view text, int cpu);
+
+// voluntary_ctxt_switches and nonvoluntary_ctxt_switches of a status file.
+absl::Status ParseStatusCounters(absl::string_view status_text, NoiseSnapshot* snapshot);
+
+// minflt (field 10) and majflt (field 12) of a stat file.
+absl::Status ParseStatFaults(absl::string_view stat_text, NoiseSnapshot* snapshot);
+
+// se.nr_migrations of a sched file.
+absl::StatusOr<long long> ParseSchedMigrations(absl::string_view sched_text);
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_NOISE_NOISE_H_

@@ -1,0 +1,69 @@
+// action.h: what dpsupervise does about a violation (docs/usage.md and docs/policy.md), and the
+// parsers for the words that name actions, signals and errno values. The same
+// syntax is used by policy files (`@action KIND ACTION`) and by
+// `--on-violation=ACTION`.
+#ifndef DPSUPERVISE_SUPERVISOR_POLICY_ACTION_H_
+#define DPSUPERVISE_SUPERVISOR_POLICY_ACTION_H_
+
+#include <stddef.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace dpsupervise {
+
+enum class ActionKind {
+  kKill,    // report, SIGKILL the whole program
+  kSignal,  // report, leave strict mode, deliver `signal` at the violation
+  kStop,    // report, leave the program group-stopped for a debugger
+  kGdb,     // as kStop, then run gdb on it
+  kLog,     // report and let the program continue
+  kErrno,   // syscalls only: the syscall returns -errno_value without running
+};
+
+struct Action {
+  ActionKind kind = ActionKind::kKill;
+  int signal = 0;       // kind == kSignal
+  int errno_value = 0;  // kind == kErrno
+
+  // "kill", "signal SIGUSR1", "stop", "gdb", "log", "errno EPERM": the text
+  // ParseAction accepts back.
+  std::string ToString() const;
+
+  bool operator==(const Action& other) const;
+  bool operator!=(const Action& other) const { return !(*this == other); }
+};
+
+// Parses "kill", "signal SIGUSR1" (also "signal USR1", "signal 10",
+// "signal SIGRTMIN+2"), "stop", "gdb", "log", "errno EPERM" (also "errno 1").
+// The word and its argument are separated by blanks or one ':'
+// ("signal:SIGUSR1" needs no quoting on a command line). Errors are
+// InvalidArgumentError "found 'X', expected Y".
+absl::StatusOr<Action> ParseAction(absl::string_view text);
+
+// As above, for callers that point at the error (the policy parser):
+// `*error_offset` is set to the byte offset in `text` of what was found, and
+// the end of `text` is called `end_name` in the message ("end of line").
+absl::StatusOr<Action> ParseAction(absl::string_view text, absl::string_view end_name,
+                                   size_t* error_offset);
+
+// The signal number of "SIGUSR1", "USR1", "usr1", "SIGRTMIN+3", "RTMAX-1" or
+// "10" (1..64); -1 when unknown. SIGRTMIN is the C library's (34 with glibc),
+// the one a program's own SIGRTMIN+n means.
+int SignalNumber(absl::string_view name);
+
+// The errno value of "EPERM" .. "EHWPOISON" (aliases such as EWOULDBLOCK
+// included) or of a number 1..4095 (the kernel's MAX_ERRNO); -1 when unknown.
+int ErrnoNumber(absl::string_view name);
+
+// "EPERM"; the decimal number when the value has no name.
+std::string ErrnoName(int e);
+
+// "SIGUSR1", "SIGRTMIN+2"; "SIG<n>" when the number has no name.
+std::string SignalName(int s);
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_POLICY_ACTION_H_

@@ -1,0 +1,34 @@
+// action_table.h: which action each kind of violation gets.
+//
+// The order, first match wins (docs/policy.md): the thread's own
+// PR_DATAPLANE_SIG(sig); the policy's `@action KIND`; --on-violation; the
+// policy's `@action default`; kill.
+
+#ifndef DPSUPERVISE_SUPERVISOR_POLICY_ACTION_TABLE_H_
+#define DPSUPERVISE_SUPERVISOR_POLICY_ACTION_TABLE_H_
+
+#include <map>
+#include <optional>
+
+#include "supervisor/policy/action.h"
+#include "supervisor/policy/policy.h"
+#include "supervisor/model/violation.h"
+
+namespace dpsupervise {
+
+struct ActionTable {
+  std::map<ViolationKind, Action> per_kind;
+  Action fallback;  // kill unless configured
+
+  // The action for a violation of `kind` by a thread whose PR_DATAPLANE_SIG
+  // signal is `thread_signal` (0: none). `errno E` only applies to syscalls:
+  // a page fault, trap or signal that would get it gets kill instead.
+  Action For(ViolationKind kind, int thread_signal) const;
+};
+
+// The table of a policy and the --on-violation action (none when not given).
+ActionTable ResolveActions(const Policy& policy, const std::optional<Action>& on_violation);
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_POLICY_ACTION_TABLE_H_

@@ -1,0 +1,88 @@
+// report.h: turns a Violation into what the user reads, and writes it out.
+#ifndef DPSUPERVISE_SUPERVISOR_REPORT_REPORT_H_
+#define DPSUPERVISE_SUPERVISOR_REPORT_REPORT_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "supervisor/model/summary.h"
+#include "supervisor/model/violation.h"
+
+namespace dpsupervise {
+
+// --format: the text reports below, or their JSON lines.
+enum class ReportFormat { kText, kJson };
+
+// The oops-style text report, several lines, ending with "\n". The first line
+// says it all, in the seed kernel's style: "dpsupervise: worker/1235 (cpu 3):
+// strict mode violated by syscall getpid()". Then kind, thread, process, CPU,
+// the syscall / fault / signal details, pc, registers, backtrace, and last the
+// action taken (violation.action_detail). Strings that come from the program
+// (thread and process names, function, module and file names) have control
+// characters, invalid UTF-8 and backslashes escaped, so no line can be forged.
+// docs/report.md describes the format.
+std::string FormatTextReport(const Violation& violation);
+
+// The same violation as ONE line of JSON followed by "\n" ("type":
+// "violation"). Field names are stable and documented in docs/report.md;
+// addresses and registers are hex strings; invalid UTF-8 becomes U+FFFD.
+std::string FormatJsonReport(const Violation& violation);
+
+// The end-of-run summary as a human-readable table: a header line
+// "dpsupervise: summary: N violations, exit status S" and a block per thread.
+std::string FormatTextSummary(const RunSummary& summary);
+
+// The end-of-run summary as ONE line of JSON followed by "\n" ("type":
+// "summary"); counters not measured (-1) are null.
+std::string FormatJsonSummary(const RunSummary& summary);
+
+// A message of dpsupervise's own (preflight findings, warnings, how to
+// debug a stopped process) as JSON lines: one {"type":"message","text":...}
+// object per line of `text`, so that --format=json output stays JSON lines.
+std::string FormatJsonMessage(const std::string& text);
+
+// Where reports go: stderr or a file (-o). Each report is written whole with
+// write(2) before the action runs, so nothing is lost when the program is
+// killed or the supervisor is signalled.
+//
+// Where the reports go never harms the program: standard error is written
+// through an open file description of our own when it can be reopened (a
+// pipe, a FIFO, a terminal: own_stderr.h), so a program that makes its
+// stderr non-blocking does not make our writes fail; a shared one that
+// returns EAGAIN is waited for with poll. When reports can no longer be
+// written at all (EPIPE: the reader went away, EIO, ENOSPC, ...), the
+// writer says so once (on standard error, when the reports went to a file)
+// and drops every later report; supervision goes on and the exit status
+// stays the program's.
+class ReportWriter {
+ public:
+  // Writes to standard error (see above).
+  ReportWriter();
+  ReportWriter(const ReportWriter&) = delete;
+  ReportWriter& operator=(const ReportWriter&) = delete;
+  ~ReportWriter();
+
+  // Opens `path` for the reports (created or truncated). Fails with the path
+  // and errno.
+  static absl::StatusOr<std::unique_ptr<ReportWriter>> OpenFile(const std::string& path);
+
+  // Writes `text` whole, blocking until it is written, or until writing
+  // fails for good (then see above). Never fails the caller.
+  void Write(const std::string& text);
+
+  // True once reports can no longer be written.
+  bool broken() const { return fd_ < 0; }
+
+ private:
+  ReportWriter(int fd, std::string file) : fd_(fd), file_(std::move(file)) {}
+  void GiveUp(int error);
+  int fd_;            // -1 once broken
+  std::string file_;  // -o FILE; empty for standard error
+};
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_REPORT_REPORT_H_
