@@ -26,9 +26,9 @@ void RecordNameAndCpu(pid_t tid, ThreadSummary* summary) {
 }  // namespace
 
 void Monitor::BeginStrictWindow(ThreadState& thread) {
-  clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
-  ThreadSummary& summary = thread.summary;
-  thread.ever_strict = true;
+  clock_gettime(CLOCK_MONOTONIC, &thread.window.since);
+  ThreadSummary& summary = thread.window.summary;
+  thread.window.ever_strict = true;
   summary.pid = thread.tgid;
   summary.tid = thread.tid;
   ++summary.strict_entries;
@@ -37,38 +37,38 @@ void Monitor::BeginStrictWindow(ThreadState& thread) {
   // thread waits in its prctl: they are read once it runs again, after the
   // current batch of stops (the few microseconds in between go uncounted).
   if (!WantSummary()) return;
-  if (!thread.noise_snapshot_due) noise_snapshots_due_.push_back(thread.tid);
-  thread.noise_snapshot_due = true;
+  if (!thread.window.noise_snapshot_due) noise_snapshots_due_.push_back(thread.tid);
+  thread.window.noise_snapshot_due = true;
 }
 
 void Monitor::TakeDueNoiseSnapshots() {
   for (pid_t tid : noise_snapshots_due_) {
-    auto found = threads_.find(tid);
-    if (found == threads_.end() || !found->second.noise_snapshot_due) continue;
-    ThreadState& thread = found->second;
-    thread.noise_snapshot_due = false;
-    RecordNameAndCpu(thread.tid, &thread.summary);
-    auto snapshot = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.summary.cpu);
-    thread.noise_at_entry = snapshot.ok() ? *snapshot : NoiseSnapshot{};
+    ThreadState* found = threads_.Find(tid);
+    if (found == nullptr || !found->window.noise_snapshot_due) continue;
+    ThreadState& thread = *found;
+    thread.window.noise_snapshot_due = false;
+    RecordNameAndCpu(thread.tid, &thread.window.summary);
+    auto snapshot = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.window.summary.cpu);
+    thread.window.noise_at_entry = snapshot.ok() ? *snapshot : NoiseSnapshot{};
   }
   noise_snapshots_due_.clear();
 }
 
 void Monitor::EndStrictWindow(ThreadState& thread) {
-  thread.summary.strict_seconds += SecondsSince(thread.strict_since);
+  thread.window.summary.strict_seconds += SecondsSince(thread.window.since);
   // The window is closed: a later exit must not count it again.
-  clock_gettime(CLOCK_MONOTONIC, &thread.strict_since);
+  clock_gettime(CLOCK_MONOTONIC, &thread.window.since);
   if (!WantSummary()) return;
-  if (thread.noise_snapshot_due) {
+  if (thread.window.noise_snapshot_due) {
     // Ended in the batch that began it: no entry snapshot to count from,
     // and nothing to count in so short a window. Name and CPU still.
-    thread.noise_snapshot_due = false;
-    RecordNameAndCpu(thread.tid, &thread.summary);
+    thread.window.noise_snapshot_due = false;
+    RecordNameAndCpu(thread.tid, &thread.window.summary);
     return;
   }
-  auto after = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.noise_at_entry.cpu);
-  if (after.ok()) AccumulateNoise(thread.noise_at_entry, *after, &thread.summary);
-  thread.noise_at_entry = NoiseSnapshot{};
+  auto after = TakeNoiseSnapshot(thread.tgid, thread.tid, thread.window.noise_at_entry.cpu);
+  if (after.ok()) AccumulateNoise(thread.window.noise_at_entry, *after, &thread.window.summary);
+  thread.window.noise_at_entry = NoiseSnapshot{};
 }
 
 void Monitor::EndStrictWindows(pid_t tgid) {
@@ -98,14 +98,14 @@ void Monitor::WriteSummary(int exit_status) {
   run.total_violations = total_violations_;
   run.threads = finished_;
   for (const auto& [tid, thread] : threads_) {
-    if (thread.ever_strict) run.threads.push_back(thread.summary);
+    if (thread.window.ever_strict) run.threads.push_back(thread.window.summary);
   }
   options_.reports->Write(options_.format == ReportFormat::kJson ? FormatJsonSummary(run)
                                                                  : FormatTextSummary(run));
 }
 
 void Monitor::Symbolize(Violation* violation) {
-  std::unique_ptr<Symbolizer>& symbolizer = symbolizers_[violation->pid];
+  std::unique_ptr<Symbolizer>& symbolizer = threads_.Process(violation->pid).symbolizer;
   absl::Status ready = absl::OkStatus();
   if (symbolizer == nullptr) {
     // Through the violating thread, which is stopped and so alive: the

@@ -30,7 +30,7 @@ void Monitor::Say(const std::string& text) {
 
 Action Monitor::RecordViolation(ThreadState& thread, Violation* violation, long long count) {
   total_violations_ += count;
-  thread.summary.violations[ViolationKindName(violation->kind)] += count;
+  thread.window.summary.violations[ViolationKindName(violation->kind)] += count;
   Symbolize(violation);
   const Action action = options_.actions.For(violation->kind, thread.violation_signal());
   violation->action = action.ToString();
@@ -152,7 +152,7 @@ absl::Status Monitor::ActStop(ThreadState& thread, const Violation& violation, i
     // A call through the vsyscall page cannot be rewound: it completes, and
     // the thread is stopped at the SIGTRAP of the page fault that started
     // its emulation (HandleSignalStop), which must not reach it detached.
-    thread.stop_after_vsyscall = run_gdb ? StopAfterVsyscall::kGdb : StopAfterVsyscall::kStop;
+    thread.faults.stop_after_vsyscall = run_gdb ? StopAfterVsyscall::kGdb : StopAfterVsyscall::kStop;
     return LetSyscallRun(thread, violation.regs);
   }
   if (violation.kind == ViolationKind::kSyscall) {
@@ -172,8 +172,8 @@ absl::Status Monitor::StopForDebugger(ThreadState& thread, bool run_gdb, int res
   // still traced thread, letting this one run on in the meantime.) The other
   // threads are detached as they reach their group-stop (DetachForDebugger);
   // a thread detached in group-stop stays stopped, ready for `gdb -p`.
-  detaching_.insert(tgid);
-  if (run_gdb) gdb_after_detach_.insert(tgid);
+  threads_.Process(tgid).handover =
+      run_gdb ? DebuggerHandover::kDetachThenRunGdb : DebuggerHandover::kDetach;
   RestoreProgramSignalMask(thread);
   if (SignalThread(tgid, tid, SIGSTOP) != 0) {
     return absl::InternalError(absl::StrCat("tgkill(", tid, ", SIGSTOP): ", strerror(errno)));
@@ -181,7 +181,7 @@ absl::Status Monitor::StopForDebugger(ThreadState& thread, bool run_gdb, int res
   if (ptrace(PTRACE_DETACH, tid, nullptr, nullptr) != 0 && errno != ESRCH) {
     return absl::InternalError(absl::StrCat("ptrace(PTRACE_DETACH, ", tid, "): ", strerror(errno)));
   }
-  threads_.erase(tid);
+  threads_.Erase(tid);
   // A sent signal stays pending for the debugger to see; a fault or our
   // SIGTRAP is not re-sent: the instruction faults again when resumed.
   if (resend_signal != 0) SignalThread(tgid, tid, resend_signal);
@@ -207,16 +207,16 @@ absl::Status Monitor::DetachForDebugger(ThreadState& thread, int status) {
       errno != ESRCH) {
     return absl::InternalError(absl::StrCat("ptrace(PTRACE_DETACH, ", tid, "): ", strerror(errno)));
   }
-  threads_.erase(tid);
+  threads_.Erase(tid);
   return FinishDetachIfDone(tgid);
 }
 
 absl::Status Monitor::FinishDetachIfDone(pid_t tgid) {
-  for (const auto& [tid, thread] : threads_) {
-    if (thread.tgid == tgid) return absl::OkStatus();  // more to detach
-  }
-  detaching_.erase(tgid);
-  const bool run_gdb = gdb_after_detach_.erase(tgid) > 0;
+  if (threads_.HasThreadsOf(tgid)) return absl::OkStatus();  // more to detach
+  ProcessState& process = threads_.Process(tgid);
+  const bool run_gdb = process.handover == DebuggerHandover::kDetachThenRunGdb;
+  process.handover = DebuggerHandover::kNone;
+  threads_.ForgetProcessIfGone(tgid);
   if (run_gdb && isatty(STDIN_FILENO)) {
     Say(absl::StrCat("dpsupervise: process ", tgid,
                                                " is stopped at the violation; running gdb -p ",

@@ -23,7 +23,7 @@ namespace dpsupervise {
 void Monitor::OnTick() {
   // Libraries loaded later (dlopen) are looked for on every tick.
   if (!pending_locations_.empty() && program_execed_ && !killing_) {
-    absl::Status armed = ArmCodeLocations(LiveTid(options_.program_pid));
+    absl::Status armed = ArmCodeLocations(threads_.LiveTid(options_.program_pid));
     if (!armed.ok()) {
       Say(absl::StrCat("dpsupervise: ", armed.message(), "\n"));
       pending_locations_.clear();
@@ -31,13 +31,15 @@ void Monitor::OnTick() {
   }
   const StrictTriggers& triggers = options_.triggers;
   for (auto& [tid, thread] : threads_) {
-    if (killing_ || detaching_.count(thread.tgid)) continue;
-    if (thread.triggered && thread.strict() && triggers.for_seconds > 0 &&
-        !thread.leave_requested && SecondsSince(thread.strict_since) >= triggers.for_seconds) {
-      thread.leave_requested = ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0;
+    if (killing_ || HandingOver(thread.tgid)) continue;
+    if (thread.trigger.triggered && thread.state == StrictState::kStrict &&
+        triggers.for_seconds > 0 && SecondsSince(thread.window.since) >= triggers.for_seconds) {
+      if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) {
+        thread.state = StrictState::kLeaveRequested;
+      }
       continue;
     }
-    if (thread.triggered || thread.strict() || triggers.thread_globs.empty()) continue;
+    if (thread.trigger.triggered || thread.strict() || triggers.thread_globs.empty()) continue;
     auto name = TaskName(tid);
     if (!name.ok()) continue;
     bool matches = false;
@@ -45,55 +47,57 @@ void Monitor::OnTick() {
       matches = matches || fnmatch(glob.c_str(), name->c_str(), 0) == 0;
     }
     if (!matches) {
-      thread.name_matched = false;  // renamed away: the delay starts again
+      thread.trigger.name_matched = false;  // renamed away: the delay starts again
       continue;
     }
-    if (!thread.name_matched) {
-      thread.name_matched = true;
-      clock_gettime(CLOCK_MONOTONIC, &thread.name_matched_at);
+    if (!thread.trigger.name_matched) {
+      thread.trigger.name_matched = true;
+      clock_gettime(CLOCK_MONOTONIC, &thread.trigger.name_matched_at);
     }
-    if (SecondsSince(thread.name_matched_at) < triggers.after_seconds) continue;
+    if (SecondsSince(thread.trigger.name_matched_at) < triggers.after_seconds) continue;
     if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) {
-      thread.triggered = true;
-      thread.entry_requested = true;
+      thread.trigger.triggered = true;
+      thread.state = StrictState::kEntryRequested;
     }
   }
 }
 
 absl::Status Monitor::HandleInterrupt(ThreadState& thread) {
-  if (thread.leave_requested) {
-    thread.leave_requested = false;
+  if (thread.state == StrictState::kLeaveRequested) {
     LeaveStrict(thread);
     Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict mode left after --strict-for\n"));
     return Resume(thread);
   }
-  thread.entry_requested = false;
+  thread.state = StrictState::kNotStrict;  // the request is served
   auto regs = GetRegs(thread.tid);
   if (!regs.ok()) return regs.status();
   if (InInterruptedSyscall(*regs)) {
     // The thread was blocked in the kernel: it restarts its syscall exactly
     // as it would have without us, and is strict from that syscall's exit.
-    thread.entry_at_syscall_exit = true;
+    thread.state = StrictState::kEntryAtSyscallExit;
     return ContinueToSyscall(thread.tid);
   }
   return AsyncEnterStrict(thread);
 }
 
 absl::Status Monitor::AsyncEnterStrict(ThreadState& thread) {
-  if (!options_.attach && !thread.strict_filter_installed) {
+  if (!options_.attach && !thread.syscalls.strict_filter_installed) {
     bool installed = false;
     absl::Status injected = InjectFromOutside(thread, &installed);
     // `thread` is gone when the injection handed a stop back: say nothing
     // more about it.
     if (!injected.ok() || !installed) return injected;
-    thread.strict_filter_installed = true;
-    ++thread.own_filters;
+    thread.syscalls.strict_filter_installed = true;
+    ++thread.syscalls.own_filters;
   }
-  if (RunEntryChecks(thread) != 0) return Resume(thread);
-  thread.dataplane_flags = PR_DATAPLANE_STRICT;
+  if (RunEntryChecks(thread) != 0) {
+    thread.BecomeNotStrict();
+    return Resume(thread);
+  }
+  thread.BecomeStrict(PR_DATAPLANE_STRICT);
   absl::Status armed = ArmPageFaults(thread);
   if (absl::IsFailedPrecondition(armed)) {
-    thread.dataplane_flags = 0;
+    thread.BecomeNotStrict();
     Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused: ",
                      armed.message(), "\n"));
     return Resume(thread);
@@ -114,18 +118,19 @@ absl::Status Monitor::InjectFromOutside(ThreadState& thread, bool* installed) {
     Say(absl::StrCat("dpsupervise: ", TaskLabel(tid), ": cannot enter strict mode: ", why, "\n"));
     return Resume(thread);
   };
-  auto found = syscall_instructions_.find(tgid);
-  if (found == syscall_instructions_.end()) {
+  std::optional<uint64_t>& syscall_instruction = threads_.Process(tgid).syscall_instruction;
+  if (!syscall_instruction) {
     // Any thread of the process reads its memory, a zombie leader's too.
     auto address = FindSyscallInstruction(tid);
     if (absl::IsNotFound(address.status()) && !TaskName(tid).ok()) return address.status();
     if (!address.ok()) return refuse(address.status().message());
-    found = syscall_instructions_.emplace(tgid, *address).first;
+    syscall_instruction = *address;
   }
-  auto outcome = InjectSeccompFilterAnywhere(tgid, tid, found->second, *options_.strict_filter,
-                                             &scratch_[tgid]);
+  auto outcome = InjectSeccompFilterAnywhere(tgid, tid, *syscall_instruction,
+                                             *options_.strict_filter,
+                                             &threads_.Process(tgid).scratch);
   if (absl::IsFailedPrecondition(outcome.status())) {
-    syscall_instructions_.erase(tgid);  // look again next time
+    threads_.Process(tgid).syscall_instruction.reset();  // look again next time
     return refuse(outcome.status().message());
   }
   if (absl::IsPermissionDenied(outcome.status())) return refuse(outcome.status().message());
@@ -140,17 +145,17 @@ absl::Status Monitor::InjectFromOutside(ThreadState& thread, bool* installed) {
 }
 
 absl::Status Monitor::HandleSyscallStop(ThreadState& thread) {
-  if (thread.entry_at_syscall_exit) {
+  if (thread.state == StrictState::kEntryAtSyscallExit) {
     auto info = GetSyscallInfo(thread.tid);
     if (!info.ok()) return info.status();
     if (info->op != PTRACE_SYSCALL_INFO_EXIT) return ContinueToSyscall(thread.tid);
-    thread.entry_at_syscall_exit = false;
+    thread.state = StrictState::kNotStrict;
     return AsyncEnterStrict(thread);
   }
-  if ((options_.attach || thread.syscalls_stepped) && thread.strict() && !killing_) {
+  if ((options_.attach || thread.syscalls.stepped) && thread.strict() && !killing_) {
     return JudgeSyscall(thread);
   }
-  thread.syscall_judged = false;
+  thread.syscalls.judged = false;
   return Resume(thread);
 }
 
@@ -171,14 +176,13 @@ absl::StatusOr<int> Monitor::DetachAll() {
     }
     if (!WIFSTOPPED(status)) continue;
     // A task born during the detach is auto-attached: detach it too.
-    if (!threads_.count(tid)) Track(tid);
+    ThreadState& thread = threads_.Track(tid);
     const int signal = WSTOPSIG(status);
     const int deliver = ((status >> 16) == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
-    RestoreProgramSignalMask(threads_.at(tid));
+    RestoreProgramSignalMask(thread);
     ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(deliver)));
-    auto it = threads_.find(tid);
-    if (it->second.ever_strict) finished_.push_back(it->second.summary);
-    threads_.erase(it);  // closes its page-fault event
+    if (thread.window.ever_strict) finished_.push_back(thread.window.summary);
+    threads_.Erase(tid);  // closes its page-fault event
   }
   if (options_.summary || options_.format == ReportFormat::kJson) WriteSummary(0);
   Say(absl::StrCat("dpsupervise: detached from process ", options_.program_pid,

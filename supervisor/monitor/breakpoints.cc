@@ -150,7 +150,7 @@ absl::Status Monitor::StepOverBreakpoint(ThreadState& thread, const Breakpoint& 
   // The int3 goes back whatever became of the stepped thread: the others run
   // the same code. A process that has gone entirely needs none.
   absl::Status rearmed =
-      PokeByte(stepped.ok() ? tid : LiveTid(tgid), breakpoint.address, kInt3);
+      PokeByte(stepped.ok() ? tid : threads_.LiveTid(tgid), breakpoint.address, kInt3);
   if (!rearmed.ok() && !absl::IsNotFound(rearmed)) return rearmed;
   if (!stepped.ok()) return stepped;
   return RequeueHeldSignals(thread, held);
@@ -259,7 +259,7 @@ absl::Status Monitor::HandleBreakpoint(ThreadState& thread, user_regs_struct reg
         if (!stepped.ok()) return stepped;
       }
       if (thread.strict()) return Resume(thread);
-      thread.triggered = true;
+      thread.trigger.triggered = true;
       Say(absl::StrCat("dpsupervise: ", thread.tid, ": reached ", breakpoint.label, "\n"));
       return AsyncEnterStrict(thread);
     case BreakpointRole::kLeave: {
@@ -284,7 +284,7 @@ void Monitor::RemoveBreakpointsFromCopy(pid_t pid) {
 void Monitor::RemoveAllBreakpoints() {
   std::vector<uint64_t> addresses;
   for (const auto& [address, bp] : breakpoints_) addresses.push_back(address);
-  const pid_t live = LiveTid(options_.program_pid);
+  const pid_t live = threads_.LiveTid(options_.program_pid);
   for (uint64_t address : addresses) RemoveBreakpoint(live, address);
 }
 

@@ -44,16 +44,16 @@ Monitor::Monitor(const MonitorOptions& options) : options_(options) {
   if (options_.attach) {
     // The seized threads: a main thread that had exited before the attach
     // is a zombie, not seized, and not tracked.
-    for (pid_t tid : options_.attached_tids) Track(tid);
+    for (pid_t tid : options_.attached_tids) threads_.Track(tid);
   } else {
-    ThreadState& main = Track(options_.program_pid);
+    ThreadState& main = threads_.Track(options_.program_pid);
     main.tgid = options_.program_pid;
     // The launch child installed the base filter, and the strict filter for
     // --strict=exec.
-    main.own_filters = options_.strict_from_exec ? 2 : 1;
+    main.syscalls.own_filters = options_.strict_from_exec ? 2 : 1;
     // Its syscalls from the strict filter's installation to exec (execve
     // itself) stop for that filter: they are ours to let through.
-    main.strict_filter_installed = options_.strict_from_exec;
+    main.syscalls.strict_filter_installed = options_.strict_from_exec;
   }
   if (options_.attach) program_execed_ = true;
   for (const CodeLocation& location : options_.enter_at) {
@@ -64,25 +64,11 @@ Monitor::Monitor(const MonitorOptions& options) : options_(options) {
   }
 }
 
-absl::Status Monitor::ArmAttached() { return ArmCodeLocations(LiveTid(options_.program_pid)); }
+absl::Status Monitor::ArmAttached() { return ArmCodeLocations(threads_.LiveTid(options_.program_pid)); }
 
-ThreadState& Monitor::Track(pid_t tid) {
-  auto [it, inserted] = threads_.try_emplace(tid);
-  if (inserted) {
-    it->second.tid = tid;
-    auto tgid = TaskTgid(tid);
-    it->second.tgid = tgid.ok() ? *tgid : tid;
-  }
-  return it->second;
-}
-
-pid_t Monitor::LiveTid(pid_t tgid) const {
-  auto leader = threads_.find(tgid);
-  if (leader != threads_.end() && !leader->second.exiting) return tgid;
-  for (const auto& [tid, thread] : threads_) {
-    if (thread.tgid == tgid && !thread.exiting) return tid;
-  }
-  return tgid;
+bool Monitor::HandingOver(pid_t tgid) {
+  const ProcessState* process = threads_.FindProcess(tgid);
+  return process != nullptr && process->handover != DebuggerHandover::kNone;
 }
 
 absl::StatusOr<int> Monitor::Run() {
@@ -137,17 +123,17 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
     return absl::OkStatus();
   }
   if (!WIFSTOPPED(status)) return absl::OkStatus();
-  ThreadState& thread = Track(tid);
-  if (detaching_.count(thread.tgid)) return DetachForDebugger(thread, status);
+  ThreadState& thread = threads_.Track(tid);
+  if (HandingOver(thread.tgid)) return DetachForDebugger(thread, status);
   const int event = status >> 16;
   absl::Status handled = DispatchStop(thread, status);
   // The kernel clears a pending PTRACE_INTERRUPT when the thread enters any
   // other ptrace stop first (a seccomp stop, a signal): that stop stood for
   // it. A trigger's request still pending is asked for again, or the thread
   // would never become strict (or leave).
-  auto still = threads_.find(tid);
-  if (handled.ok() && event != PTRACE_EVENT_STOP && still != threads_.end() &&
-      (still->second.entry_requested || still->second.leave_requested) && !killing_) {
+  const ThreadState* still = threads_.Find(tid);
+  if (handled.ok() && event != PTRACE_EVENT_STOP && still != nullptr &&
+      still->interrupt_requested() && !killing_) {
     ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
   }
   return handled;
@@ -181,18 +167,20 @@ absl::Status Monitor::DispatchStop(ThreadState& thread, int status) {
 
 void Monitor::HandleExit(pid_t tid, int status) {
   if (debugger_pids_.erase(tid) > 0) return;
-  auto it = threads_.find(tid);
-  if (it != threads_.end() && it->second.ever_strict) {
+  ThreadState* thread = threads_.Find(tid);
+  if (thread != nullptr && thread->window.ever_strict) {
     // Counters can no longer be read: only the time of an open window counts.
-    if (it->second.strict()) {
-      it->second.summary.strict_seconds += SecondsSince(it->second.strict_since);
+    if (thread->strict()) {
+      thread->window.summary.strict_seconds += SecondsSince(thread->window.since);
     }
-    finished_.push_back(it->second.summary);
+    finished_.push_back(thread->window.summary);
   }
   if (tid == options_.program_pid) {
     program_wait_status_ = status;
   }
-  threads_.erase(tid);
+  const pid_t tgid = thread != nullptr ? thread->tgid : tid;
+  threads_.Erase(tid);
+  threads_.ForgetProcessIfGone(tgid);
 }
 
 absl::Status Monitor::HandleEventStop(ThreadState& thread, int signal) {
@@ -201,7 +189,7 @@ absl::Status Monitor::HandleEventStop(ThreadState& thread, int signal) {
   // while still reporting its next events. Any other event stop (a new task's
   // first stop, PTRACE_INTERRUPT) just resumes.
   if (IsGroupStopSignal(signal)) return Listen(thread.tid);
-  if (thread.entry_requested || thread.leave_requested) return HandleInterrupt(thread);
+  if (thread.interrupt_requested()) return HandleInterrupt(thread);
   return Resume(thread);
 }
 
@@ -216,13 +204,13 @@ absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
   }
   const bool ours = IsOurPageFaultTrap(*info);
   if (ours) {
-    ++thread.page_faults_seen;
+    ++thread.faults.seen;
     // The fault that started a vsyscall's emulation: already reported as
     // that syscall, one kernel entry.
-    if (thread.vsyscall_fault_due && InVsyscallPage(reinterpret_cast<uint64_t>(info->si_addr))) {
-      thread.vsyscall_fault_due = false;
-      const StopAfterVsyscall stop = thread.stop_after_vsyscall;
-      thread.stop_after_vsyscall = StopAfterVsyscall::kNo;
+    if (thread.faults.vsyscall_fault_due && InVsyscallPage(reinterpret_cast<uint64_t>(info->si_addr))) {
+      thread.faults.vsyscall_fault_due = false;
+      const StopAfterVsyscall stop = thread.faults.stop_after_vsyscall;
+      thread.faults.stop_after_vsyscall = StopAfterVsyscall::kNo;
       if (stop != StopAfterVsyscall::kNo) {
         return StopForDebugger(thread, stop == StopAfterVsyscall::kGdb, 0);
       }
@@ -246,14 +234,13 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   if (!new_tid.ok()) return new_tid.status();
   const pid_t parent_tid = parent.tid;
   const pid_t parent_tgid = parent.tgid;
-  const bool parent_filter = parent.strict_filter_installed;
+  const bool parent_filter = parent.syscalls.strict_filter_installed;
   const bool parent_strict = parent.strict();
-  const int parent_own_filters = parent.own_filters;
+  const int parent_own_filters = parent.syscalls.own_filters;
   // The child's kernel mask is a copy of the parent's, SIGTRAP unblocked
   // while the parent is strict: its view of the mask is the parent's too.
-  const bool parent_blocks_sigtrap = parent.program_blocks_sigtrap;
-  // Track() may rehash the table: `parent` is not used past this point.
-  ThreadState& child = Track(static_cast<pid_t>(*new_tid));
+  const bool parent_blocks_sigtrap = parent.faults.program_blocks_sigtrap;
+  ThreadState& child = threads_.Track(static_cast<pid_t>(*new_tid));
   if (event != PTRACE_EVENT_CLONE) child.tgid = child.tid;
   if (event == PTRACE_EVENT_FORK || (event == PTRACE_EVENT_CLONE && child.tgid == child.tid)) {
     // A forked copy of the address space carries our int3 bytes: take them
@@ -262,25 +249,25 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   }
   if (event != PTRACE_EVENT_CLONE || child.tgid == child.tid) {
     // A copy of the address space holds the parent's scratch memory too.
-    auto parent_scratch = scratch_.find(parent_tgid);
-    if (parent_scratch != scratch_.end()) scratch_[child.tgid] = parent_scratch->second;
+    const ProcessState* parent_process = threads_.FindProcess(parent_tgid);
+    if (parent_process != nullptr) threads_.Process(child.tgid).scratch = parent_process->scratch;
   }
   // The kernel copies seccomp filters to every child, thread or process. A
   // new task is not strict itself (strict mode is per thread), except under
   // --strict=exec, where the whole program is.
-  child.strict_filter_installed = child.strict_filter_installed || parent_filter;
-  child.own_filters = parent_own_filters;
+  child.syscalls.strict_filter_installed = child.syscalls.strict_filter_installed || parent_filter;
+  child.syscalls.own_filters = parent_own_filters;
   if (options_.strict_from_exec && parent_strict) {
-    child.dataplane_flags = PR_DATAPLANE_STRICT;
-    child.program_blocks_sigtrap = parent_blocks_sigtrap;
+    child.BecomeStrict(PR_DATAPLANE_STRICT);
+    child.faults.program_blocks_sigtrap = parent_blocks_sigtrap;
     BeginStrictWindow(child);
     absl::Status armed = ArmPageFaults(child);
     if (!armed.ok()) return armed;
     CheckForeignFilters(child);
   }
-  auto parent_again = threads_.find(parent_tid);
-  if (parent_again == threads_.end()) return Continue(parent_tid);
-  return Resume(parent_again->second);
+  ThreadState* parent_again = threads_.Find(parent_tid);
+  if (parent_again == nullptr) return Continue(parent_tid);
+  return Resume(*parent_again);
 }
 
 absl::Status Monitor::HandleExec(ThreadState& thread) {
@@ -289,25 +276,8 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
   auto former_tid = GetEventMsg(thread.tid);
   if (!former_tid.ok()) return former_tid.status();
   const pid_t tgid = thread.tid;
-  ThreadState survivor;
-  auto former = threads_.find(static_cast<pid_t>(*former_tid));
-  if (former != threads_.end()) {
-    survivor = std::move(former->second);
-  } else {
-    survivor = std::move(thread);
-  }
-  survivor.tid = tgid;
-  survivor.tgid = tgid;
-  survivor.summary.tid = tgid;
-  symbolizers_.erase(tgid);  // a new program image
-  scratch_.erase(tgid);
-  syscall_instructions_.erase(tgid);
-  for (auto it = threads_.begin(); it != threads_.end();) {
-    it = it->second.tgid == tgid || it->first == static_cast<pid_t>(*former_tid)
-             ? threads_.erase(it)
-             : std::next(it);
-  }
-  ThreadState& execed = threads_[tgid] = std::move(survivor);
+  ThreadState& execed =
+      threads_.ReplaceAfterExec(tgid, static_cast<pid_t>(*former_tid), thread);
   if (tgid == options_.program_pid && !program_execed_) {
     program_execed_ = true;
     absl::Status armed = ArmBreakpointsAtExec(tgid);
@@ -317,8 +287,8 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
     if (options_.strict_from_exec) {
       // The strict filter was stacked just before exec; execve was its last
       // allowed call. From here on, everything is a violation.
-      execed.strict_filter_installed = true;
-      execed.dataplane_flags = PR_DATAPLANE_STRICT;
+      execed.syscalls.strict_filter_installed = true;
+      execed.BecomeStrict(PR_DATAPLANE_STRICT);
       BeginStrictWindow(execed);
       // Populate what exec mapped, or the first instruction fetch would be
       // the first violation.
@@ -328,8 +298,8 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
   }
   if (execed.strict()) {
     // exec removed the page-fault event (remove_on_exec): open a new one.
-    execed.page_faults = PageFaultDetector();
-    execed.page_faults_seen = 0;
+    execed.faults.detector = PageFaultDetector();
+    execed.faults.seen = 0;
     absl::Status armed = ArmPageFaults(execed);
     if (!armed.ok()) return armed;
     UnblockPageFaultTrap(execed);
@@ -351,7 +321,7 @@ absl::Status Monitor::Resume(ThreadState& thread, int signal) {
   // Attach mode has no filter in the program, and a stepped thread's filters
   // could hide its syscalls: a strict thread is resumed so that each of its
   // syscalls stops at its entry (PTRACE_SYSCALL) and is judged here.
-  if ((options_.attach || thread.syscalls_stepped) && thread.strict() && !killing_) {
+  if ((options_.attach || thread.syscalls.stepped) && thread.strict() && !killing_) {
     return ContinueToSyscall(thread.tid, signal);
   }
   return Continue(thread.tid, signal);
@@ -361,9 +331,9 @@ void Monitor::KillProgram() {
   // Read the noise counters while the strict threads still exist.
   if (!killing_) EndStrictWindows(0);
   killing_ = true;
-  std::set<pid_t> groups(detaching_.begin(), detaching_.end());
-  for (const auto& [tid, thread] : threads_) groups.insert(thread.tgid);
-  for (pid_t tgid : groups) SignalProcess(tgid, SIGKILL);
+  // Processes being handed to a debugger have threads already detached:
+  // they are our children still, and killed with the rest.
+  for (pid_t tgid : threads_.HandedOverOrTraced()) SignalProcess(tgid, SIGKILL);
 }
 
 }  // namespace dpsupervise

@@ -26,7 +26,7 @@
 #include "supervisor/symbols/symbol_lookup.h"
 #include "supervisor/symbols/symbolize.h"
 #include "supervisor/report/report.h"
-#include "supervisor/monitor/thread_state.h"
+#include "supervisor/monitor/thread_table.h"
 #include "supervisor/model/violation.h"
 
 namespace dpsupervise {
@@ -102,13 +102,8 @@ class Monitor {
   absl::Status HandleExec(ThreadState& thread);
   absl::Status HandleEventStop(ThreadState& thread, int signal);
   absl::Status HandleSignalStop(ThreadState& thread, int signal);
-  ThreadState& Track(pid_t tid);
-  // A thread of process `tgid` that has not begun to exit, for operations on
-  // the whole process (/proc/TID/mem, maps, process_vm_*): the leader's
-  // entries have no address space once it has exited (pthread_exit in
-  // main) while other threads run on. The leader when it is still there,
-  // `tgid` when no thread is known.
-  pid_t LiveTid(pid_t tgid) const;
+  // Process `tgid` is being handed over to a debugger.
+  bool HandingOver(pid_t tgid);
 
   // Strict mode entry and exit (strict_entry.cc).
   absl::Status HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs);
@@ -153,10 +148,6 @@ class Monitor {
   // A syscall-entry or -exit stop (stepped strict threads, and a trigger's
   // entry at a syscall's exit).
   absl::Status HandleSyscallStop(ThreadState& thread);
-  std::unordered_map<pid_t, uint64_t> syscall_instructions_;
-  // Memory mapped in a process for the strict filter's image (inject.h), by
-  // tgid.
-  std::unordered_map<pid_t, ScratchMemory> scratch_;
 
   // Breakpoints (breakpoints.cc), in the launched or attached process.
   enum class BreakpointRole { kEnter, kLeave, kEntryPoint };
@@ -269,23 +260,18 @@ class Monitor {
   absl::Status Resume(ThreadState& thread, int signal = 0);
 
   MonitorOptions options_;
-  std::unordered_map<pid_t, ThreadState> threads_;
+  ThreadTable threads_;
   // Threads whose window began and whose entry snapshot is not taken yet.
   std::vector<pid_t> noise_snapshots_due_;
   bool program_execed_ = false;
   int program_wait_status_ = 0;
   bool killing_ = false;
-  // Processes handed to a debugger: their threads are detached when they
-  // next stop; they stay our children, so their exit is still reaped.
-  std::set<pid_t> detaching_;
-  std::set<pid_t> gdb_after_detach_;
   // gdb processes we started: our children, but not the program's.
   std::set<pid_t> debugger_pids_;
   bool warned_no_page_faults_ = false;
   // Threads that were strict and have exited, for the summary.
   std::vector<ThreadSummary> finished_;
   long long total_violations_ = 0;
-  std::unordered_map<pid_t, std::unique_ptr<Symbolizer>> symbolizers_;
 };
 
 }  // namespace dpsupervise

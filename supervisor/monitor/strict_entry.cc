@@ -26,7 +26,7 @@ absl::Status Monitor::HandleDataplanePrctl(ThreadState& thread, const user_regs_
   }
   if ((flags & PR_DATAPLANE_STRICT) == 0) {
     LeaveStrict(thread);
-    thread.dataplane_flags = static_cast<uint32_t>(flags);
+    thread.BecomeNotStrict(static_cast<uint32_t>(flags));
     return ReturnFromSyscall(thread, regs, 0);
   }
   auto entry = EnterStrict(thread, regs, static_cast<uint32_t>(flags));
@@ -45,9 +45,9 @@ absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
                                                           const user_regs_struct& regs,
                                                           uint32_t flags) {
   StrictEntry entry;
-  if (!thread.strict_filter_installed) {
+  if (!thread.syscalls.strict_filter_installed) {
     auto outcome = InjectSeccompFilter(thread.tgid, thread.tid, regs, *options_.strict_filter,
-                                       &scratch_[thread.tgid]);
+                                       &threads_.Process(thread.tgid).scratch);
     if (absl::IsPermissionDenied(outcome.status())) {
       // Nothing was changed: the program goes on, told it is not strict.
       Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused: ",
@@ -78,17 +78,19 @@ absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
       entry.result = outcome->result;
       return entry;
     }
-    thread.strict_filter_installed = true;
-    ++thread.own_filters;
+    thread.syscalls.strict_filter_installed = true;
+    ++thread.syscalls.own_filters;
   }
   entry.result = RunEntryChecks(thread);
   if (entry.result != 0) return entry;
   const uint32_t previous = thread.dataplane_flags;
-  thread.dataplane_flags = flags;
+  const StrictState previous_state = thread.state;
+  thread.BecomeStrict(flags);
   absl::Status armed = ArmPageFaults(thread);
   if (absl::IsFailedPrecondition(armed)) {
     // --preflight=enforce and no page-fault detection: refuse the entry.
     thread.dataplane_flags = previous;
+    thread.state = previous_state;
     Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
                                                ": strict entry refused: ", armed.message(), "\n"));
     entry.result = -EPERM;
@@ -133,10 +135,10 @@ long Monitor::RunEntryChecks(ThreadState& thread) {
 }
 
 absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
-  if (thread.page_faults.open()) return thread.page_faults.Enable();
+  if (thread.faults.detector.open()) return thread.faults.detector.Enable();
   auto detector = PageFaultDetector::Open(thread.tid);
   if (detector.ok()) {
-    thread.page_faults = std::move(*detector);
+    thread.faults.detector = std::move(*detector);
     return absl::OkStatus();
   }
   if (options_.preflight == PreflightMode::kEnforce) {
@@ -157,9 +159,9 @@ void Monitor::LeaveStrict(ThreadState& thread) {
     ReportUnseenPageFaults(thread);
     EndStrictWindow(thread);
   }
-  thread.dataplane_flags = 0;
+  thread.BecomeNotStrict();
   // Disarming can only fail if the thread is gone; its exit is handled then.
-  (void)thread.page_faults.Disable();
+  (void)thread.faults.detector.Disable();
   RestoreProgramSignalMask(thread);
 }
 

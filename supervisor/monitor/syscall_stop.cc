@@ -85,7 +85,7 @@ absl::StatusOr<Monitor::OurVerdicts> Monitor::JudgeByOurFilters(const ThreadStat
     if (!base.ok()) return base.status();
     verdicts.base = *base;
   }
-  if (thread.strict_filter_installed || thread.strict()) {
+  if (thread.syscalls.strict_filter_installed || thread.strict()) {
     auto strict = RunSeccompFilter(*options_.strict_filter, data);
     if (!strict.ok()) return strict.status();
     verdicts.strict = *strict;
@@ -97,8 +97,8 @@ absl::StatusOr<Monitor::OurVerdicts> Monitor::JudgeStoppedSyscall(ThreadState& t
                                                                   const seccomp_data& data) {
   auto verdicts = JudgeByOurFilters(thread, data);
   if (!verdicts.ok()) return verdicts.status();
-  thread.syscall = data;
-  thread.syscall_base_verdict = verdicts->base;
+  thread.syscalls.current = data;
+  thread.syscalls.base_verdict = verdicts->base;
   return verdicts;
 }
 
@@ -108,8 +108,8 @@ absl::Status Monitor::HandleSeccompStop(ThreadState& thread) {
   if (!data.ok()) return data.status();
   auto regs = GetRegs(thread.tid);
   if (!regs.ok()) return regs.status();
-  const bool judged = thread.syscall_judged;
-  thread.syscall_judged = false;
+  const bool judged = thread.syscalls.judged;
+  thread.syscalls.judged = false;
   auto verdicts = JudgeStoppedSyscall(thread, *data);
   if (!verdicts.ok()) return verdicts.status();
   const std::optional<TraceCookie> base = TraceCookieOf(verdicts->base);
@@ -131,7 +131,7 @@ absl::Status Monitor::JudgeSyscall(ThreadState& thread) {
   auto data = SyscallAtStop(thread.tid);
   if (!data.ok()) {
     // A syscall-exit stop: the syscall judged at its entry is over.
-    thread.syscall_judged = false;
+    thread.syscalls.judged = false;
     return Resume(thread);
   }
   auto verdicts = JudgeStoppedSyscall(thread, *data);
@@ -139,7 +139,7 @@ absl::Status Monitor::JudgeSyscall(ThreadState& thread) {
   auto regs = GetRegs(thread.tid);
   if (!regs.ok()) return regs.status();
   // Its seccomp stop, if the filters give one, comes next for this syscall.
-  thread.syscall_judged = true;
+  thread.syscalls.judged = true;
   const uint32_t strict = verdicts->strict;
   const std::optional<TraceCookie> cookie = TraceCookieOf(strict);
   if ((strict & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
@@ -158,14 +158,14 @@ absl::Status Monitor::ReportSyscall(ThreadState& thread, const user_regs_struct&
   DescribeSyscall(thread.tid, regs, &violation.syscall);
   if (InVsyscallPage(regs.rip)) {
     violation.note = "called through the vsyscall page (the kernel emulates it)";
-    thread.vsyscall_fault_due = true;
+    thread.faults.vsyscall_fault_due = true;
   }
   return HandleViolation(thread, std::move(violation), 0);
 }
 
 absl::Status Monitor::LetSyscallRun(ThreadState& thread, const user_regs_struct& regs) {
-  const seccomp_data& data = thread.syscall;
-  switch (TraceCookieOf(thread.syscall_base_verdict).value_or(TraceCookie::kViolation)) {
+  const seccomp_data& data = thread.syscalls.current;
+  switch (TraceCookieOf(thread.syscalls.base_verdict).value_or(TraceCookie::kViolation)) {
     case TraceCookie::kClone3:
       // BPF cannot read clone3's flags (CLONE_UNTRACED could hide in them):
       // answer ENOSYS so the C library falls back to clone, as sandbox2 does.
@@ -191,31 +191,31 @@ absl::Status Monitor::LetSyscallRun(ThreadState& thread, const user_regs_struct&
 }
 
 void Monitor::StepSyscalls(ThreadState& thread, absl::string_view why) {
-  if (thread.syscalls_stepped || options_.attach) return;
-  thread.syscalls_stepped = true;
+  if (thread.syscalls.stepped || options_.attach) return;
+  thread.syscalls.stepped = true;
   Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": ", why,
                    "; while it is strict, its syscalls stop at their entry (PTRACE_SYSCALL), "
                    "before any seccomp filter runs\n"));
 }
 
 void Monitor::CheckForeignFilters(ThreadState& thread) {
-  if (options_.attach || thread.syscalls_stepped) return;
+  if (options_.attach || thread.syscalls.stepped) return;
   auto total = TaskStatusField(thread.tid, "Seccomp_filters");
   if (!total.ok()) {
     StepSyscalls(thread, "the kernel does not say how many seccomp filters it has");
     return;
   }
-  if (*total <= thread.own_filters) return;
+  if (*total <= thread.syscalls.own_filters) return;
   // Which of them are ours is told by their code; the others are judged by
   // what they can return. PTRACE_SECCOMP_GET_FILTER needs CAP_SYS_ADMIN.
   int foreign = 0;
   bool can_hide = false;
-  int ours_left = thread.own_filters;
+  int ours_left = thread.syscalls.own_filters;
   for (long long index = 0; index < *total; ++index) {
     auto program = GetSeccompFilter(thread.tid, static_cast<unsigned long>(index));
     if (!program.ok()) {
       StepSyscalls(thread,
-                   absl::StrCat("it has ", *total - thread.own_filters,
+                   absl::StrCat("it has ", *total - thread.syscalls.own_filters,
                                 " seccomp filter(s) not dpsupervise's that cannot be read (",
                                 program.status().message(), ")"));
       return;
@@ -238,14 +238,14 @@ void Monitor::CheckForeignFilters(ThreadState& thread) {
 absl::Status Monitor::EmulateSignalMask(ThreadState& thread, const user_regs_struct& regs) {
   // rt_sigprocmask(how, set, oldset, sigsetsize), as the kernel runs it, on
   // the program's view of the mask; the kernel's keeps SIGTRAP unblocked.
-  const seccomp_data& data = thread.syscall;
+  const seccomp_data& data = thread.syscalls.current;
   const int how = static_cast<int>(data.args[0]);
   const uint64_t set_address = data.args[1];
   const uint64_t oldset_address = data.args[2];
   if (data.args[3] != sizeof(uint64_t)) return ReturnFromSyscall(thread, regs, -EINVAL);
   auto kernel_mask = GetSigMask(thread.tid);
   if (!kernel_mask.ok()) return kernel_mask.status();
-  const uint64_t old_mask = *kernel_mask | (thread.program_blocks_sigtrap ? kSigtrapBit : 0);
+  const uint64_t old_mask = *kernel_mask | (thread.faults.program_blocks_sigtrap ? kSigtrapBit : 0);
   uint64_t new_mask = old_mask;
   if (set_address != 0) {
     auto bytes = ReadMemory(thread.tid, set_address, sizeof(uint64_t));
@@ -269,7 +269,7 @@ absl::Status Monitor::EmulateSignalMask(ThreadState& thread, const user_regs_str
     }
     new_mask &= ~kUnblockable;
   }
-  thread.program_blocks_sigtrap = (new_mask & kSigtrapBit) != 0;
+  thread.faults.program_blocks_sigtrap = (new_mask & kSigtrapBit) != 0;
   absl::Status set = SetSigMask(thread.tid, new_mask & ~kSigtrapBit);
   if (!set.ok()) return set;
   if (oldset_address != 0 &&
@@ -280,28 +280,28 @@ absl::Status Monitor::EmulateSignalMask(ThreadState& thread, const user_regs_str
 }
 
 void Monitor::UnblockPageFaultTrap(ThreadState& thread) {
-  if (!thread.page_faults.armed()) return;
+  if (!thread.faults.detector.armed()) return;
   auto mask = GetSigMask(thread.tid);
   if (!mask.ok() || (*mask & kSigtrapBit) == 0) return;
   // Only set once SetSigMask worked: a thread that is gone needs nothing.
-  if (SetSigMask(thread.tid, *mask & ~kSigtrapBit).ok()) thread.program_blocks_sigtrap = true;
+  if (SetSigMask(thread.tid, *mask & ~kSigtrapBit).ok()) thread.faults.program_blocks_sigtrap = true;
 }
 
 void Monitor::RestoreProgramSignalMask(ThreadState& thread) {
-  if (!thread.program_blocks_sigtrap) return;
-  thread.program_blocks_sigtrap = false;
+  if (!thread.faults.program_blocks_sigtrap) return;
+  thread.faults.program_blocks_sigtrap = false;
   auto mask = GetSigMask(thread.tid);
   if (mask.ok()) (void)SetSigMask(thread.tid, *mask | kSigtrapBit);
 }
 
 void Monitor::ReportUnseenPageFaults(ThreadState& thread) {
-  if (!thread.page_faults.open()) return;
-  auto count = thread.page_faults.Count();
+  if (!thread.faults.detector.open()) return;
+  auto count = thread.faults.detector.Count();
   // The fault of a vsyscall just reported has its SIGTRAP still on the way.
-  const uint64_t in_flight = thread.vsyscall_fault_due ? 1 : 0;
-  if (!count.ok() || *count <= thread.page_faults_seen + in_flight) return;
-  const uint64_t unseen = *count - thread.page_faults_seen - in_flight;
-  thread.page_faults_seen = *count - in_flight;
+  const uint64_t in_flight = thread.faults.vsyscall_fault_due ? 1 : 0;
+  if (!count.ok() || *count <= thread.faults.seen + in_flight) return;
+  const uint64_t unseen = *count - thread.faults.seen - in_flight;
+  thread.faults.seen = *count - in_flight;
   auto regs = GetRegs(thread.tid);
   if (!regs.ok()) return;
   Violation violation = NewViolation(ViolationKind::kPageFault, thread.tgid, thread.tid, *regs);

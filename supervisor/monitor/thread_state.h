@@ -1,4 +1,6 @@
-// thread_state.h: what the monitor knows about each traced task.
+// thread_state.h: what the monitor knows about each traced task and each
+// traced process. Each group of fields belongs to one collaborator (named
+// at the group), which is the only code that changes it.
 #ifndef DPSUPERVISE_SUPERVISOR_MONITOR_THREAD_STATE_H_
 #define DPSUPERVISE_SUPERVISOR_MONITOR_THREAD_STATE_H_
 
@@ -8,12 +10,16 @@
 #include <time.h>
 #include <linux/seccomp.h>
 
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "lib/dataplane.h"
-#include "supervisor/trace/fault_detector.h"
-#include "supervisor/noise/noise.h"
 #include "supervisor/model/summary.h"
+#include "supervisor/noise/noise.h"
+#include "supervisor/symbols/symbolize.h"
+#include "supervisor/trace/fault_detector.h"
+#include "supervisor/trace/inject.h"
 
 namespace dpsupervise {
 
@@ -24,39 +30,53 @@ inline double SecondsSince(const timespec& since) {
   return (now.tv_sec - since.tv_sec) + (now.tv_nsec - since.tv_nsec) / 1e9;
 }
 
-enum class StopAfterVsyscall { kNo, kStop, kGdb };
+// Where a thread is in its strict-mode life. A trigger's entry and leave go
+// through a PTRACE_INTERRUPT: the request states say one is outstanding (the
+// kernel drops it when another stop comes first, and it is sent again).
+//
+//   kNotStrict --trigger--> kEntryRequested --interrupt stop--> kStrict
+//                           kEntryRequested --stopped in a syscall-->
+//                               kEntryAtSyscallExit --syscall exit--> kStrict
+//   kNotStrict --prctl, breakpoint, exec--> kStrict
+//   kStrict --trigger's window over--> kLeaveRequested --interrupt--> kNotStrict
+//   kStrict or kLeaveRequested --prctl, breakpoint, action--> kNotStrict
+enum class StrictState {
+  kNotStrict,
+  kEntryRequested,
+  kEntryAtSyscallExit,
+  kStrict,
+  kLeaveRequested,
+};
 
-struct ThreadState {
-  pid_t tid = 0;
-  pid_t tgid = 0;
-  // PR_SET_DATAPLANE flags as last set by the thread (0: not strict).
-  uint32_t dataplane_flags = 0;
-  // The strict filter is on this task (injected, or inherited at clone):
-  // it then never needs injecting again, since filters cannot be removed.
-  bool strict_filter_installed = false;
-  // CLOCK_MONOTONIC time of the last strict entry.
-  timespec strict_since{};
-  // Armed while strict (when perf events are available).
-  PageFaultDetector page_faults;
-  // End-of-run accounting: filled while the thread is or was strict.
+const char* StrictStateName(StrictState state);
+
+// The strict window: its time and kernel-noise counters (StrictWindows).
+struct WindowState {
   bool ever_strict = false;
+  // CLOCK_MONOTONIC time the open window began (or the last one ended).
+  timespec since{};
   ThreadSummary summary;
   NoiseSnapshot noise_at_entry;
   // The entry snapshot is taken once the thread runs again (see
-  // Monitor::TakeDueNoiseSnapshots): set until then.
+  // StrictWindows::TakeDueSnapshots): set until then.
   bool noise_snapshot_due = false;
-  // Preflight findings are printed once per thread (--preflight=warn).
-  bool preflight_reported = false;
+};
 
-  // Triggers (--strict-thread, --strict-after, --strict-for).
+// --strict-thread / --strict-after bookkeeping (Triggers).
+struct TriggerState {
   bool name_matched = false;
   timespec name_matched_at{};
-  bool triggered = false;        // a trigger made (or is making) it strict
-  bool entry_requested = false;  // PTRACE_INTERRUPT sent to enter
-  bool leave_requested = false;  // PTRACE_INTERRUPT sent to leave
-  // Interrupted inside a syscall: strict from that syscall's exit on.
-  bool entry_at_syscall_exit = false;
+  // A trigger (or --enter-at) made or is making it strict: triggers leave
+  // it alone from then on.
+  bool triggered = false;
+};
 
+// The task's seccomp filters and how its syscalls are judged
+// (syscall_stop.cc).
+struct SyscallState {
+  // The strict filter is on this task (injected, or inherited at clone):
+  // it then never needs injecting again, since filters cannot be removed.
+  bool strict_filter_installed = false;
   // Seccomp filters dpsupervise put on this task (the base filter,
   // --strict=exec's, the injected strict filter); any other filter it has
   // is the program's, or came from outside dpsupervise.
@@ -65,35 +85,89 @@ struct ThreadState {
   // any seccomp filter runs: a filter not dpsupervise's could fail, kill or
   // trap them before the strict filter sees them. (Attach mode steps every
   // strict thread.)
-  bool syscalls_stepped = false;
+  bool stepped = false;
   // The syscall the thread is stopped at was judged at its entry stop: its
   // seccomp stop is not a second violation.
-  bool syscall_judged = false;
+  bool judged = false;
   // The syscall seen at the last seccomp or syscall-entry stop, and what the
   // base filter says of it (what must be fixed before it may run).
-  seccomp_data syscall{};
-  uint32_t syscall_base_verdict = SECCOMP_RET_ALLOW;
+  seccomp_data current{};
+  uint32_t base_verdict = SECCOMP_RET_ALLOW;
+};
+
+enum class StopAfterVsyscall { kNo, kStop, kGdb };
+
+// What keeps the thread's page faults visible (syscall_stop.cc).
+struct FaultState {
+  // Armed while strict (when perf events are available).
+  PageFaultDetector detector;
   // The program's own view of SIGTRAP in the thread's signal mask: while
   // strict the kernel's mask has it unblocked, or the page-fault SIGTRAP
   // would stay pending and faults go unreported. Given back at leave.
   bool program_blocks_sigtrap = false;
   // Page-fault SIGTRAPs of ours delivered to the thread, against the
   // detector's own count: the difference is faults not reported one by one.
-  uint64_t page_faults_seen = 0;
+  uint64_t seen = 0;
   // A syscall through the vsyscall page was reported: the page fault that
   // started its emulation is the same kernel entry, not another violation.
   bool vsyscall_fault_due = false;
   // The stop or gdb action waits for that page fault's SIGTRAP to stop it.
   StopAfterVsyscall stop_after_vsyscall = StopAfterVsyscall::kNo;
+};
+
+struct ThreadState {
+  pid_t tid = 0;
+  pid_t tgid = 0;
+  StrictState state = StrictState::kNotStrict;
+  // PR_SET_DATAPLANE flags as last set (PR_GET_DATAPLANE returns them); the
+  // strict bit agrees with `state` (BecomeStrict, BecomeNotStrict).
+  uint32_t dataplane_flags = 0;
   // Reached PTRACE_EVENT_EXIT: its /proc entries lose the address space.
   bool exiting = false;
+  // Preflight findings are printed once per thread (--preflight=warn).
+  bool preflight_reported = false;
+
+  WindowState window;
+  TriggerState trigger;
+  SyscallState syscalls;
+  FaultState faults;
   // Signals held back while stepping over a breakpoint, re-queued with
   // tgkill: their original siginfo, restored at their delivery stop.
   std::vector<siginfo_t> held_signals;
 
-  bool strict() const { return (dataplane_flags & PR_DATAPLANE_STRICT) != 0; }
+  bool strict() const {
+    return state == StrictState::kStrict || state == StrictState::kLeaveRequested;
+  }
+  // A trigger's PTRACE_INTERRUPT is outstanding.
+  bool interrupt_requested() const {
+    return state == StrictState::kEntryRequested || state == StrictState::kLeaveRequested;
+  }
   // The signal the thread asked for with PR_DATAPLANE_SIG, or 0.
   int violation_signal() const { return PR_DATAPLANE_SIG_OF(dataplane_flags); }
+
+  void BecomeStrict(uint32_t flags) {
+    dataplane_flags = flags | PR_DATAPLANE_STRICT;
+    state = StrictState::kStrict;
+  }
+  void BecomeNotStrict(uint32_t flags = 0) {
+    dataplane_flags = flags & ~static_cast<uint32_t>(PR_DATAPLANE_STRICT);
+    state = StrictState::kNotStrict;
+  }
+};
+
+// A process being handed over to a debugger (the stop and gdb actions):
+// its threads are detached as they reach a stop.
+enum class DebuggerHandover { kNone, kDetach, kDetachThenRunGdb };
+
+struct ProcessState {
+  // Memory mapped in the process for the strict filter's image (inject.h).
+  ScratchMemory scratch;
+  // A syscall instruction in its code, for injections into threads stopped
+  // anywhere (found once per program image).
+  std::optional<uint64_t> syscall_instruction;
+  // Its address space's symbols, refreshed as libraries come and go.
+  std::unique_ptr<Symbolizer> symbolizer;
+  DebuggerHandover handover = DebuggerHandover::kNone;
 };
 
 }  // namespace dpsupervise
