@@ -61,6 +61,35 @@ absl::StatusOr<siginfo_t> GetSigInfo(pid_t tid) {
   return info;
 }
 
+absl::Status SingleStep(pid_t tid) {
+  if (ptrace(PTRACE_SINGLESTEP, tid, nullptr, nullptr) != 0) {
+    return PtraceError("PTRACE_SINGLESTEP", tid);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Interrupt(pid_t tid) {
+  if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
+    return PtraceError("PTRACE_INTERRUPT", tid);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Detach(pid_t tid, int signal) {
+  if (ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal))) !=
+      0) {
+    return PtraceError("PTRACE_DETACH", tid);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetSigInfo(pid_t tid, const siginfo_t& info) {
+  if (ptrace(PTRACE_SETSIGINFO, tid, nullptr, &info) != 0) {
+    return PtraceError("PTRACE_SETSIGINFO", tid);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<__ptrace_syscall_info> GetSyscallInfo(pid_t tid) {
   __ptrace_syscall_info info;
   memset(&info, 0, sizeof(info));

@@ -43,6 +43,16 @@ absl::Status SetSigMask(pid_t tid, uint64_t mask);
 // installed (PTRACE_SECCOMP_GET_FILTER: needs CAP_SYS_ADMIN).
 absl::StatusOr<std::vector<sock_filter>> GetSeccompFilter(pid_t tid, unsigned long index);
 
+// Executes one instruction (PTRACE_SINGLESTEP).
+absl::Status SingleStep(pid_t tid);
+// Stops a running tracee (PTRACE_INTERRUPT): a PTRACE_EVENT_STOP follows,
+// unless another ptrace stop comes first and stands for it.
+absl::Status Interrupt(pid_t tid);
+// Stops tracing `tid`, which resumes with `signal` (0: none).
+absl::Status Detach(pid_t tid, int signal = 0);
+// Replaces the siginfo of the signal a tracee is stopped for.
+absl::Status SetSigInfo(pid_t tid, const siginfo_t& info);
+
 // Leaves a tracee in group-stop while still reporting events (PTRACE_LISTEN).
 absl::Status Listen(pid_t tid);
 
