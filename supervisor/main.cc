@@ -16,6 +16,7 @@
 #include "supervisor/os/forced_exit.h"
 #include "supervisor/trace/launcher.h"
 #include "supervisor/monitor/monitor.h"
+#include "supervisor/monitor/report_notify.h"
 #include "supervisor/os/own_stderr.h"
 #include "supervisor/policy/policy.h"
 #include "supervisor/report/report.h"
@@ -136,14 +137,15 @@ int Main(int argc, char** argv) {
   }
   if (!monitor_options.attach) monitor_options.base_filter = &*base_filter;
   monitor_options.strict_filter = &*strict_filter;
-  monitor_options.reports = reports.get();
-  monitor_options.format = options->format;
+  // The reports listen to the monitor: violations, messages, the summary.
+  ReportNotify report_notify(reports.get(), options->format, options->summary);
+  monitor_options.notify = &report_notify;
   monitor_options.actions = ResolveActions(policy, options->on_violation);
   monitor_options.strict_from_exec = strict_from_exec;
   // --preflight wins over the policy's @preflight; warn by default.
   monitor_options.preflight =
       options->preflight.value_or(policy.preflight.value_or(PreflightMode::kWarn));
-  monitor_options.summary = options->summary;
+  monitor_options.summary = options->summary || options->format == ReportFormat::kJson;
   Monitor monitor(monitor_options);
   if (monitor_options.attach) {
     absl::Status armed = monitor.ArmAttached();

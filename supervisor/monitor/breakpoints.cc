@@ -1,20 +1,12 @@
-// Monitor: --enter-at and --leave-at, software breakpoints (int3) at the
-// functions the user named.
+#include "supervisor/monitor/breakpoints.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/ptrace.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "supervisor/monitor/monitor.h"
 #include "supervisor/os/procfs.h"
-#include "supervisor/trace/ptrace_util.h"
-#include "supervisor/os/send_signal.h"
 
 namespace dpsupervise {
 namespace {
@@ -71,221 +63,92 @@ absl::StatusOr<uint64_t> EntryPoint(pid_t pid) {
   return absl::NotFoundError("no AT_ENTRY in auxv");
 }
 
-bool IsStepTrap(const siginfo_t& info) {
-  // The single-step trap has a kernel si_code (TRAP_TRACE), or SI_USER with
-  // no sender when the stepped instruction was a syscall; a SIGTRAP sent by
-  // a process (kill, tgkill, sigqueue) is a signal like any other.
-  return info.si_signo == SIGTRAP &&
-         (info.si_code > 0 || (info.si_code == SI_USER && info.si_pid == 0));
-}
-
-// Whether `signal` is pending for thread `tid` itself (SigPnd), as opposed
-// to the whole process (ShdPnd).
-absl::StatusOr<bool> ThreadPendsSignal(pid_t tid, int signal) {
-  auto status = ReadProcFile(absl::StrCat("/proc/", tid, "/status"));
-  if (!status.ok()) return status.status();
-  const size_t at = status->find("\nSigPnd:");
-  unsigned long long mask = 0;
-  if (at == std::string::npos || sscanf(status->c_str() + at, "\nSigPnd: %llx", &mask) != 1) {
-    return absl::InternalError(absl::StrCat("/proc/", tid, "/status has no SigPnd line"));
-  }
-  return ((mask >> (signal - 1)) & 1) != 0;
-}
-
 }  // namespace
 
-absl::Status Monitor::InsertBreakpoint(pid_t pid, uint64_t address, BreakpointRole role,
-                                       const std::string& label) {
-  if (breakpoints_.count(address)) return absl::OkStatus();
+Breakpoints::Breakpoints(const std::vector<CodeLocation>& enter_at,
+                         const std::vector<CodeLocation>& leave_at) {
+  for (const CodeLocation& location : enter_at) pending_.push_back({location, Role::kEnter});
+  for (const CodeLocation& location : leave_at) pending_.push_back({location, Role::kLeave});
+}
+
+const Breakpoints::Breakpoint* Breakpoints::At(uint64_t address) const {
+  auto it = inserted_.find(address);
+  return it == inserted_.end() ? nullptr : &it->second;
+}
+
+absl::Status Breakpoints::Insert(pid_t pid, uint64_t address, Role role,
+                                 const std::string& label) {
+  if (inserted_.count(address)) return absl::OkStatus();
   auto original = PeekByte(pid, address);
   if (!original.ok()) return original.status();
   absl::Status poked = PokeByte(pid, address, kInt3);
   if (!poked.ok()) return poked;
-  breakpoints_[address] = Breakpoint{address, *original, role, label};
+  inserted_[address] = Breakpoint{address, *original, role, label};
   return absl::OkStatus();
 }
 
-void Monitor::RemoveBreakpoint(pid_t pid, uint64_t address) {
-  auto it = breakpoints_.find(address);
-  if (it == breakpoints_.end()) return;
+void Breakpoints::Remove(pid_t pid, uint64_t address) {
+  auto it = inserted_.find(address);
+  if (it == inserted_.end()) return;
   (void)PokeByte(pid, address, it->second.original);
-  breakpoints_.erase(it);
+  inserted_.erase(it);
 }
 
-absl::Status Monitor::ArmCodeLocations(pid_t pid) {
+void Breakpoints::RemoveRole(pid_t pid, Role role) {
+  for (auto it = inserted_.begin(); it != inserted_.end();) {
+    if (it->second.role != role) {
+      ++it;
+      continue;
+    }
+    (void)PokeByte(pid, it->first, it->second.original);
+    it = inserted_.erase(it);
+  }
+}
+
+void Breakpoints::RemoveAll(pid_t pid) {
+  for (const auto& [address, breakpoint] : inserted_) {
+    (void)PokeByte(pid, address, breakpoint.original);
+  }
+  inserted_.clear();
+}
+
+void Breakpoints::RemoveFromCopy(pid_t pid) const {
+  for (const auto& [address, breakpoint] : inserted_) {
+    (void)PokeByte(pid, address, breakpoint.original);
+  }
+}
+
+absl::Status Breakpoints::ArmPending(pid_t pid) {
   std::vector<PendingLocation> still_pending;
-  for (const PendingLocation& pending : pending_locations_) {
+  for (const PendingLocation& pending : pending_) {
     auto address = ResolveCodeLocation(pid, pending.location);
     if (absl::IsNotFound(address.status())) {
       still_pending.push_back(pending);  // its library is not loaded yet
       continue;
     }
     if (!address.ok()) return address.status();
-    absl::Status inserted = InsertBreakpoint(pid, *address, pending.role, pending.location.text);
+    absl::Status inserted = Insert(pid, *address, pending.role, pending.location.text);
     if (!inserted.ok()) return inserted;
   }
-  pending_locations_ = std::move(still_pending);
+  pending_ = std::move(still_pending);
   return absl::OkStatus();
 }
 
-absl::Status Monitor::ArmBreakpointsAtExec(pid_t pid) {
-  absl::Status armed = ArmCodeLocations(pid);
+absl::Status Breakpoints::ArmAtExec(pid_t pid) {
+  absl::Status armed = ArmPending(pid);
   if (!armed.ok()) return armed;
-  if (pending_locations_.empty()) return absl::OkStatus();
-  // Libraries named LIB:SYMBOL are mapped by the dynamic loader before the
-  // program's entry point runs: resolve them there.
+  if (pending_.empty()) return absl::OkStatus();
   auto entry = EntryPoint(pid);
   if (!entry.ok()) return entry.status();
-  return InsertBreakpoint(pid, *entry, BreakpointRole::kEntryPoint, "entry point");
+  return Insert(pid, *entry, Role::kEntryPoint, "entry point");
 }
 
-absl::Status Monitor::StepOverBreakpoint(ThreadState& thread, const Breakpoint& breakpoint) {
-  // `thread` is erased from threads_ if it exits during the step.
-  const pid_t tid = thread.tid;
-  const pid_t tgid = thread.tgid;
-  absl::Status restored = PokeByte(tid, breakpoint.address, breakpoint.original);
-  if (!restored.ok()) return restored;
-  std::vector<siginfo_t> held;
-  absl::Status stepped = SingleStep(thread, &held);
-  // The int3 goes back whatever became of the stepped thread: the others run
-  // the same code. A process that has gone entirely needs none.
-  absl::Status rearmed =
-      PokeByte(stepped.ok() ? tid : threads_.LiveTid(tgid), breakpoint.address, kInt3);
-  if (!rearmed.ok() && !absl::IsNotFound(rearmed)) return rearmed;
-  if (!stepped.ok()) return stepped;
-  return RequeueHeldSignals(thread, held);
+absl::Status Breakpoints::Lift(pid_t pid, const Breakpoint& breakpoint) {
+  return PokeByte(pid, breakpoint.address, breakpoint.original);
 }
 
-absl::Status Monitor::SingleStep(ThreadState& thread, std::vector<siginfo_t>* held) {
-  const pid_t tid = thread.tid;
-  bool resume = true;
-  for (;;) {
-    if (resume && ptrace(PTRACE_SINGLESTEP, tid, nullptr, nullptr) != 0) {
-      const std::string message =
-          absl::StrCat("ptrace(PTRACE_SINGLESTEP, ", tid, "): ", strerror(errno));
-      // ESRCH: killed (SIGKILL wakes a stopped tracee), its exit follows.
-      return errno == ESRCH ? absl::NotFoundError(message) : absl::InternalError(message);
-    }
-    resume = true;
-    int status = 0;
-    pid_t waited;
-    while ((waited = waitpid(tid, &status, __WALL)) < 0 && errno == EINTR) {
-    }
-    if (waited < 0) {
-      const std::string message = absl::StrCat("waitpid(", tid, "): ", strerror(errno));
-      return errno == ECHILD ? absl::NotFoundError(message) : absl::InternalError(message);
-    }
-    if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      HandleExit(tid, status);
-      return absl::NotFoundError(absl::StrCat("thread ", tid, " ended while stepping over a breakpoint"));
-    }
-    if (!WIFSTOPPED(status)) continue;
-    const int event = status >> 16;
-    if (event == PTRACE_EVENT_EXIT) {
-      // Exiting (a fatal signal, or the stepped instruction ended it):
-      // HandleExitEvent lets it go on; its exit ends the wait.
-      absl::Status let_go = HandleExitEvent(thread);
-      if (!let_go.ok()) return let_go;
-      resume = false;
-      continue;
-    }
-    // Other event stops (group-stop, an earlier PTRACE_INTERRUPT) just step on.
-    if (event != 0) continue;
-    auto info = GetSigInfo(tid);
-    if (!info.ok()) return info.status();
-    if (IsStepTrap(*info)) return absl::OkStatus();
-    // A signal arrived before the instruction ran: it is dequeued now, and
-    // would be again at every attempt if it stayed pending. Hold it back
-    // (the next PTRACE_SINGLESTEP suppresses it) and deliver it after the
-    // step.
-    held->push_back(*info);
-  }
-}
-
-absl::Status Monitor::RequeueHeldSignals(ThreadState& thread, const std::vector<siginfo_t>& held) {
-  for (const siginfo_t& info : held) {
-    // A standard signal already pending for the thread would swallow the
-    // re-queued one, as the kernel merges them: then it is that one.
-    auto pending = ThreadPendsSignal(thread.tid, info.si_signo);
-    if (!pending.ok()) return pending.status();
-    if (*pending && info.si_signo < SIGRTMIN) continue;
-    if (SignalThread(thread.tgid, thread.tid, info.si_signo) != 0) {
-      const std::string message = absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno));
-      return errno == ESRCH ? absl::NotFoundError(message) : absl::InternalError(message);
-    }
-    thread.held_signals.push_back(info);
-  }
-  return absl::OkStatus();
-}
-
-void Monitor::RestoreHeldSignal(ThreadState& thread, siginfo_t* info) {
-  if (thread.held_signals.empty()) return;
-  // Ours: re-queued by RequeueHeldSignals (si_pid is 0 when dpsupervise is
-  // outside the program's pid namespace).
-  const bool requeued =
-      info->si_code == SI_TKILL && (info->si_pid == getpid() || info->si_pid == 0);
-  if (!requeued) return;
-  for (auto it = thread.held_signals.begin(); it != thread.held_signals.end(); ++it) {
-    if (it->si_signo != info->si_signo) continue;
-    // The original siginfo (sender, timer, value) is what the program sees.
-    if (ptrace(PTRACE_SETSIGINFO, thread.tid, nullptr, &*it) == 0) *info = *it;
-    thread.held_signals.erase(it);
-    return;
-  }
-}
-
-absl::Status Monitor::HandleBreakpoint(ThreadState& thread, user_regs_struct regs) {
-  const Breakpoint breakpoint = breakpoints_.at(regs.rip - 1);
-  regs.rip = breakpoint.address;  // execute the original instruction
-  absl::Status set = SetRegs(thread.tid, regs);
-  if (!set.ok()) return set;
-  switch (breakpoint.role) {
-    case BreakpointRole::kEntryPoint: {
-      RemoveBreakpoint(thread.tid, breakpoint.address);
-      absl::Status armed = ArmCodeLocations(thread.tid);
-      if (!armed.ok()) return armed;
-      return Resume(thread);
-    }
-    case BreakpointRole::kEnter:
-      if (!options_.enter_at_every) {
-        // The first thread to get there: the breakpoints have done their job.
-        std::vector<uint64_t> enters;
-        for (const auto& [address, bp] : breakpoints_) {
-          if (bp.role == BreakpointRole::kEnter) enters.push_back(address);
-        }
-        for (uint64_t address : enters) RemoveBreakpoint(thread.tid, address);
-      } else {
-        absl::Status stepped = StepOverBreakpoint(thread, breakpoint);
-        if (!stepped.ok()) return stepped;
-      }
-      if (thread.strict()) return Resume(thread);
-      thread.trigger.triggered = true;
-      Say(absl::StrCat("dpsupervise: ", thread.tid, ": reached ", breakpoint.label, "\n"));
-      return AsyncEnterStrict(thread);
-    case BreakpointRole::kLeave: {
-      absl::Status stepped = StepOverBreakpoint(thread, breakpoint);
-      if (!stepped.ok()) return stepped;
-      if (thread.strict()) {
-        LeaveStrict(thread);
-        Say(absl::StrCat("dpsupervise: ", thread.tid, ": strict mode left at ", breakpoint.label,
-                         "\n"));
-      }
-      return Resume(thread);
-    }
-  }
-  return Resume(thread);
-}
-
-void Monitor::RemoveBreakpointsFromCopy(pid_t pid) {
-  // Best effort: a copy that is already gone needs no cleaning.
-  for (const auto& [address, bp] : breakpoints_) (void)PokeByte(pid, address, bp.original);
-}
-
-void Monitor::RemoveAllBreakpoints() {
-  std::vector<uint64_t> addresses;
-  for (const auto& [address, bp] : breakpoints_) addresses.push_back(address);
-  const pid_t live = threads_.LiveTid(options_.program_pid);
-  for (uint64_t address : addresses) RemoveBreakpoint(live, address);
+absl::Status Breakpoints::Restore(pid_t pid, const Breakpoint& breakpoint) {
+  return PokeByte(pid, breakpoint.address, kInt3);
 }
 
 }  // namespace dpsupervise

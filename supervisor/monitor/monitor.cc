@@ -5,19 +5,24 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "supervisor/monitor/action_executor.h"
 #include "supervisor/monitor/classify.h"
-#include "supervisor/trace/fault_detector.h"
-#include "supervisor/seccomp/filter.h"
-#include "supervisor/trace/launcher.h"
+#include "supervisor/monitor/tracee.h"
 #include "supervisor/noise/prefault.h"
 #include "supervisor/os/procfs.h"
-#include "supervisor/trace/ptrace_util.h"
 #include "supervisor/os/send_signal.h"
 #include "supervisor/os/wakeups.h"
+#include "supervisor/seccomp/filter.h"
+#include "supervisor/trace/fault_detector.h"
+#include "supervisor/trace/launcher.h"
+#include "supervisor/trace/ptrace_util.h"
+#include "supervisor/trace/regs.h"
 
 namespace dpsupervise {
 namespace {
@@ -40,7 +45,60 @@ absl::Status IgnoreVanished(absl::Status status) {
 
 }  // namespace
 
-Monitor::Monitor(const MonitorOptions& options) : options_(options) {
+// The thread a violation was seen in, as the action code sees it.
+class Monitor::StoppedThread : public Tracee {
+ public:
+  StoppedThread(Monitor& monitor, ThreadState& thread) : monitor_(monitor), thread_(thread) {}
+
+  pid_t tid() const override { return thread_.tid; }
+  pid_t tgid() const override { return thread_.tgid; }
+  absl::Status Resume(int signal) override { return monitor_.Resume(thread_, signal); }
+  absl::Status RunSyscall(const user_regs_struct& regs) override {
+    return monitor_.LetSyscallRun(thread_, regs);
+  }
+  absl::Status ReturnFromSyscall(const user_regs_struct& regs, long value) override {
+    return monitor_.ReturnFromSyscall(thread_, regs, value);
+  }
+  absl::Status RewindToSyscall(const user_regs_struct& regs) override {
+    return SetRegs(thread_.tid, RewoundToSyscall(regs));
+  }
+  absl::Status QueueSignal(int signal) override {
+    if (SignalThread(thread_.tgid, thread_.tid, signal) == 0) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("tgkill(", thread_.tid, "): ", strerror(errno)));
+  }
+  void LeaveStrict() override { monitor_.LeaveStrict(thread_); }
+  absl::Status StopForDebugger(bool run_gdb, int resend_signal) override {
+    return monitor_.StopForDebugger(thread_, run_gdb, resend_signal);
+  }
+  absl::Status StopForDebuggerAfterSyscall(const user_regs_struct& regs, bool run_gdb) override {
+    // Stopped at the SIGTRAP of the page fault that starts the vsyscall's
+    // emulation (HandleSignalStop).
+    thread_.faults.stop_after_vsyscall =
+        run_gdb ? StopAfterVsyscall::kGdb : StopAfterVsyscall::kStop;
+    return monitor_.LetSyscallRun(thread_, regs);
+  }
+  void KillProgram() override { monitor_.KillProgram(); }
+
+ private:
+  Monitor& monitor_;
+  ThreadState& thread_;
+};
+
+absl::Status Monitor::HandleViolation(ThreadState& thread, Violation violation,
+                                      int stop_signal) {
+  const Action action = RecordViolation(thread, &violation, 1);
+  notify_.EventViolation(violation);
+  StoppedThread tracee(*this, thread);
+  return ExecuteAction(action, violation, stop_signal, tracee);
+}
+
+
+Monitor::Monitor(const MonitorOptions& options)
+    : options_(options),
+      notify_(*options.notify),
+      windows_(options.summary),
+      triggers_(options.triggers),
+      breakpoints_(options.enter_at, options.leave_at) {
   if (options_.attach) {
     // The seized threads: a main thread that had exited before the attach
     // is a zombie, not seized, and not tracked.
@@ -56,15 +114,11 @@ Monitor::Monitor(const MonitorOptions& options) : options_(options) {
     main.syscalls.strict_filter_installed = options_.strict_from_exec;
   }
   if (options_.attach) program_execed_ = true;
-  for (const CodeLocation& location : options_.enter_at) {
-    pending_locations_.push_back({location, BreakpointRole::kEnter});
-  }
-  for (const CodeLocation& location : options_.leave_at) {
-    pending_locations_.push_back({location, BreakpointRole::kLeave});
-  }
 }
 
-absl::Status Monitor::ArmAttached() { return ArmCodeLocations(threads_.LiveTid(options_.program_pid)); }
+absl::Status Monitor::ArmAttached() {
+  return breakpoints_.ArmPending(threads_.LiveTid(options_.program_pid));
+}
 
 bool Monitor::HandingOver(pid_t tgid) {
   const ProcessState* process = threads_.FindProcess(tgid);
@@ -101,11 +155,11 @@ absl::StatusOr<int> Monitor::Run() {
       // Dying tasks still stop for PTRACE_EVENT_EXIT: let each one go.
       int dying = 0;
       for (pid_t gone; (gone = waitpid(-1, &dying, __WALL)) > 0 || errno == EINTR;) {
-        if (gone > 0 && WIFSTOPPED(dying)) ptrace(PTRACE_CONT, gone, nullptr, nullptr);
+        if (gone > 0 && WIFSTOPPED(dying)) (void)Continue(gone);
       }
       return handled;
     }
-    TakeDueNoiseSnapshots();
+    windows_.TakeDueSnapshots(threads_);
   }
   if (!program_execed_) {
     absl::Status setup = ReadSetupError(options_.setup_error_fd, options_.program_name);
@@ -113,7 +167,7 @@ absl::StatusOr<int> Monitor::Run() {
     if (!setup.ok()) return setup;
   }
   const int exit_status = ExitStatusOf(program_wait_status_);
-  if (options_.summary || options_.format == ReportFormat::kJson) WriteSummary(exit_status);
+  notify_.EventFinished(windows_.Summary(threads_, exit_status));
   return exit_status;
 }
 
@@ -134,7 +188,7 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
   const ThreadState* still = threads_.Find(tid);
   if (handled.ok() && event != PTRACE_EVENT_STOP && still != nullptr &&
       still->interrupt_requested() && !killing_) {
-    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+    (void)Interrupt(tid);
   }
   return handled;
 }
@@ -168,13 +222,7 @@ absl::Status Monitor::DispatchStop(ThreadState& thread, int status) {
 void Monitor::HandleExit(pid_t tid, int status) {
   if (debugger_pids_.erase(tid) > 0) return;
   ThreadState* thread = threads_.Find(tid);
-  if (thread != nullptr && thread->window.ever_strict) {
-    // Counters can no longer be read: only the time of an open window counts.
-    if (thread->strict()) {
-      thread->window.summary.strict_seconds += SecondsSince(thread->window.since);
-    }
-    finished_.push_back(thread->window.summary);
-  }
+  if (thread != nullptr) windows_.Retire(*thread);
   if (tid == options_.program_pid) {
     program_wait_status_ = status;
   }
@@ -200,7 +248,7 @@ absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
   if (signal == SIGTRAP && info->si_code == SI_KERNEL && !breakpoints_.empty()) {
     auto regs = GetRegs(thread.tid);
     if (!regs.ok()) return regs.status();
-    if (breakpoints_.count(regs->rip - 1)) return HandleBreakpoint(thread, *regs);
+    if (breakpoints_.At(regs->rip - 1) != nullptr) return HandleBreakpoint(thread, *regs);
   }
   const bool ours = IsOurPageFaultTrap(*info);
   if (ours) {
@@ -245,7 +293,7 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   if (event == PTRACE_EVENT_FORK || (event == PTRACE_EVENT_CLONE && child.tgid == child.tid)) {
     // A forked copy of the address space carries our int3 bytes: take them
     // out of the copy (a vfork child shares the parent's memory: keep).
-    RemoveBreakpointsFromCopy(child.tid);
+    breakpoints_.RemoveFromCopy(child.tid);
   }
   if (event != PTRACE_EVENT_CLONE || child.tgid == child.tid) {
     // A copy of the address space holds the parent's scratch memory too.
@@ -260,7 +308,8 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
   if (options_.strict_from_exec && parent_strict) {
     child.BecomeStrict(PR_DATAPLANE_STRICT);
     child.faults.program_blocks_sigtrap = parent_blocks_sigtrap;
-    BeginStrictWindow(child);
+    windows_.Begin(child);
+    notify_.EventStrictEntered(child.tgid, child.tid);
     absl::Status armed = ArmPageFaults(child);
     if (!armed.ok()) return armed;
     CheckForeignFilters(child);
@@ -280,7 +329,7 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
       threads_.ReplaceAfterExec(tgid, static_cast<pid_t>(*former_tid), thread);
   if (tgid == options_.program_pid && !program_execed_) {
     program_execed_ = true;
-    absl::Status armed = ArmBreakpointsAtExec(tgid);
+    absl::Status armed = breakpoints_.ArmAtExec(tgid);
     if (!armed.ok()) return armed;
     close(options_.setup_error_fd);
     options_.setup_error_fd = -1;
@@ -289,7 +338,8 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
       // allowed call. From here on, everything is a violation.
       execed.syscalls.strict_filter_installed = true;
       execed.BecomeStrict(PR_DATAPLANE_STRICT);
-      BeginStrictWindow(execed);
+      windows_.Begin(execed);
+      notify_.EventStrictEntered(execed.tgid, execed.tid);
       // Populate what exec mapped, or the first instruction fetch would be
       // the first violation.
       absl::Status prefaulted = PrefaultAddressSpace(tgid);
@@ -327,9 +377,75 @@ absl::Status Monitor::Resume(ThreadState& thread, int signal) {
   return Continue(thread.tid, signal);
 }
 
+absl::Status Monitor::HandleExitEvent(ThreadState& thread) {
+  // The last moment the thread's counters can be read. A thread calling
+  // exit_group takes its siblings down with it: close theirs too.
+  thread.exiting = true;
+  if (killing_) return Resume(thread);
+  auto regs = GetRegs(thread.tid);
+  if (regs.ok() && regs->orig_rax == SYS_exit_group) {
+    windows_.EndAll(threads_, thread.tgid);
+  } else if (thread.strict()) {
+    ReportUnseenPageFaults(thread);
+    windows_.End(thread);
+  }
+  return Resume(thread);
+}
+
+void Monitor::OnTick() {
+  if (killing_) return;
+  // Libraries loaded later (dlopen) are looked for on every tick.
+  if (breakpoints_.has_pending() && program_execed_) {
+    absl::Status armed = breakpoints_.ArmPending(threads_.LiveTid(options_.program_pid));
+    if (!armed.ok()) {
+      Say(absl::StrCat("dpsupervise: ", armed.message(), "\n"));
+      breakpoints_.DropPending();
+    }
+  }
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  auto due = triggers_.Due(threads_, now,
+                           [this](const ThreadState& thread) { return HandingOver(thread.tgid); });
+  for (const Triggers::Request& request : due) {
+    // A thread that cannot be interrupted is gone: its exit is on its way.
+    if (Interrupt(request.tid).ok()) Triggers::Requested(*threads_.Find(request.tid), request.move);
+  }
+}
+
+absl::StatusOr<int> Monitor::DetachAll() {
+  windows_.EndAll(threads_, 0);
+  breakpoints_.RemoveAll(threads_.LiveTid(options_.program_pid));
+  for (auto& [tid, thread] : threads_) (void)Interrupt(tid);
+  while (!threads_.empty()) {
+    int status = 0;
+    pid_t tid = waitpid(-1, &status, __WALL);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      break;  // ECHILD: nothing left
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      HandleExit(tid, status);
+      continue;
+    }
+    if (!WIFSTOPPED(status)) continue;
+    // A task born during the detach is auto-attached: detach it too.
+    ThreadState& thread = threads_.Track(tid);
+    const int signal = WSTOPSIG(status);
+    const int deliver = ((status >> 16) == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
+    RestoreProgramSignalMask(thread);
+    (void)Detach(tid, deliver);
+    windows_.Retire(thread);
+    threads_.Erase(tid);  // closes its page-fault event
+  }
+  notify_.EventFinished(windows_.Summary(threads_, 0));
+  Say(absl::StrCat("dpsupervise: detached from process ", options_.program_pid,
+                   "; it runs on as before\n"));
+  return 0;
+}
+
 void Monitor::KillProgram() {
   // Read the noise counters while the strict threads still exist.
-  if (!killing_) EndStrictWindows(0);
+  if (!killing_) windows_.EndAll(threads_, 0);
   killing_ = true;
   // Processes being handed to a debugger have threads already detached:
   // they are our children still, and killed with the rest.

@@ -10,39 +10,26 @@
 #include <linux/seccomp.h>
 #include <sys/user.h>
 
-#include <map>
 #include <set>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "supervisor/model/violation.h"
+#include "supervisor/monitor/breakpoints.h"
+#include "supervisor/monitor/notify.h"
+#include "supervisor/monitor/strict_windows.h"
+#include "supervisor/monitor/thread_table.h"
+#include "supervisor/monitor/triggers.h"
 #include "supervisor/policy/action.h"
 #include "supervisor/policy/action_table.h"
-#include "supervisor/seccomp/bpf_program.h"
-#include "supervisor/trace/inject.h"
 #include "supervisor/policy/policy.h"
+#include "supervisor/seccomp/bpf_program.h"
 #include "supervisor/symbols/symbol_lookup.h"
-#include "supervisor/symbols/symbolize.h"
-#include "supervisor/report/report.h"
-#include "supervisor/monitor/thread_table.h"
-#include "supervisor/model/violation.h"
 
 namespace dpsupervise {
-
-// Ways to make threads strict without their cooperation (docs/usage.md, "Making threads strict").
-struct StrictTriggers {
-  // --strict-thread: fnmatch(3) patterns matched against thread names.
-  std::vector<std::string> thread_globs;
-  // --strict-after: how long a name must have matched before entry.
-  double after_seconds = 0;
-  // --strict-for: a triggered thread leaves strict mode after this long
-  // (0: stays strict).
-  double for_seconds = 0;
-
-  bool any() const { return !thread_globs.empty(); }
-};
 
 struct MonitorOptions {
   pid_t program_pid = -1;    // seized by Launch, not yet exec'd
@@ -52,8 +39,9 @@ struct MonitorOptions {
   // attach mode): stops are judged by running it, and the strict filter.
   const BpfProgram* base_filter = nullptr;
   const BpfProgram* strict_filter = nullptr;
-  ReportWriter* reports = nullptr;
-  ReportFormat format = ReportFormat::kText;
+  // Told of violations, messages, strict entries and leaves, and the end
+  // (ReportNotify writes the reports). Outlives the monitor.
+  Notify* notify = nullptr;
   ActionTable actions;
   // --strict=exec: every thread is strict from its first instruction after
   // the program's exec (the strict filter was stacked before exec).
@@ -61,7 +49,7 @@ struct MonitorOptions {
   // Checks at strict entry; enforce also refuses entry (EPERM) when page
   // faults cannot be detected.
   PreflightMode preflight = PreflightMode::kWarn;
-  // Print the end-of-run summary (always printed in JSON format).
+  // A summary will be written: strict windows read their noise counters.
   bool summary = false;
   StrictTriggers triggers;
   // -p PID: the program was attached to, not launched: no filter may be
@@ -75,6 +63,11 @@ struct MonitorOptions {
   std::vector<CodeLocation> leave_at;
 };
 
+// The monitor dispatches stops and owns the thread table; the work is its
+// collaborators': StrictWindows (time, noise, the summary), Triggers,
+// Breakpoints, ExecuteAction over a Tracee (what an action does), and the
+// Notify listeners (the reports). docs/architecture.md follows a stop
+// through it.
 class Monitor {
  public:
   explicit Monitor(const MonitorOptions& options);
@@ -93,97 +86,57 @@ class Monitor {
   absl::StatusOr<int> Run();
 
  private:
-  // Event dispatch (monitor.cc).
+  class StoppedThread;  // the Tracee of an action (monitor.cc)
+
+  // Dispatch (monitor.cc).
   absl::Status HandleWaitStatus(pid_t tid, int status);
-  // A stop of a tracked thread, by its kind.
   absl::Status DispatchStop(ThreadState& thread, int status);
   void HandleExit(pid_t tid, int status);
   absl::Status HandleNewTask(ThreadState& parent, int event);
   absl::Status HandleExec(ThreadState& thread);
   absl::Status HandleEventStop(ThreadState& thread, int signal);
   absl::Status HandleSignalStop(ThreadState& thread, int signal);
+  // PTRACE_EVENT_EXIT: the last moment the thread's counters can be read.
+  absl::Status HandleExitEvent(ThreadState& thread);
+  // Every tick of the main loop: pending --enter-at locations, triggers.
+  void OnTick();
+  // Detaches from every thread, leaving nothing behind; returns 0.
+  absl::StatusOr<int> DetachAll();
   // Process `tgid` is being handed over to a debugger.
   bool HandingOver(pid_t tgid);
 
   // Strict mode entry and exit (strict_entry.cc).
   absl::Status HandleDataplanePrctl(ThreadState& thread, const user_regs_struct& regs);
-  struct StrictEntry {
+  struct PrctlEntry {
     long result = 0;         // the prctl's return value
     bool injected = false;   // the thread sits at an injected syscall's exit
     bool abandoned = false;  // the thread's stop went to HandleWaitStatus:
                              // `thread` may no longer exist
   };
-  absl::StatusOr<StrictEntry> EnterStrict(ThreadState& thread, const user_regs_struct& regs,
-                                          uint32_t flags);
+  absl::StatusOr<PrctlEntry> EnterStrictFromPrctl(ThreadState& thread,
+                                                  const user_regs_struct& regs, uint32_t flags);
+  // Entry from outside the thread (a trigger, --enter-at, attach mode), at
+  // any stop; resumes the thread.
+  absl::Status EnterStrictFromOutside(ThreadState& thread);
+  // What every entry does once the strict filter is on the thread: the
+  // preflight checks, page-fault detection, SIGTRAP kept unblocked, foreign
+  // filters, the quiesce flush, the window. Returns the prctl's error (0:
+  // strict now; otherwise nothing changed and the refusal was said).
+  absl::StatusOr<long> StartStrict(ThreadState& thread, uint32_t flags);
+  void SayEntryRefused(const ThreadState& thread, absl::string_view why);
   absl::Status ArmPageFaults(ThreadState& thread);
   void LeaveStrict(ThreadState& thread);
   // Preflight checks; returns the prctl's error (0: proceed).
   long RunEntryChecks(ThreadState& thread);
-
-  // Strict windows, their accounting and the summary (accounting.cc).
-  // Starts and ends a strict window: time and noise counters.
-  void BeginStrictWindow(ThreadState& thread);
-  bool WantSummary() const;
-  void EndStrictWindow(ThreadState& thread);
-  // Takes the entry snapshots of the windows begun while serving the last
-  // batch of stops, now that their threads run again.
-  void TakeDueNoiseSnapshots();
-  // Ends every open window of `tgid` (0: of every process).
-  void EndStrictWindows(pid_t tgid);
-  absl::Status HandleExitEvent(ThreadState& thread);
-  void WriteSummary(int exit_status);
-  // Fills the backtrace of a violation (the thread is stopped).
-  void Symbolize(Violation* violation);
-
-  // Triggers and attach mode (async_entry.cc).
-  void OnTick();
+  // A trigger's PTRACE_INTERRUPT stop.
   absl::Status HandleInterrupt(ThreadState& thread);
-  absl::Status AsyncEnterStrict(ThreadState& thread);
   // Installs the strict filter on a thread stopped anywhere; sets
   // *installed when done. Otherwise the thread was resumed with a message
   // saying why, or its stop was handed to HandleWaitStatus.
   absl::Status InjectFromOutside(ThreadState& thread, bool* installed);
-  // Detaches from every thread, leaving nothing behind; returns 0.
-  absl::StatusOr<int> DetachAll();
   // A syscall-entry or -exit stop (stepped strict threads, and a trigger's
   // entry at a syscall's exit).
   absl::Status HandleSyscallStop(ThreadState& thread);
-
-  // Breakpoints (breakpoints.cc), in the launched or attached process.
-  enum class BreakpointRole { kEnter, kLeave, kEntryPoint };
-  struct Breakpoint {
-    uint64_t address = 0;
-    uint8_t original = 0;
-    BreakpointRole role = BreakpointRole::kEnter;
-    std::string label;
-  };
-  struct PendingLocation {
-    CodeLocation location;
-    BreakpointRole role;
-  };
-  absl::Status InsertBreakpoint(pid_t pid, uint64_t address, BreakpointRole role,
-                                const std::string& label);
-  void RemoveBreakpoint(pid_t pid, uint64_t address);
-  void RemoveAllBreakpoints();
-  // Restores the original bytes in a forked copy of the address space; the
-  // table still describes the process the breakpoints were set in.
-  void RemoveBreakpointsFromCopy(pid_t pid);
-  // Resolves what it can of pending_locations_ and inserts breakpoints.
-  absl::Status ArmCodeLocations(pid_t pid);
-  absl::Status ArmBreakpointsAtExec(pid_t pid);
-  // Executes the original instruction under the breakpoint with the int3
-  // taken out, then puts it back. Signals that arrive meanwhile are held and
-  // re-queued after the step (see RestoreHeldSignal). NotFound when the
-  // thread vanished (its exit has been handled).
-  absl::Status StepOverBreakpoint(ThreadState& thread, const Breakpoint& breakpoint);
-  absl::Status SingleStep(ThreadState& thread, std::vector<siginfo_t>* held);
-  absl::Status RequeueHeldSignals(ThreadState& thread, const std::vector<siginfo_t>& held);
-  // At the delivery stop of a signal RequeueHeldSignals re-queued: puts its
-  // original siginfo back, in the thread and in `info`.
-  void RestoreHeldSignal(ThreadState& thread, siginfo_t* info);
-  absl::Status HandleBreakpoint(ThreadState& thread, user_regs_struct regs);
-  std::map<uint64_t, Breakpoint> breakpoints_;
-  std::vector<PendingLocation> pending_locations_;
 
   // Syscalls judged by our own filters, and what keeps a strict thread's
   // kernel entries visible (syscall_stop.cc).
@@ -202,11 +155,10 @@ class Monitor {
   // A syscall-entry stop of a strict thread whose syscalls are stepped.
   absl::Status JudgeSyscall(ThreadState& thread);
   absl::Status ReportSyscall(ThreadState& thread, const user_regs_struct& regs);
-  // Lets the syscall `thread` is stopped at (thread.syscall, as judged by
-  // JudgeStoppedSyscall) go on, with
-  // what must never run unwatched fixed first: clone3, CLONE_UNTRACED, a
-  // new seccomp filter on a strict thread, rt_sigprocmask of a strict
-  // thread (emulated).
+  // Lets the syscall `thread` is stopped at (as judged by
+  // JudgeStoppedSyscall) go on, with what must never run unwatched fixed
+  // first: clone3, CLONE_UNTRACED, a new seccomp filter on a strict thread,
+  // rt_sigprocmask of a strict thread (emulated).
   absl::Status LetSyscallRun(ThreadState& thread, const user_regs_struct& regs);
   void StepSyscalls(ThreadState& thread, absl::string_view why);
   // At strict entry: steps the thread's syscalls when it carries seccomp
@@ -221,23 +173,32 @@ class Monitor {
   // SIGTRAP never reached us (the thread had it blocked meanwhile).
   void ReportUnseenPageFaults(ThreadState& thread);
 
-  // Violations and actions (actions.cc). `stop_signal` is the signal the
-  // thread is stopped for (0 for a seccomp stop).
+  // Breakpoint stops (breakpoint_stops.cc).
+  absl::Status HandleBreakpoint(ThreadState& thread, user_regs_struct regs);
+  // Executes the original instruction under the breakpoint with the int3
+  // taken out, then puts it back. Signals that arrive meanwhile are held and
+  // re-queued after the step (see RestoreHeldSignal). NotFound when the
+  // thread vanished (its exit has been handled).
+  absl::Status StepOverBreakpoint(ThreadState& thread, const Breakpoints::Breakpoint& breakpoint);
+  absl::Status SingleStep(ThreadState& thread, std::vector<siginfo_t>* held);
+  absl::Status RequeueHeldSignals(ThreadState& thread, const std::vector<siginfo_t>& held);
+  // At the delivery stop of a signal RequeueHeldSignals re-queued: puts its
+  // original siginfo back, in the thread and in `info`.
+  void RestoreHeldSignal(ThreadState& thread, siginfo_t* info);
+
+  // Violations (violations.cc; HandleViolation is in monitor.cc, beside the
+  // Tracee it acts through). `stop_signal` is the signal the thread is
+  // stopped for (0 for a seccomp stop).
   absl::Status HandleViolation(ThreadState& thread, Violation violation, int stop_signal);
   // Counts `count` kernel entries `violation` stands for, symbolizes it and
   // fills its action from the action table; returns that action.
   Action RecordViolation(ThreadState& thread, Violation* violation, long long count);
-  void Report(const Violation& violation);
-  // Writes a message of dpsupervise's own (not a violation) to the reports,
-  // as text or as JSON lines.
+  // Fills the backtrace of a violation (the thread is stopped).
+  void Symbolize(Violation* violation);
+  // A message of dpsupervise's own, to the Notify listeners.
   void Say(const std::string& text);
-  absl::Status ActKill();
-  absl::Status ActLog(ThreadState& thread, const Violation& violation, int stop_signal);
-  absl::Status ActSignal(ThreadState& thread, const Violation& violation, int stop_signal,
-                         int signal);
-  absl::Status ActErrno(ThreadState& thread, const Violation& violation, int error);
-  absl::Status ActStop(ThreadState& thread, const Violation& violation, int stop_signal,
-                       bool run_gdb);
+
+  // Handing a process over to a debugger (debugger_handover.cc).
   // Leaves `thread` (at any stop) to a debugger: SIGSTOP to it, detach, the
   // rest of its process detached as its threads reach the group-stop.
   // `resend_signal` (a signal violation's) stays pending for the debugger.
@@ -260,18 +221,17 @@ class Monitor {
   absl::Status Resume(ThreadState& thread, int signal = 0);
 
   MonitorOptions options_;
+  Notify& notify_;
   ThreadTable threads_;
-  // Threads whose window began and whose entry snapshot is not taken yet.
-  std::vector<pid_t> noise_snapshots_due_;
+  StrictWindows windows_;
+  Triggers triggers_;
+  Breakpoints breakpoints_;
   bool program_execed_ = false;
   int program_wait_status_ = 0;
   bool killing_ = false;
   // gdb processes we started: our children, but not the program's.
   std::set<pid_t> debugger_pids_;
   bool warned_no_page_faults_ = false;
-  // Threads that were strict and have exited, for the summary.
-  std::vector<ThreadSummary> finished_;
-  long long total_violations_ = 0;
 };
 
 }  // namespace dpsupervise

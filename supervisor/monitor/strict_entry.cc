@@ -1,15 +1,18 @@
-// Monitor: entering and leaving strict mode (the dataplane prctls).
+// Monitor: entering and leaving strict mode, from the thread's own prctl or
+// from outside it (triggers, --enter-at, attach mode).
 #include <errno.h>
 #include <string.h>
+#include <sys/ptrace.h>
 
 #include "absl/strings/str_cat.h"
 #include "lib/dataplane.h"
-#include "supervisor/trace/inject.h"
 #include "supervisor/monitor/monitor.h"
 #include "supervisor/noise/preflight.h"
-#include "supervisor/os/procfs.h"
 #include "supervisor/noise/quiesce_flush.h"
+#include "supervisor/os/procfs.h"
+#include "supervisor/trace/inject.h"
 #include "supervisor/trace/ptrace_util.h"
+#include "supervisor/trace/regs.h"
 
 namespace dpsupervise {
 
@@ -29,7 +32,7 @@ absl::Status Monitor::HandleDataplanePrctl(ThreadState& thread, const user_regs_
     thread.BecomeNotStrict(static_cast<uint32_t>(flags));
     return ReturnFromSyscall(thread, regs, 0);
   }
-  auto entry = EnterStrict(thread, regs, static_cast<uint32_t>(flags));
+  auto entry = EnterStrictFromPrctl(thread, regs, static_cast<uint32_t>(flags));
   if (!entry.ok() || entry->abandoned) return entry.status();
   if (!entry->injected) return ReturnFromSyscall(thread, regs, entry->result);
   // The thread sits at the injected syscall's exit: restore every register
@@ -41,17 +44,21 @@ absl::Status Monitor::HandleDataplanePrctl(ThreadState& thread, const user_regs_
   return Resume(thread);
 }
 
-absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
-                                                          const user_regs_struct& regs,
-                                                          uint32_t flags) {
-  StrictEntry entry;
+void Monitor::SayEntryRefused(const ThreadState& thread, absl::string_view why) {
+  Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused: ", why,
+                   "\n"));
+}
+
+absl::StatusOr<Monitor::PrctlEntry> Monitor::EnterStrictFromPrctl(ThreadState& thread,
+                                                                  const user_regs_struct& regs,
+                                                                  uint32_t flags) {
+  PrctlEntry entry;
   if (!thread.syscalls.strict_filter_installed) {
     auto outcome = InjectSeccompFilter(thread.tgid, thread.tid, regs, *options_.strict_filter,
                                        &threads_.Process(thread.tgid).scratch);
     if (absl::IsPermissionDenied(outcome.status())) {
       // Nothing was changed: the program goes on, told it is not strict.
-      Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused: ",
-                       outcome.status().message(), "\n"));
+      SayEntryRefused(thread, outcome.status().message());
       entry.result = -EPERM;
       return entry;
     }
@@ -66,8 +73,7 @@ absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
     }
     entry.injected = true;
     if (!outcome->refusal.empty()) {
-      Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused: ",
-                       outcome->refusal, "\n"));
+      SayEntryRefused(thread, outcome->refusal);
       entry.result = outcome->result;
       return entry;
     }
@@ -81,35 +87,44 @@ absl::StatusOr<Monitor::StrictEntry> Monitor::EnterStrict(ThreadState& thread,
     thread.syscalls.strict_filter_installed = true;
     ++thread.syscalls.own_filters;
   }
-  entry.result = RunEntryChecks(thread);
-  if (entry.result != 0) return entry;
-  const uint32_t previous = thread.dataplane_flags;
+  auto started = StartStrict(thread, flags);
+  if (!started.ok()) return started.status();
+  entry.result = *started;
+  return entry;
+}
+
+absl::StatusOr<long> Monitor::StartStrict(ThreadState& thread, uint32_t flags) {
+  long refused = RunEntryChecks(thread);
+  if (refused != 0) return refused;
+  const bool was_strict = thread.strict();
+  const uint32_t previous_flags = thread.dataplane_flags;
   const StrictState previous_state = thread.state;
   thread.BecomeStrict(flags);
   absl::Status armed = ArmPageFaults(thread);
   if (absl::IsFailedPrecondition(armed)) {
     // --preflight=enforce and no page-fault detection: refuse the entry.
-    thread.dataplane_flags = previous;
+    thread.dataplane_flags = previous_flags;
     thread.state = previous_state;
-    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
-                                               ": strict entry refused: ", armed.message(), "\n"));
-    entry.result = -EPERM;
-    return entry;
+    SayEntryRefused(thread, armed.message());
+    return -EPERM;
   }
   if (!armed.ok()) return armed;
   UnblockPageFaultTrap(thread);
   CheckForeignFilters(thread);
   if (flags & PR_DATAPLANE_QUIESCE) {
-    // Done while the thread is still stopped in its prctl: the flush runs
-    // work on every CPU, the strict thread's included.
+    // Done while the thread is still stopped: the flush runs work on every
+    // CPU, the strict thread's included.
     absl::Status flushed = FlushKernelWork();
     if (!flushed.ok()) {
-      Say(
-          absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": quiesce: ", flushed.message(), "\n"));
+      Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": quiesce: ", flushed.message(),
+                       "\n"));
     }
   }
-  if ((previous & PR_DATAPLANE_STRICT) == 0) BeginStrictWindow(thread);
-  return entry;
+  if (!was_strict) {
+    windows_.Begin(thread);
+    notify_.EventStrictEntered(thread.tgid, thread.tid);
+  }
+  return 0;
 }
 
 long Monitor::RunEntryChecks(ThreadState& thread) {
@@ -121,9 +136,8 @@ long Monitor::RunEntryChecks(ThreadState& thread) {
   if (enforce) {
     absl::Status verdict = CheckPreflight(findings, true);
     if (!verdict.ok()) {
-      Say(absl::StrCat(
-          "dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused (--preflight=enforce): ",
-          verdict.message(), "\n"));
+      Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
+                       ": strict entry refused (--preflight=enforce): ", verdict.message(), "\n"));
       return -EPERM;
     }
     return 0;
@@ -147,9 +161,9 @@ absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
   }
   if (!warned_no_page_faults_) {
     warned_no_page_faults_ = true;
-    Say(absl::StrCat(
-        "dpsupervise: ", TaskLabel(thread.tid), ": page faults of strict threads will not be detected: ",
-        detector.status().message(), "; detecting syscalls, traps and signals only\n"));
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
+                     ": page faults of strict threads will not be detected: ",
+                     detector.status().message(), "; detecting syscalls, traps and signals only\n"));
   }
   return absl::OkStatus();
 }
@@ -157,12 +171,98 @@ absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
 void Monitor::LeaveStrict(ThreadState& thread) {
   if (thread.strict()) {
     ReportUnseenPageFaults(thread);
-    EndStrictWindow(thread);
+    windows_.End(thread);
+    notify_.EventStrictLeft(thread.tgid, thread.tid);
   }
   thread.BecomeNotStrict();
   // Disarming can only fail if the thread is gone; its exit is handled then.
   (void)thread.faults.detector.Disable();
   RestoreProgramSignalMask(thread);
+}
+
+absl::Status Monitor::HandleInterrupt(ThreadState& thread) {
+  if (thread.state == StrictState::kLeaveRequested) {
+    LeaveStrict(thread);
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
+                     ": strict mode left after --strict-for\n"));
+    return Resume(thread);
+  }
+  thread.state = StrictState::kNotStrict;  // the request is served
+  auto regs = GetRegs(thread.tid);
+  if (!regs.ok()) return regs.status();
+  if (InInterruptedSyscall(*regs)) {
+    // The thread was blocked in the kernel: it restarts its syscall exactly
+    // as it would have without us, and is strict from that syscall's exit.
+    thread.state = StrictState::kEntryAtSyscallExit;
+    return ContinueToSyscall(thread.tid);
+  }
+  return EnterStrictFromOutside(thread);
+}
+
+absl::Status Monitor::EnterStrictFromOutside(ThreadState& thread) {
+  if (!options_.attach && !thread.syscalls.strict_filter_installed) {
+    bool installed = false;
+    absl::Status injected = InjectFromOutside(thread, &installed);
+    // `thread` is gone when the injection handed a stop back: say nothing
+    // more about it.
+    if (!injected.ok() || !installed) return injected;
+    thread.syscalls.strict_filter_installed = true;
+    ++thread.syscalls.own_filters;
+  }
+  auto started = StartStrict(thread, PR_DATAPLANE_STRICT);
+  if (!started.ok()) return started.status();
+  if (*started == 0) {
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict mode entered (",
+                     options_.attach ? "attached, syscalls stepped" : "filter injected", ")\n"));
+  }
+  return Resume(thread);
+}
+
+absl::Status Monitor::InjectFromOutside(ThreadState& thread, bool* installed) {
+  const pid_t tid = thread.tid;
+  const pid_t tgid = thread.tgid;
+  auto refuse = [&](absl::string_view why) {
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(tid), ": cannot enter strict mode: ", why, "\n"));
+    return Resume(thread);
+  };
+  ProcessState& process = threads_.Process(tgid);
+  if (!process.syscall_instruction) {
+    // Any thread of the process reads its memory, a zombie leader's too.
+    auto address = FindSyscallInstruction(tid);
+    if (absl::IsNotFound(address.status()) && !TaskName(tid).ok()) return address.status();
+    if (!address.ok()) return refuse(address.status().message());
+    process.syscall_instruction = *address;
+  }
+  auto outcome = InjectSeccompFilterAnywhere(tgid, tid, *process.syscall_instruction,
+                                             *options_.strict_filter, &process.scratch);
+  if (absl::IsFailedPrecondition(outcome.status())) {
+    threads_.Process(tgid).syscall_instruction.reset();  // look again next time
+    return refuse(outcome.status().message());
+  }
+  if (absl::IsPermissionDenied(outcome.status())) return refuse(outcome.status().message());
+  if (!outcome.ok()) return outcome.status();
+  if (outcome->abandoned) return HandleWaitStatus(tid, outcome->wait_status);
+  if (outcome->result < 0) {
+    return refuse(absl::StrCat("installing the strict filter: ",
+                               strerror(static_cast<int>(-outcome->result))));
+  }
+  *installed = true;
+  return absl::OkStatus();
+}
+
+absl::Status Monitor::HandleSyscallStop(ThreadState& thread) {
+  if (thread.state == StrictState::kEntryAtSyscallExit) {
+    auto info = GetSyscallInfo(thread.tid);
+    if (!info.ok()) return info.status();
+    if (info->op != PTRACE_SYSCALL_INFO_EXIT) return ContinueToSyscall(thread.tid);
+    thread.state = StrictState::kNotStrict;
+    return EnterStrictFromOutside(thread);
+  }
+  if ((options_.attach || thread.syscalls.stepped) && thread.strict() && !killing_) {
+    return JudgeSyscall(thread);
+  }
+  thread.syscalls.judged = false;
+  return Resume(thread);
 }
 
 }  // namespace dpsupervise

@@ -317,7 +317,7 @@ void Monitor::ReportUnseenPageFaults(ThreadState& thread) {
     violation.action = "log";
     violation.action_detail = "log (found after the fact: reported only)";
   }
-  Report(violation);
+  notify_.EventViolation(violation);
   if (action.kind == ActionKind::kKill) KillProgram();
 }
 

@@ -1,0 +1,91 @@
+// Monitor: handing a process over to a debugger (the stop and gdb actions).
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "supervisor/monitor/monitor.h"
+#include "supervisor/os/send_signal.h"
+#include "supervisor/trace/fault_detector.h"
+#include "supervisor/trace/ptrace_util.h"
+
+namespace dpsupervise {
+
+absl::Status Monitor::StopForDebugger(ThreadState& thread, bool run_gdb, int resend_signal) {
+  const pid_t tgid = thread.tgid;
+  const pid_t tid = thread.tid;
+  // A SIGSTOP aimed at the violating thread itself: once detached, it takes
+  // the signal before running a single instruction and puts the whole group
+  // into group-stop. (A process-directed SIGSTOP could be taken by another,
+  // still traced thread, letting this one run on in the meantime.) The other
+  // threads are detached as they reach their group-stop (DetachForDebugger);
+  // a thread detached in group-stop stays stopped, ready for `gdb -p`.
+  threads_.Process(tgid).handover =
+      run_gdb ? DebuggerHandover::kDetachThenRunGdb : DebuggerHandover::kDetach;
+  RestoreProgramSignalMask(thread);
+  if (SignalThread(tgid, tid, SIGSTOP) != 0) {
+    return absl::InternalError(absl::StrCat("tgkill(", tid, ", SIGSTOP): ", strerror(errno)));
+  }
+  absl::Status detached = Detach(tid, 0);
+  if (!detached.ok() && !absl::IsNotFound(detached)) return detached;
+  threads_.Erase(tid);
+  if (resend_signal != 0) SignalThread(tgid, tid, resend_signal);
+  return FinishDetachIfDone(tgid);
+}
+
+absl::Status Monitor::DetachForDebugger(ThreadState& thread, int status) {
+  const pid_t tgid = thread.tgid;
+  const pid_t tid = thread.tid;
+  const int signal = WSTOPSIG(status);
+  const int event = status >> 16;
+  // A signal-delivery-stop passes its signal on (SIGSTOP among them, which
+  // starts the group-stop), except our page-fault SIGTRAP, which would kill
+  // the detached process; any other stop detaches with none.
+  int deliver = (event == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
+  if (deliver == SIGTRAP) {
+    auto info = GetSigInfo(tid);
+    if (info.ok() && IsOurPageFaultTrap(*info)) deliver = 0;
+  }
+  RestoreProgramSignalMask(thread);
+  absl::Status detached = Detach(tid, deliver);
+  if (!detached.ok() && !absl::IsNotFound(detached)) return detached;
+  threads_.Erase(tid);
+  return FinishDetachIfDone(tgid);
+}
+
+absl::Status Monitor::FinishDetachIfDone(pid_t tgid) {
+  if (threads_.HasThreadsOf(tgid)) return absl::OkStatus();  // more to detach
+  ProcessState& process = threads_.Process(tgid);
+  const bool run_gdb = process.handover == DebuggerHandover::kDetachThenRunGdb;
+  process.handover = DebuggerHandover::kNone;
+  threads_.ForgetProcessIfGone(tgid);
+  if (run_gdb && isatty(STDIN_FILENO)) {
+    Say(absl::StrCat("dpsupervise: process ", tgid,
+                     " is stopped at the violation; running gdb -p ", tgid, "\n"));
+    RunDebugger(tgid);
+    return absl::OkStatus();
+  }
+  Say(absl::StrCat("dpsupervise: process ", tgid, " is stopped at the violation",
+                   run_gdb ? " (stdin is not a terminal)" : "", "; debug it with: gdb -p ", tgid,
+                   "\n", "dpsupervise: or resume it with: kill -CONT ", tgid,
+                   "; dpsupervise exits when it ends\n"));
+  return absl::OkStatus();
+}
+
+void Monitor::RunDebugger(pid_t pid) {
+  const std::string pid_text = absl::StrCat(pid);
+  pid_t gdb = fork();
+  if (gdb == 0) {
+    execlp("gdb", "gdb", "-q", "-p", pid_text.c_str(), static_cast<char*>(nullptr));
+    fprintf(stderr, "dpsupervise: cannot run gdb: %s; debug with: gdb -p %d\n", strerror(errno),
+            pid);
+    _exit(127);
+  }
+  if (gdb > 0) debugger_pids_.insert(gdb);
+}
+
+}  // namespace dpsupervise

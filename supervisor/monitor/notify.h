@@ -1,0 +1,61 @@
+// notify.h: hooks the monitor calls as things happen (in the manner of
+// sandbox2's Notify). The reports are one listener (ReportNotify); a new
+// output or analysis (noise tracing, rate limiting, statistics) is another,
+// without changing the monitor.
+#ifndef DPSUPERVISE_SUPERVISOR_MONITOR_NOTIFY_H_
+#define DPSUPERVISE_SUPERVISOR_MONITOR_NOTIFY_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "supervisor/model/summary.h"
+#include "supervisor/model/violation.h"
+
+namespace dpsupervise {
+
+class Notify {
+ public:
+  virtual ~Notify() = default;
+
+  // A kernel entry of a strict thread, complete (backtrace, action and its
+  // sentence), before the action is taken; the thread is stopped.
+  virtual void EventViolation(const Violation& violation) {}
+  // A message of dpsupervise's own ("dpsupervise: ...\n").
+  virtual void EventMessage(const std::string& text) {}
+  // Thread `tid` of process `tgid` became strict, or stopped being strict
+  // (left, was detached, or is exiting); it is stopped.
+  virtual void EventStrictEntered(pid_t tgid, pid_t tid) {}
+  virtual void EventStrictLeft(pid_t tgid, pid_t tid) {}
+  // The run is over (the program ended, or dpsupervise detached).
+  virtual void EventFinished(const RunSummary& summary) {}
+};
+
+// Passes every event to each of a list of listeners, in order.
+class NotifyList : public Notify {
+ public:
+  explicit NotifyList(std::vector<Notify*> listeners) : listeners_(std::move(listeners)) {}
+  void EventViolation(const Violation& violation) override {
+    for (Notify* listener : listeners_) listener->EventViolation(violation);
+  }
+  void EventMessage(const std::string& text) override {
+    for (Notify* listener : listeners_) listener->EventMessage(text);
+  }
+  void EventStrictEntered(pid_t tgid, pid_t tid) override {
+    for (Notify* listener : listeners_) listener->EventStrictEntered(tgid, tid);
+  }
+  void EventStrictLeft(pid_t tgid, pid_t tid) override {
+    for (Notify* listener : listeners_) listener->EventStrictLeft(tgid, tid);
+  }
+  void EventFinished(const RunSummary& summary) override {
+    for (Notify* listener : listeners_) listener->EventFinished(summary);
+  }
+
+ private:
+  std::vector<Notify*> listeners_;
+};
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_MONITOR_NOTIFY_H_

@@ -1,0 +1,95 @@
+#include "supervisor/monitor/strict_windows.h"
+
+#include <time.h>
+
+#include "supervisor/noise/noise.h"
+#include "supervisor/os/procfs.h"
+
+namespace dpsupervise {
+namespace {
+
+// The thread's name and CPU as the summary shows them.
+void RecordNameAndCpu(pid_t tid, ThreadSummary* summary) {
+  auto name = TaskName(tid);
+  if (name.ok()) summary->thread_name = *name;
+  auto cpu = TaskCpu(tid);
+  summary->cpu = cpu.ok() ? *cpu : -1;
+}
+
+}  // namespace
+
+void StrictWindows::Begin(ThreadState& thread) {
+  WindowState& window = thread.window;
+  clock_gettime(CLOCK_MONOTONIC, &window.since);
+  window.ever_strict = true;
+  window.summary.pid = thread.tgid;
+  window.summary.tid = thread.tid;
+  ++window.summary.strict_entries;
+  if (!read_counters_) return;
+  if (!window.noise_snapshot_due) snapshots_due_.push_back(thread.tid);
+  window.noise_snapshot_due = true;
+}
+
+void StrictWindows::TakeDueSnapshots(ThreadTable& threads) {
+  for (pid_t tid : snapshots_due_) {
+    ThreadState* thread = threads.Find(tid);
+    if (thread == nullptr || !thread->window.noise_snapshot_due) continue;
+    WindowState& window = thread->window;
+    window.noise_snapshot_due = false;
+    RecordNameAndCpu(thread->tid, &window.summary);
+    auto snapshot = TakeNoiseSnapshot(thread->tgid, thread->tid, window.summary.cpu);
+    window.noise_at_entry = snapshot.ok() ? *snapshot : NoiseSnapshot{};
+  }
+  snapshots_due_.clear();
+}
+
+void StrictWindows::End(ThreadState& thread) {
+  WindowState& window = thread.window;
+  window.summary.strict_seconds += SecondsSince(window.since);
+  // The window is closed: a later exit must not count it again.
+  clock_gettime(CLOCK_MONOTONIC, &window.since);
+  if (!read_counters_) return;
+  if (window.noise_snapshot_due) {
+    // Ended in the batch that began it: no entry snapshot to count from,
+    // and nothing to count in so short a window. Name and CPU still.
+    window.noise_snapshot_due = false;
+    RecordNameAndCpu(thread.tid, &window.summary);
+    return;
+  }
+  auto after = TakeNoiseSnapshot(thread.tgid, thread.tid, window.noise_at_entry.cpu);
+  if (after.ok()) AccumulateNoise(window.noise_at_entry, *after, &window.summary);
+  window.noise_at_entry = NoiseSnapshot{};
+}
+
+void StrictWindows::EndAll(ThreadTable& threads, pid_t tgid) {
+  for (auto& [tid, thread] : threads) {
+    if (thread.strict() && (tgid == 0 || thread.tgid == tgid)) End(thread);
+  }
+}
+
+void StrictWindows::Retire(ThreadState& thread) {
+  if (!thread.window.ever_strict) return;
+  if (thread.strict()) {
+    thread.window.summary.strict_seconds += SecondsSince(thread.window.since);
+    clock_gettime(CLOCK_MONOTONIC, &thread.window.since);
+  }
+  retired_.push_back(thread.window.summary);
+}
+
+void StrictWindows::CountViolations(ThreadState& thread, ViolationKind kind, long long count) {
+  total_violations_ += count;
+  thread.window.summary.violations[ViolationKindName(kind)] += count;
+}
+
+RunSummary StrictWindows::Summary(const ThreadTable& threads, int exit_status) const {
+  RunSummary run;
+  run.exit_status = exit_status;
+  run.total_violations = total_violations_;
+  run.threads = retired_;
+  for (const auto& [tid, thread] : threads) {
+    if (thread.window.ever_strict) run.threads.push_back(thread.window.summary);
+  }
+  return run;
+}
+
+}  // namespace dpsupervise

@@ -1,0 +1,137 @@
+// Unit tests of what each action does to the thread a violation was seen
+// in, over a fake Tracee that records the calls.
+#include "supervisor/monitor/action_executor.h"
+
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dpsupervise {
+namespace {
+
+using ::testing::ElementsAre;
+
+class FakeTracee : public Tracee {
+ public:
+  pid_t tid() const override { return 11; }
+  pid_t tgid() const override { return 10; }
+  absl::Status Resume(int signal) override { return Call(absl::StrCat("resume ", signal)); }
+  absl::Status RunSyscall(const user_regs_struct& regs) override { return Call("run syscall"); }
+  absl::Status ReturnFromSyscall(const user_regs_struct& regs, long value) override {
+    return Call(absl::StrCat("return ", value));
+  }
+  absl::Status RewindToSyscall(const user_regs_struct& regs) override { return Call("rewind"); }
+  absl::Status QueueSignal(int signal) override { return Call(absl::StrCat("queue ", signal)); }
+  void LeaveStrict() override { (void)Call("leave strict"); }
+  absl::Status StopForDebugger(bool run_gdb, int resend_signal) override {
+    return Call(absl::StrCat(run_gdb ? "gdb" : "stop", " resend ", resend_signal));
+  }
+  absl::Status StopForDebuggerAfterSyscall(const user_regs_struct& regs, bool run_gdb) override {
+    return Call(absl::StrCat(run_gdb ? "gdb" : "stop", " after syscall"));
+  }
+  void KillProgram() override { (void)Call("kill program"); }
+
+  std::vector<std::string> calls;
+  // A call that fails, to see that nothing follows it.
+  std::string failing;
+
+ private:
+  absl::Status Call(const std::string& what) {
+    calls.push_back(what);
+    if (what == failing) return absl::InternalError(what);
+    return absl::OkStatus();
+  }
+};
+
+Violation Of(ViolationKind kind, uint64_t pc = 0x401000) {
+  Violation violation;
+  violation.kind = kind;
+  violation.regs.rip = pc;
+  return violation;
+}
+
+Action Parsed(const std::string& text) {
+  auto action = ParseAction(text);
+  EXPECT_TRUE(action.ok()) << action.status();
+  return *action;
+}
+
+constexpr uint64_t kVsyscallPc = 0xffffffffff600000ULL;
+
+struct Case {
+  std::string action;
+  ViolationKind kind;
+  int stop_signal;
+  uint64_t pc;
+  std::vector<std::string> calls;
+};
+
+class ExecuteActionTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ExecuteActionTest, MakesExactlyTheseCalls) {
+  const Case& c = GetParam();
+  FakeTracee tracee;
+  ASSERT_TRUE(ExecuteAction(Parsed(c.action), Of(c.kind, c.pc), c.stop_signal, tracee).ok());
+  EXPECT_EQ(tracee.calls, c.calls);
+}
+
+// Every action on every kind it applies to (the action table refuses errno
+// for the other kinds).
+INSTANTIATE_TEST_SUITE_P(
+    EveryActionAndKind, ExecuteActionTest,
+    ::testing::Values(
+        Case{"kill", ViolationKind::kSyscall, 0, 0x401000, {"kill program"}},
+        Case{"kill", ViolationKind::kSignal, SIGUSR1, 0x401000, {"kill program"}},
+        Case{"log", ViolationKind::kSyscall, 0, 0x401000, {"run syscall"}},
+        Case{"log", ViolationKind::kPageFault, SIGTRAP, 0x401000, {"resume 0"}},
+        Case{"log", ViolationKind::kTrap, SIGSEGV, 0x401000, {"resume 11"}},
+        Case{"log", ViolationKind::kSignal, SIGUSR1, 0x401000, {"resume 10"}},
+        Case{"signal SIGUSR2", ViolationKind::kSyscall, 0, 0x401000,
+             {"leave strict", "rewind", "queue 12", "resume 0"}},
+        Case{"signal SIGUSR2", ViolationKind::kSyscall, 0, kVsyscallPc,
+             {"leave strict", "queue 12", "resume 0"}},
+        Case{"signal SIGUSR2", ViolationKind::kPageFault, SIGTRAP, 0x401000,
+             {"leave strict", "resume 12"}},
+        Case{"signal SIGUSR2", ViolationKind::kTrap, SIGSEGV, 0x401000,
+             {"leave strict", "resume 12"}},
+        Case{"signal SIGUSR2", ViolationKind::kSignal, SIGUSR1, 0x401000,
+             {"leave strict", "queue 12", "resume 10"}},
+        Case{"errno EPERM", ViolationKind::kSyscall, 0, 0x401000, {"return -1"}},
+        Case{"stop", ViolationKind::kSyscall, 0, 0x401000, {"rewind", "stop resend 0"}},
+        Case{"stop", ViolationKind::kSyscall, 0, kVsyscallPc, {"stop after syscall"}},
+        Case{"stop", ViolationKind::kPageFault, SIGTRAP, 0x401000, {"stop resend 0"}},
+        Case{"stop", ViolationKind::kTrap, SIGSEGV, 0x401000, {"stop resend 0"}},
+        Case{"stop", ViolationKind::kSignal, SIGUSR1, 0x401000, {"stop resend 10"}},
+        Case{"gdb", ViolationKind::kSyscall, 0, 0x401000, {"rewind", "gdb resend 0"}},
+        Case{"gdb", ViolationKind::kSyscall, 0, kVsyscallPc, {"gdb after syscall"}},
+        Case{"gdb", ViolationKind::kSignal, SIGUSR1, 0x401000, {"gdb resend 10"}}));
+
+TEST(ExecuteAction, AFailedStepEndsTheAction) {
+  FakeTracee tracee;
+  tracee.failing = "rewind";
+  absl::Status status =
+      ExecuteAction(Parsed("signal SIGUSR2"), Of(ViolationKind::kSyscall), 0, tracee);
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(tracee.calls, ElementsAre("leave strict", "rewind"));
+}
+
+TEST(ExecuteAction, EveryActionKindHasASentence) {
+  EXPECT_EQ(DescribeAction(Parsed("kill"), 11, 10), "kill (SIGKILL to the whole program)");
+  EXPECT_EQ(DescribeAction(Parsed("log"), 11, 10), "log (the program continues)");
+  EXPECT_EQ(DescribeAction(Parsed("signal SIGUSR2"), 11, 10),
+            "signal SIGUSR2 (thread 11 left strict mode)");
+  EXPECT_EQ(DescribeAction(Parsed("errno EPERM"), 11, 10),
+            "errno EPERM (the syscall failed without running)");
+  EXPECT_EQ(DescribeAction(Parsed("stop"), 11, 10),
+            "stop (process 10 left stopped at the violation for a debugger: gdb -p 10)");
+  EXPECT_EQ(DescribeAction(Parsed("gdb"), 11, 10),
+            "gdb (process 10 left stopped at the violation for a debugger: gdb -p 10)");
+}
+
+}  // namespace
+}  // namespace dpsupervise
