@@ -35,6 +35,18 @@ int WaitChild(pid_t child) {
   return status;
 }
 
+// Waits for the child and says how it ended: "child_killed_by=SIGNAL" or
+// "child_exit=CODE".
+void ReportChild(pid_t child) {
+  const int status = WaitChild(child);
+  if (WIFSIGNALED(status)) {
+    printf("child_killed_by=%d\n", WTERMSIG(status));
+  } else {
+    printf("child_exit=%d\n", WEXITSTATUS(status));
+  }
+  fflush(stdout);
+}
+
 void* ExecFromThread(void*) {
   char* argv[] = {const_cast<char*>(g_violator), nullptr};
   execv(g_violator, argv);
@@ -72,15 +84,15 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "fork") == 0) {
     pid_t child = fork();
     if (child == 0) ViolateHere("child");
-    WaitChild(child);
+    ReportChild(child);
   } else if (strcmp(mode, "clone-process") == 0) {
     long child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (child == 0) ViolateHere("child");
-    WaitChild(static_cast<pid_t>(child));
+    ReportChild(static_cast<pid_t>(child));
   } else if (strcmp(mode, "untraced") == 0) {
     long child = syscall(SYS_clone, CLONE_UNTRACED | SIGCHLD, 0, 0, 0, 0);
     if (child == 0) ViolateHere("child");
-    WaitChild(static_cast<pid_t>(child));
+    ReportChild(static_cast<pid_t>(child));
   } else if (strcmp(mode, "vfork") == 0) {
     pid_t child = vfork();
     if (child == 0) {
@@ -88,7 +100,7 @@ int main(int argc, char** argv) {
       execv(g_violator, child_argv);
       _exit(12);
     }
-    WaitChild(child);
+    ReportChild(child);
   } else if (strcmp(mode, "exec-thread") == 0) {
     pthread_join(dptest::StartThread(ExecFromThread), nullptr);
   } else if (strcmp(mode, "clone3") == 0) {

@@ -4,6 +4,10 @@
 //   timer: a POSIX timer aimed at the worker's tid (SIGEV_THREAD_ID) fires.
 //   nonstrict: SIGUSR1 goes to the main thread, which is not strict: its
 //          handler runs as usual, the worker is untouched; exit 0.
+//   ignored: the main thread sends the worker signals the kernel discards
+//          at send time without a tracer: SIGUSR2 (set to SIG_IGN), and
+//          SIGCHLD, SIGURG, SIGWINCH (ignored by default); once none is
+//          pending any more, the worker leaves strict mode; exit 0.
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,13 +28,33 @@ void* Worker(void*) {
   const int tid = static_cast<int>(syscall(SYS_gettid));
   dptest::EnterStrictOrDie();
   g_worker_tid = tid;
-  while (!g_stop.load()) {
+  // A SIGUSR1 handled in this thread (the deliver action) ends it too.
+  while (!g_stop.load() && !g_main_handled) {
   }
   dp_exit_strict();
+  if (g_main_handled) {
+    printf("worker handled SIGUSR1\n");
+    fflush(stdout);
+  }
   return nullptr;
 }
 
 void OnUsr1(int) { g_main_handled = 1; }
+
+// The signals pending for thread `tid` itself (SigPnd of its status).
+uint64_t PendingSignals(int tid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+  FILE* status = fopen(path, "r");
+  if (status == nullptr) return 0;
+  char line[256];
+  unsigned long long pending = 0;
+  while (fgets(line, sizeof(line), status) != nullptr) {
+    if (sscanf(line, "SigPnd: %llx", &pending) == 1) break;
+  }
+  fclose(status);
+  return pending;
+}
 
 }  // namespace
 
@@ -71,6 +95,23 @@ int main(int argc, char** argv) {
     itimerspec spec{};
     spec.it_value.tv_nsec = 1000000;  // 1 ms
     timer_settime(timer, 0, &spec, nullptr);
+  } else if (strcmp(mode, "ignored") == 0) {
+    signal(SIGUSR2, SIG_IGN);
+    const int kSignals[] = {SIGUSR2, SIGCHLD, SIGURG, SIGWINCH};
+    uint64_t sent = 0;
+    for (int signo : kSignals) {
+      syscall(SYS_tgkill, pid, tid, signo);
+      sent |= uint64_t{1} << (signo - 1);
+    }
+    // Dequeued while the worker is still strict (it cannot run a single
+    // instruction with a signal pending): then it may stop.
+    while (PendingSignals(tid) & sent) {
+    }
+    printf("sent 4 ignored signals\n");
+    fflush(stdout);
+    g_stop = true;
+    pthread_join(worker, nullptr);
+    return 0;
   } else if (strcmp(mode, "nonstrict") == 0) {
     syscall(SYS_tgkill, pid, static_cast<long>(syscall(SYS_gettid)), SIGUSR1);
     while (!g_main_handled) {

@@ -34,6 +34,7 @@ class FakeTracee : public Tracee {
   absl::Status StopForDebuggerAfterSyscall(const user_regs_struct& regs, bool run_gdb) override {
     return Call(absl::StrCat(run_gdb ? "gdb" : "stop", " after syscall"));
   }
+  void KillProcess() override { (void)Call("kill process"); }
   void KillProgram() override { (void)Call("kill program"); }
 
   std::vector<std::string> calls;
@@ -85,8 +86,13 @@ TEST_P(ExecuteActionTest, MakesExactlyTheseCalls) {
 INSTANTIATE_TEST_SUITE_P(
     EveryActionAndKind, ExecuteActionTest,
     ::testing::Values(
-        Case{"kill", ViolationKind::kSyscall, 0, 0x401000, {"kill program"}},
-        Case{"kill", ViolationKind::kSignal, SIGUSR1, 0x401000, {"kill program"}},
+        Case{"kill", ViolationKind::kSyscall, 0, 0x401000, {"kill process"}},
+        Case{"kill", ViolationKind::kSignal, SIGUSR1, 0x401000, {"kill process"}},
+        Case{"kill-all", ViolationKind::kPageFault, SIGTRAP, 0x401000, {"kill program"}},
+        Case{"kill-all", ViolationKind::kTrap, SIGSEGV, 0x401000, {"kill program"}},
+        Case{"deliver", ViolationKind::kTrap, SIGSEGV, 0x401000, {"leave strict", "resume 11"}},
+        Case{"deliver", ViolationKind::kSignal, SIGUSR1, 0x401000,
+             {"leave strict", "resume 10"}},
         Case{"log", ViolationKind::kSyscall, 0, 0x401000, {"run syscall"}},
         Case{"log", ViolationKind::kPageFault, SIGTRAP, 0x401000, {"resume 0"}},
         Case{"log", ViolationKind::kTrap, SIGSEGV, 0x401000, {"resume 11"}},
@@ -121,7 +127,11 @@ TEST(ExecuteAction, AFailedStepEndsTheAction) {
 }
 
 TEST(ExecuteAction, EveryActionKindHasASentence) {
-  EXPECT_EQ(DescribeAction(Parsed("kill"), 11, 10), "kill (SIGKILL to the whole program)");
+  EXPECT_EQ(DescribeAction(Parsed("kill"), 11, 10), "kill (SIGKILL to process 10)");
+  EXPECT_EQ(DescribeAction(Parsed("kill-all"), 11, 10),
+            "kill-all (SIGKILL to the whole program)");
+  EXPECT_EQ(DescribeAction(Parsed("deliver"), 11, 10),
+            "deliver (thread 11 left strict mode; the signal reaches the program)");
   EXPECT_EQ(DescribeAction(Parsed("log"), 11, 10), "log (the program continues)");
   EXPECT_EQ(DescribeAction(Parsed("signal SIGUSR2"), 11, 10),
             "signal SIGUSR2 (thread 11 left strict mode)");

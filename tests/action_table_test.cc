@@ -72,5 +72,25 @@ TEST(ActionTableTest, ErrnoAppliesToSyscallsOnly) {
 
 // A bad --on-violation is a misuse of the command line: tests/cli_test.cc.
 
+TEST(ActionTableTest, DeliverAsTheDefaultKillsWhatHasNoSignalOfItsOwn) {
+  const ActionTable table = Resolve(Policy{}, "deliver");
+  EXPECT_EQ(table.For(ViolationKind::kTrap, 0), Of(ActionKind::kDeliver));
+  EXPECT_EQ(table.For(ViolationKind::kSignal, 0), Of(ActionKind::kDeliver));
+  EXPECT_EQ(table.For(ViolationKind::kSyscall, 0), Of(ActionKind::kKill));
+  EXPECT_EQ(table.For(ViolationKind::kPageFault, 0), Of(ActionKind::kKill));
+}
+
+TEST(ActionTableTest, WhichActionsApplyToWhichKinds) {
+  for (ViolationKind kind : kAllViolationKinds) {
+    EXPECT_EQ(ActionAppliesTo(ActionKind::kErrno, kind), kind == ViolationKind::kSyscall);
+    EXPECT_EQ(ActionAppliesTo(ActionKind::kDeliver, kind),
+              kind == ViolationKind::kTrap || kind == ViolationKind::kSignal);
+    for (ActionKind any : {ActionKind::kKill, ActionKind::kKillAll, ActionKind::kSignal,
+                           ActionKind::kStop, ActionKind::kGdb, ActionKind::kLog}) {
+      EXPECT_TRUE(ActionAppliesTo(any, kind));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dpsupervise

@@ -279,8 +279,8 @@ TEST_F(CliTest, BadValues) {
 
 TEST_F(CliTest, BadActionsAndLocationsNameTheirOption) {
   EXPECT_EQ(Misuse({"--on-violation=explode", "--", "p"}),
-            "--on-violation: found 'explode', expected an action (kill, signal SIG, stop, gdb, "
-            "log or errno E)");
+            "--on-violation: found 'explode', expected an action (kill, kill-all, signal SIG, "
+            "stop, gdb, log, deliver or errno E)");
   EXPECT_EQ(Misuse({"--on-violation", "signal", "--", "p"}),
             "--on-violation: found end of text, expected a signal name or number after 'signal'");
   // One message whatever the mode: main.cc once parsed --enter-at twice, and

@@ -134,7 +134,8 @@ TEST(ActionTest, ParsesEveryAction) {
 }
 
 TEST(ActionTest, ToStringRoundTrips) {
-  for (const char* text : {"kill", "signal SIGUSR1", "stop", "gdb", "log", "errno EPERM",
+  for (const char* text : {"kill", "kill-all", "deliver", "signal SIGUSR1", "stop", "gdb", "log",
+                           "errno EPERM",
                            "signal SIGRTMIN+3", "errno EHWPOISON"}) {
     auto action = ParseAction(text);
     ASSERT_TRUE(action.ok()) << text << ": " << action.status();
@@ -149,9 +150,10 @@ TEST(ActionTest, RejectsMalformedActions) {
     const char* message;
   };
   const Case cases[] = {
-      {"", "found end of text, expected an action (kill, signal SIG, stop, gdb, log or errno E)"},
-      {"explode", "found 'explode', expected an action (kill, signal SIG, stop, gdb, log or "
-                  "errno E)"},
+      {"", "found end of text, expected an action (kill, kill-all, signal SIG, stop, gdb, log, "
+           "deliver or errno E)"},
+      {"explode", "found 'explode', expected an action (kill, kill-all, signal SIG, stop, gdb, "
+                  "log, deliver or errno E)"},
       {"KILL", "found 'KILL', expected an action"},
       {"kill now", "found 'now', expected end of text after 'kill'"},
       {"signal", "found end of text, expected a signal name or number after 'signal'"},
@@ -641,7 +643,7 @@ TEST(PolicyFilesTest, MalformedExamples) {
        "(arg0 > 1 && arg0 < 5), expected each argument at most once per clause"},
       {"bad_errno_for_page_fault.policy",
        "bad_errno_for_page_fault.policy:2:20: error: found 'errno', expected an action for "
-       "page_fault violations (kill, signal SIG, stop, gdb or log)"},
+       "page_fault violations (kill, kill-all, signal SIG, stop, gdb or log)"},
       {"bad_missing_include.policy",
        "bad_missing_include.policy:2:10: error: found 'does_not_exist.policy', expected a "
        "readable policy file ("},
@@ -835,8 +837,19 @@ const Malformed kMalformed[] = {
     {"@action pagefault log", "t.policy:1:9: error: found 'pagefault', expected a violation "
                               "kind"},
     {"@action syscall", "t.policy:1:16: error: found end of line, expected an action (kill, "
-                        "signal SIG, stop, gdb, log or errno E)"},
+                        "kill-all, signal SIG, stop, gdb, log, deliver or errno E)"},
     {"@action syscall explode", "t.policy:1:17: error: found 'explode', expected an action"},
+    {"@action syscall deliver",
+     "t.policy:1:17: error: found 'deliver', expected an action for syscall violations (kill, "
+     "kill-all, signal SIG, stop, gdb, log or errno E): deliver only applies to traps and "
+     "signals"},
+    {"@action page_fault deliver",
+     "t.policy:1:20: error: found 'deliver', expected an action for page_fault violations "
+     "(kill, kill-all, signal SIG, stop, gdb or log): deliver only applies to traps and "
+     "signals"},
+    {"@action trap errno EPERM",
+     "t.policy:1:14: error: found 'errno', expected an action for trap violations (kill, "
+     "kill-all, signal SIG, stop, gdb, log or deliver): errno only applies to syscalls"},
     {"@action syscall kill now", "t.policy:1:22: error: found 'now', expected end of line "
                                  "after 'kill'"},
     {"@action syscall signal", "t.policy:1:23: error: found end of line, expected a signal "
@@ -848,7 +861,7 @@ const Malformed kMalformed[] = {
     {"@action syscall errno EFOO", "t.policy:1:23: error: found 'EFOO', expected an errno"},
     {"@action page_fault errno EPERM",
      "t.policy:1:20: error: found 'errno', expected an action for page_fault violations (kill, "
-     "signal SIG, stop, gdb or log): errno only applies to syscalls"},
+     "kill-all, signal SIG, stop, gdb or log): errno only applies to syscalls"},
     {"@action trap errno 1", "t.policy:1:14: error: found 'errno', expected an action for trap "
                              "violations"},
     {"@action signal errno EPERM", "t.policy:1:16: error: found 'errno', expected an action "

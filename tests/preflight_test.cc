@@ -190,7 +190,9 @@ TEST(PreflightFakeTest, UntunedMachineFailsEveryCheckWithAdvice) {
 
   EXPECT_TRUE(CheckPreflight(findings, /*enforce=*/false).ok());
   const absl::Status refused = CheckPreflight(findings, /*enforce=*/true);
-  EXPECT_TRUE(absl::IsPermissionDenied(refused));
+  // Not pinned to one isolated CPU: EINVAL, as the task-isolation patches.
+  EXPECT_TRUE(absl::IsInvalidArgument(refused));
+  EXPECT_EQ(PreflightRefusalErrno(refused), EINVAL);
   EXPECT_THAT(std::string(refused.message()), HasSubstr("affinity: thread may run on CPUs 0-1"));
   EXPECT_THAT(std::string(refused.message()), HasSubstr("sched_policy: "));
 }
@@ -223,6 +225,21 @@ TEST(PreflightFakeTest, PartiallyLockedMemory) {
   auto by = ByCheck(RunPreflight(kPid, kTid, Build(m)));
   EXPECT_FALSE(by["memory_locked"].ok);
   EXPECT_THAT(by["memory_locked"].detail, StartsWith("only 100 kB of 5000 kB"));
+}
+
+TEST(PreflightFakeTest, OnlyPlacementRefusalsAreEinval) {
+  // Pinned to an isolated nohz_full CPU, memory not locked: EPERM.
+  FakeMachine m;
+  m.vm_lck_kb = 100;
+  m.vm_rss_kb = 5000;
+  const absl::Status unlocked = CheckPreflight(RunPreflight(kPid, kTid, Build(m)), true);
+  EXPECT_TRUE(absl::IsPermissionDenied(unlocked)) << unlocked;
+  EXPECT_EQ(PreflightRefusalErrno(unlocked), EPERM);
+  // The same on a CPU that is not nohz_full: EINVAL.
+  m.nohz_full = "3\n";
+  const absl::Status ticking = CheckPreflight(RunPreflight(kPid, kTid, Build(m)), true);
+  EXPECT_TRUE(absl::IsInvalidArgument(ticking)) << ticking;
+  EXPECT_EQ(PreflightRefusalErrno(ticking), EINVAL);
 }
 
 TEST(PreflightFakeTest, MlockallSlackForSpecialPages) {

@@ -180,12 +180,14 @@ TEST(Preflight, WarnsAboutThisMachine) {
   EXPECT_THAT(r.out, HasSubstr("quiesce flags=3"));
 }
 
-TEST(Preflight, EnforceRefusesEntryWithEperm) {
+TEST(Preflight, EnforceRefusesAThreadNotOnAnIsolatedCpuWithEinval) {
+  // No CPU is isolated here: the affinity and isolation checks fail, and
+  // the entry fails with EINVAL, as under the task-isolation patches.
   RunResult r =
       RunSupervised({"--preflight=enforce", "--", TestProgram("report_target"), "violate"});
-  EXPECT_EQ(r.exit_status, 4) << Describe(r);  // EnterStrictOrDie: not EINVAL
+  EXPECT_EQ(r.exit_status, 3) << Describe(r);  // EnterStrictOrDie: EINVAL
   EXPECT_THAT(r.err, HasSubstr("strict entry refused (--preflight=enforce)"));
-  EXPECT_THAT(r.err, HasSubstr("dp_enter_strict: Operation not permitted"));
+  EXPECT_THAT(r.err, HasSubstr("dp_enter_strict: Invalid argument"));
 }
 
 TEST(Preflight, OffSaysNothing) {

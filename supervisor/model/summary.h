@@ -20,6 +20,10 @@ struct ThreadSummary {
   int strict_entries = 0;
   // Keys: "syscall", "page_fault", "trap", "signal".
   std::map<std::string, long long> violations;
+  // Signals sent to the thread while strict that the kernel would have
+  // discarded at once without ptrace (ignored, or ignored by default):
+  // let through, not violations.
+  long long suppressed_signals = 0;
   // Deltas accumulated over the thread's strict windows. -1: not measured
   // (for example the thread exited before its counters could be read).
   long long voluntary_context_switches = -1;
@@ -35,6 +39,7 @@ struct ThreadSummary {
 struct RunSummary {
   std::vector<ThreadSummary> threads;
   long long total_violations = 0;
+  long long suppressed_signals = 0;
   int exit_status = 0;  // what dpsupervise exits with
 };
 

@@ -74,7 +74,12 @@ absl::Status Stop(const Violation& violation, int stop_signal, bool run_gdb, Tra
 std::string DescribeAction(const Action& action, pid_t tid, pid_t tgid) {
   switch (action.kind) {
     case ActionKind::kKill:
-      return "kill (SIGKILL to the whole program)";
+      return absl::StrCat("kill (SIGKILL to process ", tgid, ")");
+    case ActionKind::kKillAll:
+      return "kill-all (SIGKILL to the whole program)";
+    case ActionKind::kDeliver:
+      return absl::StrCat("deliver (thread ", tid,
+                          " left strict mode; the signal reaches the program)");
     case ActionKind::kLog:
       return "log (the program continues)";
     case ActionKind::kSignal:
@@ -93,8 +98,18 @@ absl::Status ExecuteAction(const Action& action, const Violation& violation, int
                            Tracee& tracee) {
   switch (action.kind) {
     case ActionKind::kKill:
+      tracee.KillProcess();
+      return absl::OkStatus();
+    case ActionKind::kKillAll:
       tracee.KillProgram();
       return absl::OkStatus();
+    case ActionKind::kDeliver:
+      // As the later kernel patches did with a strict thread's own
+      // synchronous signal: strict mode ends and the program's handler (or
+      // the default action) runs. The action table gives deliver to traps
+      // and signals only.
+      tracee.LeaveStrict();
+      return tracee.Resume(stop_signal);
     case ActionKind::kLog:
       return Log(violation, stop_signal, tracee);
     case ActionKind::kSignal:

@@ -27,14 +27,9 @@ bool IsStepTrap(const siginfo_t& info) {
 // Whether `signal` is pending for thread `tid` itself (SigPnd), as opposed
 // to the whole process (ShdPnd).
 absl::StatusOr<bool> ThreadPendsSignal(pid_t tid, int signal) {
-  auto status = ReadProcFile(absl::StrCat("/proc/", tid, "/status"));
-  if (!status.ok()) return status.status();
-  const size_t at = status->find("\nSigPnd:");
-  unsigned long long mask = 0;
-  if (at == std::string::npos || sscanf(status->c_str() + at, "\nSigPnd: %llx", &mask) != 1) {
-    return absl::InternalError(absl::StrCat("/proc/", tid, "/status has no SigPnd line"));
-  }
-  return ((mask >> (signal - 1)) & 1) != 0;
+  auto pending = TaskSignalSet(tid, "SigPnd");
+  if (!pending.ok()) return pending.status();
+  return ((*pending >> (signal - 1)) & 1) != 0;
 }
 
 }  // namespace

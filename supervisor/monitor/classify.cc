@@ -94,6 +94,15 @@ ViolationKind ClassifySignal(const siginfo_t& info) {
   return ViolationKind::kSignal;
 }
 
+bool EndsAPageFault(const siginfo_t& info) {
+  if (info.si_signo == SIGSEGV) {
+    return info.si_code == SEGV_MAPERR || info.si_code == SEGV_ACCERR ||
+           info.si_code == SEGV_PKUERR;
+  }
+  if (info.si_signo == SIGBUS) return info.si_code == BUS_ADRERR || info.si_code == BUS_OBJERR;
+  return false;
+}
+
 std::string SiCodeName(int signo, int code) {
   switch (code) {
     case SI_USER:

@@ -38,6 +38,11 @@ std::string SiCodeName(int signo, int code);
 // SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS.
 bool IsTrapSignal(int signo);
 
+// A SIGSEGV or SIGBUS the kernel raised at the end of a page fault (bad
+// address, protection, pkey, past the end of a file), as opposed to one
+// from a general protection fault or an alignment check.
+bool EndsAPageFault(const siginfo_t& info);
+
 // The legacy vsyscall page (0xffffffffff600000): a call there faults and the
 // kernel emulates the syscall, so its pc cannot be rewound.
 inline bool InVsyscallPage(uint64_t address) {

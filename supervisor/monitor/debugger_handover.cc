@@ -24,8 +24,9 @@ absl::Status Monitor::StopForDebugger(ThreadState& thread, bool run_gdb, int res
   // still traced thread, letting this one run on in the meantime.) The other
   // threads are detached as they reach their group-stop (DetachForDebugger);
   // a thread detached in group-stop stays stopped, ready for `gdb -p`.
-  threads_.Process(tgid).handover =
-      run_gdb ? DebuggerHandover::kDetachThenRunGdb : DebuggerHandover::kDetach;
+  ProcessState& process = threads_.Process(tgid);
+  process.handover = run_gdb ? DebuggerHandover::kDetachThenRunGdb : DebuggerHandover::kDetach;
+  process.violating_tid = tid;
   RestoreProgramSignalMask(thread);
   if (SignalThread(tgid, tid, SIGSTOP) != 0) {
     return absl::InternalError(absl::StrCat("tgkill(", tid, ", SIGSTOP): ", strerror(errno)));
@@ -61,26 +62,38 @@ absl::Status Monitor::FinishDetachIfDone(pid_t tgid) {
   if (threads_.HasThreadsOf(tgid)) return absl::OkStatus();  // more to detach
   ProcessState& process = threads_.Process(tgid);
   const bool run_gdb = process.handover == DebuggerHandover::kDetachThenRunGdb;
+  const pid_t violating_tid = process.violating_tid;
   process.handover = DebuggerHandover::kNone;
   threads_.ForgetProcessIfGone(tgid);
   if (run_gdb && isatty(STDIN_FILENO)) {
     Say(absl::StrCat("dpsupervise: process ", tgid,
-                     " is stopped at the violation; running gdb -p ", tgid, "\n"));
-    RunDebugger(tgid);
+                     " is stopped at the violation; running gdb -p ", tgid, " on thread ",
+                     violating_tid, "\n"));
+    RunDebugger(tgid, violating_tid);
     return absl::OkStatus();
   }
   Say(absl::StrCat("dpsupervise: process ", tgid, " is stopped at the violation",
                    run_gdb ? " (stdin is not a terminal)" : "", "; debug it with: gdb -p ", tgid,
-                   "\n", "dpsupervise: or resume it with: kill -CONT ", tgid,
+                   " (the violating thread is LWP ", violating_tid, ": thread find ",
+                   violating_tid, ")\n", "dpsupervise: or resume it with: kill -CONT ", tgid,
                    "; dpsupervise exits when it ends\n"));
   return absl::OkStatus();
 }
 
-void Monitor::RunDebugger(pid_t pid) {
+std::string SelectThreadCommand(pid_t tid) {
+  // gdb selects the process's first thread on attach; its Python API finds
+  // the violating one by its LWP (ptid[1]) and switches to it.
+  return absl::StrCat("python [t.switch() for t in gdb.selected_inferior().threads() if t.ptid[1] == ",
+                      tid, "]");
+}
+
+void Monitor::RunDebugger(pid_t pid, pid_t tid) {
   const std::string pid_text = absl::StrCat(pid);
+  const std::string select = SelectThreadCommand(tid);
   pid_t gdb = fork();
   if (gdb == 0) {
-    execlp("gdb", "gdb", "-q", "-p", pid_text.c_str(), static_cast<char*>(nullptr));
+    execlp("gdb", "gdb", "-q", "-p", pid_text.c_str(), "-ex", select.c_str(),
+           static_cast<char*>(nullptr));
     fprintf(stderr, "dpsupervise: cannot run gdb: %s; debug with: gdb -p %d\n", strerror(errno),
             pid);
     _exit(127);

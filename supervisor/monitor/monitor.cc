@@ -33,6 +33,22 @@ int ExitStatusOf(int wait_status) {
   return 125;
 }
 
+// Whether the kernel would discard `signal` at send time for `tid`'s
+// process without a tracer (kernel/signal.c sig_task_ignored): its handler
+// is SIG_IGN, or SIG_DFL for a signal whose default is to ignore. (A
+// blocked signal stays queued natively, but a blocked one never reaches a
+// delivery stop.) Unreadable dispositions count as not ignored.
+bool DiscardedNatively(pid_t tid, int signal) {
+  const uint64_t bit = uint64_t{1} << (signal - 1);
+  auto ignored = TaskSignalSet(tid, "SigIgn");
+  if (ignored.ok() && (*ignored & bit) != 0) return true;
+  const bool ignored_by_default =
+      signal == SIGCHLD || signal == SIGURG || signal == SIGWINCH || signal == SIGCONT;
+  if (!ignored_by_default) return false;
+  auto caught = TaskSignalSet(tid, "SigCgt");
+  return caught.ok() && (*caught & bit) == 0;
+}
+
 bool IsGroupStopSignal(int signal) {
   return signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU;
 }
@@ -68,15 +84,21 @@ class Monitor::StoppedThread : public Tracee {
   }
   void LeaveStrict() override { monitor_.LeaveStrict(thread_); }
   absl::Status StopForDebugger(bool run_gdb, int resend_signal) override {
+    if (thread_.faults.due == DueFaultTrap::kFault) {
+      // The fault's SIGTRAP comes before the thread runs an instruction,
+      // and would kill it once detached: stop it there.
+      thread_.faults.stop_at_due = run_gdb ? StopAtFaultTrap::kGdb : StopAtFaultTrap::kStop;
+      return monitor_.Resume(thread_, 0);
+    }
     return monitor_.StopForDebugger(thread_, run_gdb, resend_signal);
   }
   absl::Status StopForDebuggerAfterSyscall(const user_regs_struct& regs, bool run_gdb) override {
     // Stopped at the SIGTRAP of the page fault that starts the vsyscall's
     // emulation (HandleSignalStop).
-    thread_.faults.stop_after_vsyscall =
-        run_gdb ? StopAfterVsyscall::kGdb : StopAfterVsyscall::kStop;
+    thread_.faults.stop_at_due = run_gdb ? StopAtFaultTrap::kGdb : StopAtFaultTrap::kStop;
     return monitor_.LetSyscallRun(thread_, regs);
   }
+  void KillProcess() override { monitor_.KillProcess(thread_.tgid); }
   void KillProgram() override { monitor_.KillProgram(); }
 
  private:
@@ -187,7 +209,7 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
   // would never become strict (or leave).
   const ThreadState* still = threads_.Find(tid);
   if (handled.ok() && event != PTRACE_EVENT_STOP && still != nullptr &&
-      still->interrupt_requested() && !killing_) {
+      still->interrupt_requested() && !Killing(*still)) {
     (void)Interrupt(tid);
   }
   return handled;
@@ -253,26 +275,40 @@ absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
   const bool ours = IsOurPageFaultTrap(*info);
   if (ours) {
     ++thread.faults.seen;
-    // The fault that started a vsyscall's emulation: already reported as
-    // that syscall, one kernel entry.
-    if (thread.faults.vsyscall_fault_due && InVsyscallPage(reinterpret_cast<uint64_t>(info->si_addr))) {
-      thread.faults.vsyscall_fault_due = false;
-      const StopAfterVsyscall stop = thread.faults.stop_after_vsyscall;
-      thread.faults.stop_after_vsyscall = StopAfterVsyscall::kNo;
-      if (stop != StopAfterVsyscall::kNo) {
-        return StopForDebugger(thread, stop == StopAfterVsyscall::kGdb, 0);
+    // The fault that started a vsyscall's emulation, or that ended in a
+    // trap: already reported as that syscall or trap, one kernel entry.
+    if (thread.faults.IsDue(reinterpret_cast<uint64_t>(info->si_addr))) {
+      thread.faults.due = DueFaultTrap::kNone;
+      const StopAtFaultTrap stop = thread.faults.stop_at_due;
+      thread.faults.stop_at_due = StopAtFaultTrap::kNo;
+      if (stop != StopAtFaultTrap::kNo) {
+        return StopForDebugger(thread, stop == StopAtFaultTrap::kGdb, 0);
       }
       return Resume(thread, 0);
     }
   }
-  if (!thread.strict() || killing_) {
+  if (!thread.strict() || Killing(thread)) {
     // Our page-fault SIGTRAP can still arrive just after the thread left
     // strict mode; it is never the program's to see.
     return Resume(thread, ours ? 0 : signal);
   }
   auto regs = GetRegs(thread.tid);
   if (!regs.ok()) return regs.status();
-  Violation violation = NewViolation(ClassifySignal(*info), thread.tgid, thread.tid, *regs);
+  const ViolationKind kind = ClassifySignal(*info);
+  if (kind == ViolationKind::kSignal && DiscardedNatively(thread.tid, signal)) {
+    // Without ptrace the kernel drops such a signal when it is sent; a
+    // tracer makes it queue and stop the thread. Not the program's kernel
+    // entry: it goes on to be discarded, and is counted.
+    windows_.CountSuppressedSignal(thread);
+    return Resume(thread, signal);
+  }
+  if (kind == ViolationKind::kTrap && EndsAPageFault(*info) && thread.faults.detector.armed()) {
+    // The fault was counted by the page-fault event too: its SIGTRAP is
+    // the same kernel entry, reported here as this trap.
+    thread.faults.due = DueFaultTrap::kFault;
+    thread.faults.due_address = reinterpret_cast<uint64_t>(info->si_addr);
+  }
+  Violation violation = NewViolation(kind, thread.tgid, thread.tid, *regs);
   DescribeSignal(thread.tid, *info, *regs, &violation.signal);
   return HandleViolation(thread, std::move(violation), signal);
 }
@@ -371,7 +407,7 @@ absl::Status Monitor::Resume(ThreadState& thread, int signal) {
   // Attach mode has no filter in the program, and a stepped thread's filters
   // could hide its syscalls: a strict thread is resumed so that each of its
   // syscalls stops at its entry (PTRACE_SYSCALL) and is judged here.
-  if ((options_.attach || thread.syscalls.stepped) && thread.strict() && !killing_) {
+  if ((options_.attach || thread.syscalls.stepped) && thread.strict() && !Killing(thread)) {
     return ContinueToSyscall(thread.tid, signal);
   }
   return Continue(thread.tid, signal);
@@ -381,7 +417,7 @@ absl::Status Monitor::HandleExitEvent(ThreadState& thread) {
   // The last moment the thread's counters can be read. A thread calling
   // exit_group takes its siblings down with it: close theirs too.
   thread.exiting = true;
-  if (killing_) return Resume(thread);
+  if (Killing(thread)) return Resume(thread);
   auto regs = GetRegs(thread.tid);
   if (regs.ok() && regs->orig_rax == SYS_exit_group) {
     windows_.EndAll(threads_, thread.tgid);
@@ -441,6 +477,21 @@ absl::StatusOr<int> Monitor::DetachAll() {
   Say(absl::StrCat("dpsupervise: detached from process ", options_.program_pid,
                    "; it runs on as before\n"));
   return 0;
+}
+
+bool Monitor::Killing(const ThreadState& thread) {
+  if (killing_) return true;
+  const ProcessState* process = threads_.FindProcess(thread.tgid);
+  return process != nullptr && process->killed;
+}
+
+void Monitor::KillProcess(pid_t tgid) {
+  ProcessState& process = threads_.Process(tgid);
+  if (process.killed) return;
+  // Read the noise counters while the strict threads still exist.
+  windows_.EndAll(threads_, tgid);
+  process.killed = true;
+  SignalProcess(tgid, SIGKILL);
 }
 
 void Monitor::KillProgram() {

@@ -68,6 +68,10 @@ struct MonitorOptions {
 // Breakpoints, ExecuteAction over a Tracee (what an action does), and the
 // Notify listeners (the reports). docs/architecture.md follows a stop
 // through it.
+// The gdb command that selects thread `tid` (gdb selects the first thread
+// of a process it attaches to).
+std::string SelectThreadCommand(pid_t tid);
+
 class Monitor {
  public:
   explicit Monitor(const MonitorOptions& options);
@@ -208,11 +212,18 @@ class Monitor {
   absl::Status DetachForDebugger(ThreadState& thread, int status);
   // Once no thread of `tgid` is traced: prints how to debug it, or runs gdb.
   absl::Status FinishDetachIfDone(pid_t tgid);
-  // Starts gdb on `pid`; dpsupervise keeps serving the rest meanwhile.
-  void RunDebugger(pid_t pid);
+  // Starts gdb on process `pid` with thread `tid` selected; dpsupervise
+  // keeps serving the rest meanwhile.
+  void RunDebugger(pid_t pid, pid_t tid);
 
   // Resuming and ending tracees (monitor.cc).
+  // SIGKILLs every process of the program; from then on every stop is let
+  // go without a report.
   void KillProgram();
+  // SIGKILLs process `tgid` only; the rest of the program is served on.
+  void KillProcess(pid_t tgid);
+  // `thread`'s process is being killed: its stops are let go.
+  bool Killing(const ThreadState& thread);
   // Skips the syscall `tid` is stopped at, making it return `value`.
   absl::Status ReturnFromSyscall(ThreadState& thread, user_regs_struct regs, long value);
   // Resumes a stopped thread, delivering `signal`: PTRACE_SYSCALL for a

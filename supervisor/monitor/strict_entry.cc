@@ -138,7 +138,7 @@ long Monitor::RunEntryChecks(ThreadState& thread) {
     if (!verdict.ok()) {
       Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
                        ": strict entry refused (--preflight=enforce): ", verdict.message(), "\n"));
-      return -EPERM;
+      return -PreflightRefusalErrno(verdict);
     }
     return 0;
   }
@@ -258,7 +258,7 @@ absl::Status Monitor::HandleSyscallStop(ThreadState& thread) {
     thread.state = StrictState::kNotStrict;
     return EnterStrictFromOutside(thread);
   }
-  if ((options_.attach || thread.syscalls.stepped) && thread.strict() && !killing_) {
+  if ((options_.attach || thread.syscalls.stepped) && thread.strict() && !Killing(thread)) {
     return JudgeSyscall(thread);
   }
   thread.syscalls.judged = false;

@@ -81,10 +81,16 @@ void StrictWindows::CountViolations(ThreadState& thread, ViolationKind kind, lon
   thread.window.summary.violations[ViolationKindName(kind)] += count;
 }
 
+void StrictWindows::CountSuppressedSignal(ThreadState& thread) {
+  ++suppressed_signals_;
+  ++thread.window.summary.suppressed_signals;
+}
+
 RunSummary StrictWindows::Summary(const ThreadTable& threads, int exit_status) const {
   RunSummary run;
   run.exit_status = exit_status;
   run.total_violations = total_violations_;
+  run.suppressed_signals = suppressed_signals_;
   run.threads = retired_;
   for (const auto& [tid, thread] : threads) {
     if (thread.window.ever_strict) run.threads.push_back(thread.window.summary);

@@ -41,6 +41,8 @@ class StrictWindows {
   // `count` kernel entries of `kind` by `thread`.
   void CountViolations(ThreadState& thread, ViolationKind kind, long long count);
   long long total_violations() const { return total_violations_; }
+  // A signal the kernel would have discarded natively was let through.
+  void CountSuppressedSignal(ThreadState& thread);
 
   // Every thread that was ever strict, the retired ones and those still in
   // `threads`.
@@ -51,6 +53,7 @@ class StrictWindows {
   std::vector<pid_t> snapshots_due_;
   std::vector<ThreadSummary> retired_;
   long long total_violations_ = 0;
+  long long suppressed_signals_ = 0;
 };
 
 }  // namespace dpsupervise

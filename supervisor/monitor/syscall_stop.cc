@@ -103,7 +103,7 @@ absl::StatusOr<Monitor::OurVerdicts> Monitor::JudgeStoppedSyscall(ThreadState& t
 }
 
 absl::Status Monitor::HandleSeccompStop(ThreadState& thread) {
-  if (killing_) return Resume(thread);  // nothing runs: SIGKILL is on its way
+  if (Killing(thread)) return Resume(thread);  // nothing runs: SIGKILL is on its way
   auto data = SyscallAtStop(thread.tid);
   if (!data.ok()) return data.status();
   auto regs = GetRegs(thread.tid);
@@ -158,7 +158,7 @@ absl::Status Monitor::ReportSyscall(ThreadState& thread, const user_regs_struct&
   DescribeSyscall(thread.tid, regs, &violation.syscall);
   if (InVsyscallPage(regs.rip)) {
     violation.note = "called through the vsyscall page (the kernel emulates it)";
-    thread.faults.vsyscall_fault_due = true;
+    thread.faults.due = DueFaultTrap::kVsyscall;
   }
   return HandleViolation(thread, std::move(violation), 0);
 }
@@ -297,8 +297,9 @@ void Monitor::RestoreProgramSignalMask(ThreadState& thread) {
 void Monitor::ReportUnseenPageFaults(ThreadState& thread) {
   if (!thread.faults.detector.open()) return;
   auto count = thread.faults.detector.Count();
-  // The fault of a vsyscall just reported has its SIGTRAP still on the way.
-  const uint64_t in_flight = thread.faults.vsyscall_fault_due ? 1 : 0;
+  // The fault of a vsyscall or trap just reported has its SIGTRAP still on
+  // the way.
+  const uint64_t in_flight = thread.faults.due != DueFaultTrap::kNone ? 1 : 0;
   if (!count.ok() || *count <= thread.faults.seen + in_flight) return;
   const uint64_t unseen = *count - thread.faults.seen - in_flight;
   thread.faults.seen = *count - in_flight;
@@ -312,13 +313,15 @@ void Monitor::ReportUnseenPageFaults(ThreadState& thread) {
               "blocked (a signal handler's sa_mask, or a mask set outside dpsupervise's view); "
               "addresses unknown, pc is where the thread is now");
   const Action action = RecordViolation(thread, &violation, static_cast<long long>(unseen));
-  // The faults are over: only kill can still act on them.
-  if (action.kind != ActionKind::kKill) {
+  // The faults are over: only kill and kill-all can still act on them.
+  const bool kills = action.kind == ActionKind::kKill || action.kind == ActionKind::kKillAll;
+  if (!kills) {
     violation.action = "log";
     violation.action_detail = "log (found after the fact: reported only)";
   }
   notify_.EventViolation(violation);
-  if (action.kind == ActionKind::kKill) KillProgram();
+  if (action.kind == ActionKind::kKill) KillProcess(thread.tgid);
+  if (action.kind == ActionKind::kKillAll) KillProgram();
 }
 
 }  // namespace dpsupervise

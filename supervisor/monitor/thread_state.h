@@ -95,7 +95,20 @@ struct SyscallState {
   uint32_t base_verdict = SECCOMP_RET_ALLOW;
 };
 
-enum class StopAfterVsyscall { kNo, kStop, kGdb };
+// A kernel entry already reported whose page-fault SIGTRAP (the perf
+// event's) is still on its way: that SIGTRAP is the same kernel entry, not
+// another violation.
+enum class DueFaultTrap {
+  kNone,
+  // A syscall through the vsyscall page, reported as that syscall: the
+  // page fault that starts its emulation is in the vsyscall page.
+  kVsyscall,
+  // A fault reported as the trap it ended in (SIGSEGV, SIGBUS): the kernel
+  // sends the SIGTRAP at the next return to user mode, after the fault's
+  // own signal.
+  kFault,
+};
+enum class StopAtFaultTrap { kNo, kStop, kGdb };
 
 // What keeps the thread's page faults visible (syscall_stop.cc).
 struct FaultState {
@@ -108,11 +121,13 @@ struct FaultState {
   // Page-fault SIGTRAPs of ours delivered to the thread, against the
   // detector's own count: the difference is faults not reported one by one.
   uint64_t seen = 0;
-  // A syscall through the vsyscall page was reported: the page fault that
-  // started its emulation is the same kernel entry, not another violation.
-  bool vsyscall_fault_due = false;
-  // The stop or gdb action waits for that page fault's SIGTRAP to stop it.
-  StopAfterVsyscall stop_after_vsyscall = StopAfterVsyscall::kNo;
+  DueFaultTrap due = DueFaultTrap::kNone;
+  uint64_t due_address = 0;  // kFault: the faulting address
+  // The stop or gdb action waits for that SIGTRAP to stop the thread (it
+  // would kill the process once detached).
+  StopAtFaultTrap stop_at_due = StopAtFaultTrap::kNo;
+  // Whether the SIGTRAP at `address` is the one that is due.
+  bool IsDue(uint64_t address) const;
 };
 
 struct ThreadState {
@@ -168,6 +183,9 @@ struct ProcessState {
   // Its address space's symbols, refreshed as libraries come and go.
   std::unique_ptr<Symbolizer> symbolizer;
   DebuggerHandover handover = DebuggerHandover::kNone;
+  pid_t violating_tid = 0;  // the thread the debugger should show first
+  // The kill action SIGKILLed it: its threads' stops are let go unreported.
+  bool killed = false;
 };
 
 }  // namespace dpsupervise

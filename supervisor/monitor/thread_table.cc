@@ -3,6 +3,7 @@
 #include <iterator>
 #include <utility>
 
+#include "supervisor/monitor/classify.h"
 #include "supervisor/os/procfs.h"
 
 namespace dpsupervise {
@@ -21,6 +22,18 @@ const char* StrictStateName(StrictState state) {
       return "leave requested";
   }
   return "?";
+}
+
+bool FaultState::IsDue(uint64_t address) const {
+  switch (due) {
+    case DueFaultTrap::kNone:
+      return false;
+    case DueFaultTrap::kVsyscall:
+      return InVsyscallPage(address);
+    case DueFaultTrap::kFault:
+      return address == due_address;
+  }
+  return false;
 }
 
 ThreadTable::ThreadTable() : ThreadTable(TaskTgid) {}

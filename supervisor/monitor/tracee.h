@@ -40,8 +40,11 @@ class Tracee {
   // call through the vsyscall page cannot be rewound.
   virtual absl::Status StopForDebuggerAfterSyscall(const user_regs_struct& regs,
                                                    bool run_gdb) = 0;
-  // SIGKILLs the whole supervised program; the thread stays in its stop
-  // until the SIGKILL ends it.
+  // SIGKILLs the thread's process (its thread group) only; the rest of the
+  // supervised program goes on. The thread stays in its stop until the
+  // SIGKILL ends it.
+  virtual void KillProcess() = 0;
+  // SIGKILLs every process of the supervised program.
   virtual void KillProgram() = 0;
 };
 

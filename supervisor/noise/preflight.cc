@@ -459,12 +459,21 @@ std::string FormatFindings(const std::vector<PreflightFinding>& findings,
 absl::Status CheckPreflight(const std::vector<PreflightFinding>& findings, bool enforce) {
   if (!enforce) return absl::OkStatus();
   std::vector<std::string> failed;
+  bool placement = false;  // not on one isolated nohz_full CPU
   for (const PreflightFinding& f : findings) {
-    if (!f.ok) failed.push_back(absl::StrCat(f.check, ": ", f.detail));
+    if (f.ok) continue;
+    failed.push_back(absl::StrCat(f.check, ": ", f.detail));
+    placement = placement || f.check == "affinity" || f.check == "isolated_cpu" ||
+                f.check == "nohz_full";
   }
   if (failed.empty()) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("preflight refused strict entry: ", absl::StrJoin(failed, "; ")));
+  const std::string message =
+      absl::StrCat("preflight refused strict entry: ", absl::StrJoin(failed, "; "));
+  return placement ? absl::InvalidArgumentError(message) : absl::PermissionDeniedError(message);
+}
+
+int PreflightRefusalErrno(const absl::Status& refusal) {
+  return absl::IsInvalidArgument(refusal) ? EINVAL : EPERM;
 }
 
 }  // namespace dpsupervise

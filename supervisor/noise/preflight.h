@@ -57,9 +57,14 @@ std::string FormatFindings(const std::vector<PreflightFinding>& findings,
                            const std::string& thread_label);
 
 // The verdict for strict entry: OK when `enforce` is false or every check
-// passed; otherwise PermissionDenied (the entry's prctl then returns EPERM)
-// whose message names the failed checks and their details.
+// passed; otherwise an error whose message names the failed checks and their
+// details: InvalidArgument when the thread is not pinned to one isolated
+// nohz_full CPU (affinity, isolated_cpu or nohz_full failed: the entry's
+// prctl then returns EINVAL, as the task-isolation patches' did), otherwise
+// PermissionDenied (EPERM).
 absl::Status CheckPreflight(const std::vector<PreflightFinding>& findings, bool enforce);
+// The errno the entry's prctl returns for a CheckPreflight refusal.
+int PreflightRefusalErrno(const absl::Status& refusal);
 
 // Parses a kernel CPU list ("0-3,8,10-11", as in Cpus_allowed_list and
 // /sys/devices/system/cpu/isolated). Empty or blank text is the empty set.

@@ -49,20 +49,38 @@ std::string TaskLabel(pid_t tid) {
   return absl::StrCat(name.ok() ? *name : "?", "/", tid);
 }
 
-absl::StatusOr<long long> TaskStatusField(pid_t tid, const std::string& field) {
+namespace {
+
+// The first word of the value of "Name:\tvalue" in /proc/<tid>/status
+// (values like "VmLck:  0 kB" carry a unit after it).
+absl::StatusOr<std::string> StatusFieldWord(pid_t tid, const std::string& field) {
   auto status = ReadProcFile(absl::StrCat("/proc/", tid, "/status"));
   if (!status.ok()) return status.status();
   const std::string prefix = field + ":";
   for (absl::string_view line : absl::StrSplit(*status, '\n')) {
     if (!absl::ConsumePrefix(&line, prefix)) continue;
     line = absl::StripAsciiWhitespace(line);
-    // Values like "VmLck:  0 kB" carry a unit after the number.
-    line = line.substr(0, line.find(' '));
-    long long value;
-    if (absl::SimpleAtoi(line, &value)) return value;
-    return absl::InternalError(absl::StrCat("/proc/", tid, "/status: bad ", field, " value"));
+    return std::string(line.substr(0, line.find(' ')));
   }
   return absl::NotFoundError(absl::StrCat("/proc/", tid, "/status has no ", field, " field"));
+}
+
+}  // namespace
+
+absl::StatusOr<long long> TaskStatusField(pid_t tid, const std::string& field) {
+  auto word = StatusFieldWord(tid, field);
+  if (!word.ok()) return word.status();
+  long long value;
+  if (absl::SimpleAtoi(*word, &value)) return value;
+  return absl::InternalError(absl::StrCat("/proc/", tid, "/status: bad ", field, " value"));
+}
+
+absl::StatusOr<uint64_t> TaskSignalSet(pid_t tid, const std::string& field) {
+  auto word = StatusFieldWord(tid, field);
+  if (!word.ok()) return word.status();
+  uint64_t set;
+  if (absl::SimpleHexAtoi(*word, &set)) return set;
+  return absl::InternalError(absl::StrCat("/proc/", tid, "/status: bad ", field, " value"));
 }
 
 absl::StatusOr<pid_t> TaskTgid(pid_t tid) {

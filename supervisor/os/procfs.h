@@ -49,6 +49,10 @@ absl::StatusOr<char> TaskRunState(pid_t tid);
 // A numeric "Name:\tvalue" field of /proc/<tid>/status.
 absl::StatusOr<long long> TaskStatusField(pid_t tid, const std::string& field);
 
+// A signal-set field of /proc/<tid>/status (SigPnd, ShdPnd, SigBlk, SigIgn,
+// SigCgt): bit N-1 for signal N.
+absl::StatusOr<uint64_t> TaskSignalSet(pid_t tid, const std::string& field);
+
 // One line of /proc/<pid>/maps. `name` is the path or pseudo-name as the
 // kernel prints it (escapes and a " (deleted)" suffix left as they are).
 struct MemoryMapping {

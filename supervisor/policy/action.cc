@@ -96,7 +96,8 @@ std::vector<Word> SplitWords(absl::string_view text) {
   return words;
 }
 
-constexpr char kExpectedAction[] = "an action (kill, signal SIG, stop, gdb, log or errno E)";
+constexpr char kExpectedAction[] =
+    "an action (kill, kill-all, signal SIG, stop, gdb, log, deliver or errno E)";
 
 class ActionParser {
  public:
@@ -110,6 +111,10 @@ class ActionParser {
     size_t used = 1;
     if (keyword == "kill") {
       action.kind = ActionKind::kKill;
+    } else if (keyword == "kill-all") {
+      action.kind = ActionKind::kKillAll;
+    } else if (keyword == "deliver") {
+      action.kind = ActionKind::kDeliver;
     } else if (keyword == "stop") {
       action.kind = ActionKind::kStop;
     } else if (keyword == "gdb") {
@@ -169,6 +174,10 @@ std::string Action::ToString() const {
   switch (kind) {
     case ActionKind::kKill:
       return "kill";
+    case ActionKind::kKillAll:
+      return "kill-all";
+    case ActionKind::kDeliver:
+      return "deliver";
     case ActionKind::kSignal:
       return absl::StrCat("signal ", SignalName(signal));
     case ActionKind::kStop:
@@ -187,6 +196,23 @@ bool Action::operator==(const Action& other) const {
   if (kind != other.kind) return false;
   if (kind == ActionKind::kSignal) return signal == other.signal;
   if (kind == ActionKind::kErrno) return errno_value == other.errno_value;
+  return true;
+}
+
+bool ActionAppliesTo(ActionKind action, ViolationKind kind) {
+  switch (action) {
+    case ActionKind::kErrno:
+      return kind == ViolationKind::kSyscall;
+    case ActionKind::kDeliver:
+      return kind == ViolationKind::kTrap || kind == ViolationKind::kSignal;
+    case ActionKind::kKill:
+    case ActionKind::kKillAll:
+    case ActionKind::kSignal:
+    case ActionKind::kStop:
+    case ActionKind::kGdb:
+    case ActionKind::kLog:
+      return true;
+  }
   return true;
 }
 

@@ -11,16 +11,20 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "supervisor/model/violation.h"
 
 namespace dpsupervise {
 
 enum class ActionKind {
-  kKill,    // report, SIGKILL the whole program
+  kKill,     // report, SIGKILL the violating process (its thread group)
+  kKillAll,  // report, SIGKILL every process of the supervised program
   kSignal,  // report, leave strict mode, deliver `signal` at the violation
   kStop,    // report, leave the program group-stopped for a debugger
   kGdb,     // as kStop, then run gdb on it
   kLog,     // report and let the program continue
   kErrno,   // syscalls only: the syscall returns -errno_value without running
+  kDeliver,  // traps and signals only: report, leave strict mode, and let the
+             // signal through to the program unchanged
 };
 
 struct Action {
@@ -28,16 +32,22 @@ struct Action {
   int signal = 0;       // kind == kSignal
   int errno_value = 0;  // kind == kErrno
 
-  // "kill", "signal SIGUSR1", "stop", "gdb", "log", "errno EPERM": the text
-  // ParseAction accepts back.
+  // "kill", "kill-all", "signal SIGUSR1", "stop", "gdb", "log", "deliver",
+  // "errno EPERM": the text ParseAction accepts back.
   std::string ToString() const;
 
   bool operator==(const Action& other) const;
   bool operator!=(const Action& other) const { return !(*this == other); }
 };
 
-// Parses "kill", "signal SIGUSR1" (also "signal USR1", "signal 10",
-// "signal SIGRTMIN+2"), "stop", "gdb", "log", "errno EPERM" (also "errno 1").
+// Whether an action of `action` can be taken on a violation of `kind`: a
+// page fault, trap or signal has no return value to fake (errno); a syscall
+// or page fault has no signal of the program's to deliver (deliver).
+bool ActionAppliesTo(ActionKind action, ViolationKind kind);
+
+// Parses "kill", "kill-all", "signal SIGUSR1" (also "signal USR1",
+// "signal 10", "signal SIGRTMIN+2"), "stop", "gdb", "log", "deliver",
+// "errno EPERM" (also "errno 1").
 // The word and its argument are separated by blanks or one ':'
 // ("signal:SIGUSR1" needs no quoting on a command line). Errors are
 // InvalidArgumentError "found 'X', expected Y".

@@ -11,8 +11,7 @@ Action ActionTable::For(ViolationKind kind, int thread_signal) const {
   }
   auto it = per_kind.find(kind);
   Action action = it != per_kind.end() ? it->second : fallback;
-  // A page fault, trap or signal has no return value to fake.
-  if (action.kind == ActionKind::kErrno && kind != ViolationKind::kSyscall) return Action{};
+  if (!ActionAppliesTo(action.kind, kind)) return Action{};
   return action;
 }
 

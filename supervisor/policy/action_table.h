@@ -21,8 +21,9 @@ struct ActionTable {
   Action fallback;  // kill unless configured
 
   // The action for a violation of `kind` by a thread whose PR_DATAPLANE_SIG
-  // signal is `thread_signal` (0: none). `errno E` only applies to syscalls:
-  // a page fault, trap or signal that would get it gets kill instead.
+  // signal is `thread_signal` (0: none). `errno E` only applies to syscalls
+  // and `deliver` only to traps and signals: a violation of another kind
+  // that would get one (as the default action) gets kill instead.
   Action For(ViolationKind kind, int thread_signal) const;
 };
 

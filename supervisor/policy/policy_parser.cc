@@ -321,12 +321,17 @@ absl::StatusOr<Statement> ParseActionDirective(Cursor& c) {
   size_t offset = 0;
   auto action = ParseAction(text, "end of line", &offset);
   if (!action.ok()) return c.ErrorAtPos(action_pos + offset, action.status().message());
-  if (action->kind == ActionKind::kErrno && kind && *kind != ViolationKind::kSyscall) {
-    return c.ErrorAtPos(action_pos,
-                        absl::StrCat("found 'errno', expected an action for ",
-                                     ViolationKindName(*kind),
-                                     " violations (kill, signal SIG, stop, gdb or log): "
-                                     "errno only applies to syscalls"));
+  if (kind && !ActionAppliesTo(action->kind, *kind)) {
+    const bool is_errno = action->kind == ActionKind::kErrno;
+    return c.ErrorAtPos(
+        action_pos,
+        absl::StrCat("found '", is_errno ? "errno" : "deliver", "', expected an action for ",
+                     ViolationKindName(*kind), " violations (kill, kill-all, signal SIG, stop, ",
+                     *kind == ViolationKind::kSyscall     ? "gdb, log or errno E"
+                     : *kind == ViolationKind::kPageFault ? "gdb or log"
+                                                          : "gdb, log or deliver",
+                     "): ", is_errno ? "errno only applies to syscalls"
+                                     : "deliver only applies to traps and signals"));
   }
   return ActionStatement{kind, *action};
 }

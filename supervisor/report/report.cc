@@ -454,6 +454,10 @@ std::string FormatTextSummary(const RunSummary& s) {
       if (!ViolationKindFromName(kind)) absl::StrAppend(&by_kind, ", ", Esc(kind), " ", n);
     }
     absl::StrAppend(&out, "    violations:       ", total, " (", by_kind, ")\n");
+    if (t.suppressed_signals > 0) {
+      absl::StrAppend(&out, "    suppressed:       ", t.suppressed_signals,
+                      " ignored signal(s), not violations (discarded natively)\n");
+    }
     absl::StrAppend(&out, "    context switches: voluntary ",
                     CounterText(t.voluntary_context_switches), ", involuntary ",
                     CounterText(t.involuntary_context_switches), "\n");
@@ -474,6 +478,7 @@ std::string FormatJsonSummary(const RunSummary& s) {
   j["type"] = "summary";
   j["exit_status"] = s.exit_status;
   j["total_violations"] = s.total_violations;
+  j["suppressed_signals"] = s.suppressed_signals;
   Json threads = Json::array();
   for (const ThreadSummary& t : s.threads) {
     Json th = Json::object();
@@ -487,6 +492,7 @@ std::string FormatJsonSummary(const RunSummary& s) {
     for (ViolationKind kind : kAllViolationKinds) violations[ViolationKindName(kind)] = 0;
     for (const auto& [kind, n] : t.violations) violations[kind] = n;
     th["violations"] = std::move(violations);
+    th["suppressed_signals"] = t.suppressed_signals;
     th["voluntary_context_switches"] = CounterOrNull(t.voluntary_context_switches);
     th["involuntary_context_switches"] = CounterOrNull(t.involuntary_context_switches);
     th["cpu_migrations"] = CounterOrNull(t.cpu_migrations);
