@@ -438,7 +438,9 @@ std::string UsageText() {
       "\n"
       "Exit status: the program's own, or 128+N when it was killed by signal N;\n"
       "2 usage error, 125 supervisor failure or -p PID cannot be attached to,\n"
-      "126 program not executable, 127 program (or -p process) not found.\n";
+      "126 program not executable, 127 program (or -p process) not found.\n"
+      "\n"
+      "The manual: man dpsupervise (and man 3 dataplane for the library).\n";
   return text;
 }
 
