@@ -16,9 +16,9 @@ _dpsupervise_value_options=" --policy --on-violation --format --output --strict 
   --strict-thread --strict-after --strict-for --pid --enter-at --leave-at --kill-after
   -P -o -p "
 
-# The actions of --on-violation (supervisor/action.cc). "signal" and "errno"
+# The actions of --on-violation (supervisor/policy/action.cc). "signal" and "errno"
 # take their argument after ':' in one word (a blank would need quoting).
-_dpsupervise_actions="kill log stop gdb signal: errno:"
+_dpsupervise_actions="kill kill-all log stop gdb deliver signal: errno:"
 # The errno values most used with the errno action; any name from EPERM to
 # EHWPOISON, or a number, is accepted too.
 _dpsupervise_errnos="EPERM ENOENT EINTR EIO EBADF EAGAIN ENOMEM EACCES EFAULT EBUSY

@@ -79,8 +79,8 @@ constexpr OptionSpec kOptions[] = {
          "policy FILE: what strict threads may still do, and the action per violation kind "
          "(-P; repeatable, later files override earlier directives)"),
     Value("on-violation", nullptr, "ACTION", &GivenOptions::on_violation,
-          "ACTION for violations the policy gives no action: kill (default), signal SIG, stop, "
-          "gdb, log, errno E"),
+          "ACTION for violations the policy gives no action: kill (default: the violating "
+          "process), kill-all, signal SIG, stop, gdb, log, deliver, errno E"),
     Value("format", nullptr, "FORMAT", &GivenOptions::format,
           "report format: text or json (JSON lines)"),
     Value("output", "o", "FILE", &GivenOptions::output,

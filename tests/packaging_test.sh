@@ -197,7 +197,7 @@ test_completion() {
   expect_completions "dpsupervise --form" "--format="
   expect_completions "dpsupervise --format=" text json
   expect_completions "dpsupervise --format j" json
-  expect_completions "dpsupervise --on-violation=" kill log stop gdb signal: errno:
+  expect_completions "dpsupervise --on-violation=" kill kill-all log stop gdb deliver signal: errno:
   expect_completions "dpsupervise --on-violation=signal:SIGUS" SIGUSR1 SIGUSR2
   expect_completions "dpsupervise --on-violation errno:EPE" EPERM
   expect_completions "dpsupervise --preflight=" off warn enforce
