@@ -1,8 +1,8 @@
 """The release version: the one place it is written for packaging.
 
 The Debian package's name and Version field, the pkg-config file and the
-tests read it from here. dpsupervise --version (supervisor/cli.cc) prints it
-too; tests/packaging_test.sh fails when the two differ.
+tests read it from here, and supervisor/BUILD compiles it into
+dpsupervise --version.
 """
 
 DPSUPERVISE_VERSION = "0.1.0"

@@ -444,6 +444,8 @@ std::string UsageText() {
   return text;
 }
 
-std::string VersionText() { return "dpsupervise 0.1.0\n"; }
+// DPSUPERVISE_VERSION comes from dist/version.bzl (supervisor/BUILD), the
+// one place the release version is written.
+std::string VersionText() { return std::string("dpsupervise ") + DPSUPERVISE_VERSION + "\n"; }
 
 }  // namespace dpsupervise
