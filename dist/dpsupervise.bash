@@ -9,11 +9,12 @@
 # Every option, as --help lists them. Those in _dpsupervise_value_options take
 # a value, given as --name=VALUE or as the next word.
 _dpsupervise_options="--policy= --on-violation= --format= --output= --strict= --preflight=
-  --summary --check-policy --strict-thread= --strict-after= --strict-for= --pid=
+  --summary --check-policy --strict-thread= --strict-cpus= --strict-after= --strict-for= --pid=
   --enter-at= --enter-at-every --leave-at= --kill-after= --help --version
   -P -o -p -h"
 _dpsupervise_value_options=" --policy --on-violation --format --output --strict --preflight
-  --strict-thread --strict-after --strict-for --pid --enter-at --leave-at --kill-after
+  --strict-thread --strict-cpus --strict-after --strict-for --pid --enter-at --leave-at
+  --kill-after
   -P -o -p "
 
 # The actions of --on-violation (supervisor/policy/action.cc). "signal" and "errno"

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "supervisor/noise/preflight.h"
 
 namespace dpsupervise {
 namespace {
@@ -31,6 +32,7 @@ struct GivenOptions {
   bool enter_at_every = false;
   std::vector<std::string> policies;
   std::vector<std::string> strict_threads;
+  std::string strict_cpus;
   std::vector<std::string> enter_at;
   std::vector<std::string> leave_at;
   std::string on_violation;
@@ -97,10 +99,15 @@ constexpr OptionSpec kOptions[] = {
     List("strict-thread", nullptr, "GLOB", &GivenOptions::strict_threads,
          "option --strict-thread needs a pattern",
          "make threads whose name matches GLOB strict, from outside (repeatable)"),
+    Value("strict-cpus", nullptr, "LIST", &GivenOptions::strict_cpus,
+          "make threads pinned to a single CPU of LIST strict, from outside (e.g. 1-3,5, the "
+          "syntax of DPDK's lcore lists)"),
     Value("strict-after", nullptr, "DURATION", &GivenOptions::strict_after,
-          "with --strict-thread: how long the name must have matched first (e.g. 2s, 500ms)"),
+          "with --strict-thread or --strict-cpus: how long the thread must have matched first "
+          "(e.g. 2s, 500ms)"),
     Value("strict-for", nullptr, "DURATION", &GivenOptions::strict_for,
-          "with --strict-thread: leave strict mode after this long (0s: stay strict)"),
+          "with --strict-thread or --strict-cpus: leave strict mode after this long (0s: stay "
+          "strict)"),
     Value("pid", "p", "PID", &GivenOptions::pid,
           "attach to the running process PID instead of launching one (-p); SIGINT, SIGTERM "
           "or SIGHUP detach and leave it running as before"),
@@ -280,6 +287,16 @@ absl::StatusOr<T> ParseChoice(absl::string_view option, absl::string_view text,
                             ": expected ", absl::StrJoin(words, ", ")));
 }
 
+// --strict-cpus: a kernel CPU list ("1-3,5"), not empty.
+absl::StatusOr<std::set<int>> ParseStrictCpus(const std::string& text) {
+  auto cpus = ParseCpuList(text);
+  if (!cpus.ok() || cpus->empty() || absl::StripAsciiWhitespace(text) != text) {
+    return Usage(absl::StrCat("invalid value '", OneLine(text),
+                              "' for --strict-cpus: expected a CPU list such as 1-3,5"));
+  }
+  return *cpus;
+}
+
 // Converts the options --help and --version do not wait for: -p, the
 // trigger delays, --enter-at-every without --enter-at.
 absl::Status ConvertEarly(const GivenOptions& given, Options* options) {
@@ -287,6 +304,11 @@ absl::Status ConvertEarly(const GivenOptions& given, Options* options) {
     auto pid = ParsePid(given.pid);
     if (!pid.ok()) return pid.status();
     options->attach_pid = *pid;
+  }
+  if (!given.strict_cpus.empty()) {
+    auto cpus = ParseStrictCpus(given.strict_cpus);
+    if (!cpus.ok()) return cpus.status();
+    options->strict_cpus = *cpus;
   }
   if (given.enter_at_every && given.enter_at.empty()) {
     return Usage("--enter-at-every needs --enter-at");
@@ -339,15 +361,17 @@ absl::Status CheckCombination(const GivenOptions& given, const Options& options)
   if (options.attach_pid != 0) {
     if (!options.program.empty()) return Usage("-p PID takes no program");
     if (options.strict == StrictMode::kExec) return Usage("--strict=exec cannot apply to -p PID");
-    if (options.strict_threads.empty() && given.enter_at.empty()) {
+    if (options.strict_threads.empty() && options.strict_cpus.empty() &&
+        given.enter_at.empty()) {
       return Usage(
-          "-p PID needs --strict-thread or --enter-at: an attached program cannot call the prctl");
+          "-p PID needs --strict-thread, --strict-cpus or --enter-at: an attached program cannot "
+          "call the prctl");
     }
     return absl::OkStatus();
   }
   if ((options.strict_after_seconds > 0 || options.strict_for_seconds > 0) &&
-      options.strict_threads.empty()) {
-    return Usage("--strict-after and --strict-for need --strict-thread");
+      options.strict_threads.empty() && options.strict_cpus.empty()) {
+    return Usage("--strict-after and --strict-for need --strict-thread or --strict-cpus");
   }
   if (options.program.empty()) {
     return Usage("no program given: dpsupervise [options] -- PROGRAM [ARGS]");

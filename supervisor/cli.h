@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,7 @@ struct Options {
   bool summary = false;
   bool check_policy = false;
   std::vector<std::string> strict_threads;  // --strict-thread GLOBs
+  std::set<int> strict_cpus;                // --strict-cpus LIST
   double strict_after_seconds = 0;          // --strict-after
   double strict_for_seconds = 0;            // --strict-for (0: no limit)
   pid_t attach_pid = 0;                     // -p: 1..4194304; 0 when not given

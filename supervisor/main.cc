@@ -128,6 +128,7 @@ int Main(int argc, char** argv) {
   monitor_options.leave_at = options->leave_at;
   monitor_options.enter_at_every = options->enter_at_every;
   monitor_options.triggers.thread_globs = options->strict_threads;
+  monitor_options.triggers.cpus = options->strict_cpus;
   monitor_options.triggers.after_seconds = options->strict_after_seconds;
   monitor_options.triggers.for_seconds = options->strict_for_seconds;
   // Triggers poll thread names and times; attach mode polls for a detach.

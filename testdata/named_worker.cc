@@ -11,6 +11,9 @@
 //            leaves strict mode itself and prints "read=5 strict=2".
 //   window:  worker "rte-worker-1" waits to become strict, then to be made
 //            non-strict again (--strict-for), then prints and exits 0.
+//   pinned:  worker "pinned-worker" (matching no --strict-thread of the
+//            tests) is pinned to CPU 1 by the main thread; once strict
+//            (--strict-cpus), it calls getpid.
 //   serve:   for attach tests: prints "pid=P", worker "rte-worker-1"
 //            computes until SIGUSR1 (then the program exits 0); SIGUSR2
 //            makes the worker call getppid once.
@@ -120,10 +123,18 @@ int main(int argc, char** argv) {
     // Named while blocked in read(): that is the case under test.
     while (TaskFile(tid, "syscall").rfind("0 ", 0) != 0) sched_yield();
   }
-  const char* name = strcmp(g_mode, "blocked") == 0 ? "blocked-worker"
-                     : strcmp(g_mode, "comm") == 0  ? "plain"
-                                                    : "rte-worker-1";
+  const char* name = strcmp(g_mode, "blocked") == 0  ? "blocked-worker"
+                     : strcmp(g_mode, "comm") == 0   ? "plain"
+                     : strcmp(g_mode, "pinned") == 0 ? "pinned-worker"
+                                                     : "rte-worker-1";
   pthread_setname_np(worker, name);
+  if (strcmp(g_mode, "pinned") == 0) {
+    // Pinned from here, so the worker itself makes no syscall for it.
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(1, &one);
+    if (pthread_setaffinity_np(worker, sizeof(one), &one) != 0) return 11;
+  }
   printf("worker_tid=%d\n", tid);
   fflush(stdout);
   if (strcmp(g_mode, "comm") == 0) {

@@ -337,14 +337,28 @@ TEST_F(CliTest, NoProgram) {
   EXPECT_EQ(Misuse({"--format=json", "-P", "a"}), no_program);
 }
 
+TEST_F(CliTest, StrictCpusTakesAKernelCpuList) {
+  EXPECT_EQ(Parse({"--strict-cpus=1-3,5", "--", "p"}).strict_cpus, (std::set<int>{1, 2, 3, 5}));
+  Options attached = Parse({"-p", "12", "--strict-cpus", "1", "--strict-for=2s"});
+  EXPECT_EQ(attached.strict_cpus, std::set<int>{1});
+  EXPECT_DOUBLE_EQ(attached.strict_for_seconds, 2);
+  for (const char* bad : {"x", "3-1", "1,,2", " 1", "-"}) {
+    EXPECT_EQ(Misuse({std::string("--strict-cpus=") + bad, "--", "p"}),
+              std::string("invalid value '") + bad +
+                  "' for --strict-cpus: expected a CPU list such as 1-3,5")
+        << bad;
+  }
+}
+
 TEST_F(CliTest, OptionCombinationMisuse) {
   EXPECT_EQ(Misuse({"--enter-at-every", "--", "p"}), "--enter-at-every needs --enter-at");
   EXPECT_EQ(Misuse({"--strict-after=1s", "--", "p"}),
-            "--strict-after and --strict-for need --strict-thread");
+            "--strict-after and --strict-for need --strict-thread or --strict-cpus");
   EXPECT_EQ(Misuse({"-p", "12", "--strict-thread=w", "--", "p"}), "-p PID takes no program");
   EXPECT_EQ(Misuse({"-p", "12", "--strict=exec", "--strict-thread=w"}),
             "--strict=exec cannot apply to -p PID");
-  EXPECT_THAT(Misuse({"-p", "12"}), HasSubstr("-p PID needs --strict-thread or --enter-at"));
+  EXPECT_THAT(Misuse({"-p", "12"}),
+              HasSubstr("-p PID needs --strict-thread, --strict-cpus or --enter-at"));
 }
 
 // Known problems in supervisor/cli.cc, skipped until fixed.

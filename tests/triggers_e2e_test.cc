@@ -46,6 +46,20 @@ TEST(NameTrigger, MakesAMatchingThreadStrictFromOutside) {
   EXPECT_EQ(CountReports(r.err), 1);
 }
 
+TEST(CpuTrigger, MakesAThreadPinnedToAStrictCpuStrictFromOutside) {
+  RunResult r = RunSupervised({"--preflight=off", "--strict-cpus=1", "--format=json", "--",
+                               TestProgram("named_worker"), "pinned"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  const long tid = FindLabeledNumber(r.out, "worker_tid");
+  EXPECT_THAT(JsonMessages(r.err),
+              HasSubstr("pinned-worker/" + std::to_string(tid) + ": strict mode entered"));
+  const std::vector<Json> violations = JsonViolations(r.err);
+  ASSERT_EQ(violations.size(), 1u) << r.err;
+  EXPECT_EQ(violations[0]["tid"], tid);
+  EXPECT_EQ(violations[0]["cpu"], 1);
+  EXPECT_EQ(violations[0]["syscall"]["name"], "getpid");
+}
+
 TEST(NameTrigger, NamesWrittenToProcCommCount) {
   RunResult r = RunSupervised({"--preflight=off", "--strict-thread=rte-worker-*", "--",
                                TestProgram("named_worker"), "comm"});

@@ -2,6 +2,7 @@
 #include "supervisor/monitor/triggers.h"
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -21,22 +22,32 @@ class TriggersTest : public ::testing::Test {
   TriggersTest()
       : table_([](pid_t tid) -> absl::StatusOr<pid_t> { return 10; }) {}
 
-  Triggers Make(std::vector<std::string> globs, double after, double for_seconds) {
+  Triggers Make(std::vector<std::string> globs, double after, double for_seconds,
+                std::set<int> cpus = {}) {
     StrictTriggers options;
     options.thread_globs = std::move(globs);
+    options.cpus = std::move(cpus);
     options.after_seconds = after;
     options.for_seconds = for_seconds;
-    return Triggers(options, [this](pid_t tid) -> absl::StatusOr<std::string> {
-      auto it = names_.find(tid);
-      if (it == names_.end()) return absl::NotFoundError("gone");
-      return it->second;
-    });
+    return Triggers(
+        options,
+        [this](pid_t tid) -> absl::StatusOr<std::string> {
+          auto it = names_.find(tid);
+          if (it == names_.end()) return absl::NotFoundError("gone");
+          return it->second;
+        },
+        [this](pid_t tid) -> absl::StatusOr<std::set<int>> {
+          auto it = affinities_.find(tid);
+          if (it == affinities_.end()) return absl::NotFoundError("gone");
+          return it->second;
+        });
   }
   std::vector<Triggers::Request> Due(Triggers& triggers, double now) {
     return triggers.Due(table_, At(now), [](const ThreadState&) { return false; });
   }
 
   std::map<pid_t, std::string> names_;
+  std::map<pid_t, std::set<int>> affinities_;
   ThreadTable table_;
 };
 
@@ -103,6 +114,42 @@ TEST_F(TriggersTest, SkippedAndVanishedThreadsAreNotDue) {
   auto due = Due(triggers, 1);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].tid, 11);
+}
+
+TEST_F(TriggersTest, AThreadPinnedToOneStrictCpuIsDue) {
+  Triggers triggers = Make({}, 0, 0, {1, 3});
+  affinities_ = {{10, {0, 1}}, {11, {1}}, {12, {2}}, {13, {3}}};
+  for (pid_t tid : {10, 11, 12, 13}) table_.Track(tid);
+  auto due = Due(triggers, 1);
+  std::set<pid_t> entering;
+  for (const auto& request : due) {
+    EXPECT_EQ(request.move, Triggers::Move::kEnter);
+    entering.insert(request.tid);
+  }
+  // 10 may run on two CPUs; 12 is pinned, but not to a strict CPU.
+  EXPECT_EQ(entering, (std::set<pid_t>{11, 13}));
+}
+
+TEST_F(TriggersTest, RepinningAwayRestartsTheDelay) {
+  Triggers triggers = Make({}, 1.0, 0, {1});
+  affinities_ = {{11, {1}}};
+  table_.Track(11);
+  EXPECT_TRUE(Due(triggers, 10).empty());
+  affinities_[11] = {0, 1};
+  EXPECT_TRUE(Due(triggers, 10.6).empty());
+  affinities_[11] = {1};
+  EXPECT_TRUE(Due(triggers, 10.8).empty());
+  EXPECT_TRUE(Due(triggers, 11.7).empty());
+  EXPECT_EQ(Due(triggers, 11.8).size(), 1u);
+}
+
+TEST_F(TriggersTest, ANameOrACpuIsEnough) {
+  Triggers triggers = Make({"dp-*"}, 0, 0, {1});
+  names_ = {{11, "dp-rx"}, {12, "other"}};
+  affinities_ = {{11, {0, 1}}, {12, {1}}};
+  table_.Track(11);
+  table_.Track(12);
+  EXPECT_EQ(Due(triggers, 1).size(), 2u);
 }
 
 }  // namespace

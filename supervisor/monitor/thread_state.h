@@ -62,10 +62,11 @@ struct WindowState {
   bool noise_snapshot_due = false;
 };
 
-// --strict-thread / --strict-after bookkeeping (Triggers).
+// --strict-thread, --strict-cpus and --strict-after bookkeeping (Triggers):
+// whether, and since when, the thread has matched.
 struct TriggerState {
-  bool name_matched = false;
-  timespec name_matched_at{};
+  bool matched = false;
+  timespec matched_at{};
   // A trigger (or --enter-at) made or is making it strict: triggers leave
   // it alone from then on.
   bool triggered = false;

@@ -1,6 +1,7 @@
 #include "supervisor/monitor/triggers.h"
 
 #include <fnmatch.h>
+#include <sched.h>
 
 #include <utility>
 
@@ -13,18 +14,43 @@ double SecondsBetween(const timespec& from, const timespec& to) {
   return (to.tv_sec - from.tv_sec) + (to.tv_nsec - from.tv_nsec) / 1e9;
 }
 
+absl::StatusOr<std::set<int>> TaskAffinity(pid_t tid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(tid, sizeof(set), &set) != 0) {
+    return absl::NotFoundError("sched_getaffinity failed");
+  }
+  std::set<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.insert(cpu);
+  }
+  return cpus;
+}
+
 }  // namespace
 
-Triggers::Triggers(StrictTriggers options) : Triggers(std::move(options), TaskName) {}
+Triggers::Triggers(StrictTriggers options)
+    : Triggers(std::move(options), TaskName, TaskAffinity) {}
 
-Triggers::Triggers(StrictTriggers options, NameOf name_of)
-    : options_(std::move(options)), name_of_(std::move(name_of)) {}
+Triggers::Triggers(StrictTriggers options, NameOf name_of, AffinityOf affinity_of)
+    : options_(std::move(options)),
+      name_of_(std::move(name_of)),
+      affinity_of_(std::move(affinity_of)) {}
 
-bool Triggers::NameMatches(const std::string& name) const {
+bool Triggers::NameMatches(pid_t tid) const {
+  if (options_.thread_globs.empty()) return false;
+  auto name = name_of_(tid);
+  if (!name.ok()) return false;
   for (const std::string& glob : options_.thread_globs) {
-    if (fnmatch(glob.c_str(), name.c_str(), 0) == 0) return true;
+    if (fnmatch(glob.c_str(), name->c_str(), 0) == 0) return true;
   }
   return false;
+}
+
+bool Triggers::PinnedToAStrictCpu(pid_t tid) const {
+  if (options_.cpus.empty()) return false;
+  auto cpus = affinity_of_(tid);
+  return cpus.ok() && cpus->size() == 1 && options_.cpus.count(*cpus->begin()) > 0;
 }
 
 std::vector<Triggers::Request> Triggers::Due(
@@ -40,17 +66,16 @@ std::vector<Triggers::Request> Triggers::Due(
       continue;
     }
     if (trigger.triggered || thread.state != StrictState::kNotStrict || !options_.any()) continue;
-    auto name = name_of_(tid);
-    if (!name.ok()) continue;
-    if (!NameMatches(*name)) {
-      trigger.name_matched = false;  // renamed away: the delay starts again
+    if (!NameMatches(tid) && !PinnedToAStrictCpu(tid)) {
+      // Renamed or re-pinned away (or gone): the delay starts again.
+      trigger.matched = false;
       continue;
     }
-    if (!trigger.name_matched) {
-      trigger.name_matched = true;
-      trigger.name_matched_at = now;
+    if (!trigger.matched) {
+      trigger.matched = true;
+      trigger.matched_at = now;
     }
-    if (SecondsBetween(trigger.name_matched_at, now) < options_.after_seconds) continue;
+    if (SecondsBetween(trigger.matched_at, now) < options_.after_seconds) continue;
     due.push_back({tid, Move::kEnter});
   }
   return due;
