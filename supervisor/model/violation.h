@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "supervisor/syscalls/syscall_decode.h"
 #include "supervisor/syscalls/syscall_names.h"
 
 namespace dpsupervise {
@@ -40,14 +41,9 @@ struct SyscallDetails {
   std::array<uint64_t, 6> args{};
   // Decoded, strace-style: write(1, "hi\n", 3).
   std::string call;
-  // One entry per argument: name, kind, raw value and rendered text.
-  struct Arg {
-    std::string name;
-    std::string kind;
-    uint64_t raw = 0;
-    std::string text;
-  };
-  std::vector<Arg> decoded_args;
+  // One entry per argument: name, kind, raw value and rendered text, as the
+  // decoder gives them (the report shows them as they are).
+  std::vector<DecodedArg> decoded_args;
   uint64_t instruction_pointer = 0;  // just after the syscall instruction
 };
 

@@ -66,24 +66,20 @@ void DescribeSyscall(pid_t tid, const user_regs_struct& regs, SyscallDetails* s)
     for (int i = 0; i < 6; ++i) s->args[i] = info->entry.args[i];
   }
   s->name = SyscallName(s->abi, s->nr);
-  std::vector<DecodedArg> decoded;
   if (s->abi == SyscallAbi::kX86_64) {
     MemoryReader reader = [tid](uint64_t addr, size_t max) -> std::optional<std::string> {
       auto bytes = ReadMemory(tid, addr, max);
       if (!bytes.ok()) return std::nullopt;
       return *bytes;
     };
-    decoded = DecodeSyscallArgs(s->nr, s->args, reader);
+    s->decoded_args = DecodeSyscallArgs(s->nr, s->args, reader);
   } else {
     // Only the native table has signatures: foreign calls show raw values,
     // as many as the call takes.
-    decoded = DecodeRawArgs(s->args, ForeignArgCount(s->abi == SyscallAbi::kI386, s->name));
+    s->decoded_args =
+        DecodeRawArgs(s->args, ForeignArgCount(s->abi == SyscallAbi::kI386, s->name));
   }
-  s->call = FormatSyscallCall(s->name, decoded);
-  s->decoded_args.clear();
-  for (const DecodedArg& arg : decoded) {
-    s->decoded_args.push_back({arg.name, arg.kind, arg.raw, arg.text});
-  }
+  s->call = FormatSyscallCall(s->name, s->decoded_args);
 }
 
 ViolationKind ClassifySignal(const siginfo_t& info) {

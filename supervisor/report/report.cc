@@ -289,7 +289,7 @@ Json SyscallJson(const SyscallDetails& s) {
   j["nr"] = s.nr;
   j["abi"] = AbiName(s.abi);
   Json args = Json::array();
-  for (const SyscallDetails::Arg& a : s.decoded_args) {
+  for (const DecodedArg& a : s.decoded_args) {
     Json arg = Json::object();
     arg["name"] = a.name;
     arg["kind"] = a.kind;
