@@ -342,6 +342,34 @@ TEST(TextReport, FrameWithZeroOffsetAndNoLine) {
   EXPECT_THAT(text, Not(HasSubstr("#1")));
 }
 
+TEST(FormatFrameLocation, EveryForm) {
+  struct Case {
+    const char* function;
+    uint64_t offset;
+    const char* module;
+    const char* file;
+    int line;
+    const char* text;
+  };
+  const Case kCases[] = {
+      {"", 0, "", "", 0, "in ??"},
+      {"", 0x1234, "/lib/libfoo.so", "", 0, "in ?? (libfoo.so+0x1234)"},
+      {"foo(int)", 0x1a, "/lib/libfoo.so", "", 0, "in foo(int)+0x1a from libfoo.so"},
+      {"foo(int)", 0x1a, "/lib/libfoo.so", "src/foo.cc", 42, "in foo(int)+0x1a at src/foo.cc:42"},
+      {"__vdso_clock_gettime", 0, "[vdso]", "", 0, "in __vdso_clock_gettime from [vdso]"},
+  };
+  for (const Case& c : kCases) {
+    Frame f;
+    f.pc = 0x1234;
+    f.function = c.function;
+    f.offset = c.offset;
+    f.module = c.module;
+    f.file = c.file;
+    f.line = c.line;
+    EXPECT_EQ(FormatFrameLocation(f), c.text);
+  }
+}
+
 TEST(TextReport, ManyFramesStayAligned) {
   Violation v = SyscallViolation();
   v.backtrace.assign(12, v.backtrace[0]);

@@ -29,6 +29,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "supervisor/report/report.h"
 #include "tests/test_files.h"
 
 namespace dpsupervise {
@@ -202,8 +203,8 @@ std::unique_ptr<Symbolizer> MakeSymbolizer(pid_t pid) {
 std::string Describe(const std::vector<Frame>& frames) {
   std::string text;
   for (size_t i = 0; i < frames.size(); ++i) {
-    text += "#" + std::to_string(i) + " " + FormatFrame(frames[i]) + " [" + frames[i].module +
-            "]\n";
+    text += "#" + std::to_string(i) + " " + FormatFrameLocation(frames[i]) + " [" +
+            frames[i].module + "]\n";
   }
   return text;
 }
@@ -248,9 +249,9 @@ TEST(SymbolizeTest, SymbolizesStoppedPcInLibc) {
   // Stopped on return from the kill syscall, inside libc's kill().
   EXPECT_EQ(f.function, "kill");
   EXPECT_TRUE(IsLibc(f.module)) << f.module;
-  EXPECT_THAT(FormatFrame(f), StartsWith("kill+0x"));
+  EXPECT_THAT(FormatFrameLocation(f), StartsWith("in kill+0x"));
   // libc's lines are not looked up by default (SymbolizerOptions).
-  EXPECT_THAT(FormatFrame(f), HasSubstr("libc.so"));
+  EXPECT_THAT(FormatFrameLocation(f), HasSubstr("libc.so"));
   EXPECT_EQ(f.file, "");
 }
 
@@ -341,8 +342,8 @@ TEST(SymbolizeTest, TargetIsPieAndSymbolsAreRelocated) {
   Frame later = symbolizer->Symbolize(inner + 4);
   EXPECT_EQ(later.function, "Inner()");
   EXPECT_EQ(later.offset, 4u);
-  EXPECT_THAT(FormatFrame(later), StartsWith("Inner()+0x4 ("));
-  EXPECT_THAT(FormatFrame(later), HasSubstr("symbolize_target.cc:"));
+  EXPECT_THAT(FormatFrameLocation(later), StartsWith("in Inner()+0x4 at "));
+  EXPECT_THAT(FormatFrameLocation(later), HasSubstr("symbolize_target.cc:"));
 }
 
 TEST(SymbolizeTest, UnmappedAddressIsUnknown) {
@@ -355,7 +356,7 @@ TEST(SymbolizeTest, UnmappedAddressIsUnknown) {
     EXPECT_EQ(f.pc, addr);
     EXPECT_EQ(f.function, "");
     EXPECT_EQ(f.module, "");
-    EXPECT_EQ(FormatFrame(f), "??");
+    EXPECT_EQ(FormatFrameLocation(f), "in ??");
   }
 }
 
@@ -504,8 +505,8 @@ TEST(SymbolizeTest, BacktraceExpandsInlinedCalls) {
   EXPECT_EQ((*frames)[1].offset, 0u);
   EXPECT_GT((*frames)[2].offset, 0u);
   EXPECT_NE((*frames)[3].pc, rip);
-  EXPECT_THAT(FormatFrame((*frames)[0]),
-              StartsWith("InlineStop() [inlined]+0x0 (" + (*frames)[0].file + ":"));
+  EXPECT_THAT(FormatFrameLocation((*frames)[0]),
+              StartsWith("in InlineStop() [inlined] at " + (*frames)[0].file + ":"));
 
   // Symbolize does not expand: the symbol holding the code, at the pc's line.
   Frame single = symbolizer->Symbolize(rip);
@@ -605,7 +606,7 @@ TEST(SymbolizeTest, SeparateDebugLinesOption) {
       (*symbolizer)->Backtrace(target->tid(), target->regs());
   ASSERT_TRUE(frames.ok()) << frames.status();
   printf("with separate_debug_lines: Create+Backtrace %.2f ms, libc frame: %s\n",
-         (NowSeconds() - start) * 1000, FormatFrame((*frames)[0]).c_str());
+         (NowSeconds() - start) * 1000, FormatFrameLocation((*frames)[0]).c_str());
   // Whether libc's lines show depends on libc6-dbg being installed; the
   // application's frames must be unaffected.
   EXPECT_EQ((*frames)[0].function, "kill");
@@ -618,27 +619,6 @@ TEST(SymbolizeTest, CreateFailsForMissingProcess) {
   if (pid == 0) _exit(0);
   ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
   EXPECT_FALSE(Symbolizer::Create(pid).ok());
-}
-
-TEST(FormatFrameTest, Forms) {
-  Frame f;
-  f.pc = 0x1234;
-  EXPECT_EQ(FormatFrame(f), "??");
-  f.module = "/lib/libfoo.so";
-  f.offset = 0x1234;
-  EXPECT_EQ(FormatFrame(f), "?? (/lib/libfoo.so+0x1234)");
-  f.function = "foo(int)";
-  f.offset = 0x1a;
-  EXPECT_EQ(FormatFrame(f), "foo(int)+0x1a (/lib/libfoo.so)");
-  f.file = "src/foo.cc";
-  f.line = 42;
-  EXPECT_EQ(FormatFrame(f), "foo(int)+0x1a (src/foo.cc:42)");
-  f.module = "[vdso]";
-  f.file.clear();
-  f.line = 0;
-  f.function = "__vdso_clock_gettime";
-  f.offset = 0;
-  EXPECT_EQ(FormatFrame(f), "__vdso_clock_gettime+0x0 ([vdso])");
 }
 
 }  // namespace

@@ -194,11 +194,11 @@ std::string Headline(const Violation& v) {
                       CpuText(v.cpu), "): strict mode violated by ", what, "\n");
 }
 
-// gdb-like, without the pc: "in Inner()+0x1c at testdata/foo.cc:12",
-// "in __libc_start_main+0x80 from libc.so.6", "in ?? (libc.so.6+0x29d90)".
+}  // namespace
+
 // A frame whose function is unknown carries, in `offset`, the pc relative to
 // the module when the symbolizer knows it (0 otherwise).
-std::string FrameLocation(const Frame& f) {
+std::string FormatFrameLocation(const Frame& f) {
   std::string out = "in ";
   if (!f.function.empty()) {
     absl::StrAppend(&out, Esc(f.function));
@@ -220,9 +220,11 @@ std::string FrameLocation(const Frame& f) {
   return out;
 }
 
+namespace {
+
 // "0x00005555555551c9 in Inner()+0x1c at testdata/foo.cc:12".
 std::string FormatFrameText(const Frame& f) {
-  return absl::StrFormat("0x%016x %s", f.pc, FrameLocation(f));
+  return absl::StrFormat("0x%016x %s", f.pc, FormatFrameLocation(f));
 }
 
 void AppendRegisters(const user_regs_struct& r, std::string* out) {
@@ -370,7 +372,7 @@ std::string FormatTextReport(const Violation& v) {
   }
   if (!v.note.empty()) absl::StrAppend(&out, "  note:    ", EscSafe(v.note), "\n");
   absl::StrAppend(&out, "  pc:      ", Hex(v.regs.rip));
-  if (!v.backtrace.empty()) absl::StrAppend(&out, " ", FrameLocation(v.backtrace[0]));
+  if (!v.backtrace.empty()) absl::StrAppend(&out, " ", FormatFrameLocation(v.backtrace[0]));
   out += "\n";
   out += "  registers:\n";
   AppendRegisters(v.regs, &out);

@@ -31,6 +31,14 @@ std::string FormatTextReport(const Violation& violation);
 // addresses and registers are hex strings; invalid UTF-8 becomes U+FFFD.
 std::string FormatJsonReport(const Violation& violation);
 
+// Where one backtrace frame is, gdb-like and without the pc, as text reports
+// show it: "in Inner()+0x1c at testdata/foo.cc:12", "in __libc_start_main+0x80
+// from libc.so.6", "in ?? (libc.so.6+0x29d90)", "in ??" when nothing is known.
+// Offsets of 0 and lines of 0 are left out; module names are shortened to
+// their file name; names are escaped like the rest of the report. The one
+// formatter of a Frame: logs and tests use it too.
+std::string FormatFrameLocation(const Frame& frame);
+
 // The end-of-run summary as a human-readable table: a header line
 // "dpsupervise: summary: N violations, exit status S" and a block per thread.
 std::string FormatTextSummary(const RunSummary& summary);

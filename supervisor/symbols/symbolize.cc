@@ -882,22 +882,4 @@ int Symbolizer::CollectFrame(Dwfl_Frame* state, void* arg) {
   return context->pcs.size() >= context->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
-std::string FormatFrame(const Frame& f) {
-  if (!f.function.empty()) {
-    std::string text = absl::StrFormat("%s+0x%x", f.function, f.offset);
-    if (!f.file.empty()) {
-      if (f.line > 0) {
-        absl::StrAppend(&text, " (", f.file, ":", f.line, ")");
-      } else {
-        absl::StrAppend(&text, " (", f.file, ")");
-      }
-    } else if (!f.module.empty()) {
-      absl::StrAppend(&text, " (", f.module, ")");
-    }
-    return text;
-  }
-  if (!f.module.empty()) return absl::StrFormat("?? (%s+0x%x)", f.module, f.offset);
-  return "??";
-}
-
 }  // namespace dpsupervise

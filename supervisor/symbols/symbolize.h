@@ -198,10 +198,6 @@ class Symbolizer {
   UnwindContext* unwind_ = nullptr;
 };
 
-// "symbol+0xoff (file:line)", "symbol+0xoff (module)", "?? (module+0xoff)",
-// or "??" when nothing is known: the form used in text reports.
-std::string FormatFrame(const Frame& f);
-
 }  // namespace dpsupervise
 
 #endif  // DPSUPERVISE_SUPERVISOR_SYMBOLS_SYMBOLIZE_H_
