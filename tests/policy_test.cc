@@ -35,6 +35,7 @@
 #include "tests/filtered_child.h"
 #include "supervisor/policy/action.h"
 #include "supervisor/seccomp/filter.h"
+#include "supervisor/syscalls/signal_names.h"
 #include "tests/test_files.h"
 
 // Comparisons and printers for libseccomp's struct (global namespace, so

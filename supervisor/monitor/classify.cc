@@ -8,6 +8,7 @@
 #include "supervisor/trace/fault_detector.h"
 #include "supervisor/os/procfs.h"
 #include "supervisor/trace/ptrace_util.h"
+#include "supervisor/syscalls/signal_names.h"
 #include "supervisor/syscalls/syscall_decode.h"
 
 #ifndef TRAP_PERF

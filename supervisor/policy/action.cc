@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "supervisor/syscalls/signal_names.h"
 
 namespace dpsupervise {
 namespace {
@@ -18,24 +19,10 @@ namespace {
 // The kernel's highest errno (MAX_ERRNO): SECCOMP_RET_ERRNO and the syscall
 // return convention cannot carry more.
 constexpr int kMaxErrno = 4095;
-// Signals 1.._NSIG-1 on Linux.
-constexpr int kMaxSignal = 64;
-
-// Classic signals by number; index 0 unused. A table rather than
-// sigabbrev_np() so names are stable (SIGIO, not POLL) and case-insensitive
-// lookups need no allocation.
-constexpr const char* kSignalNames[] = {
-    nullptr, "HUP",  "INT",  "QUIT", "ILL",  "TRAP", "ABRT",   "BUS",  "FPE",   "KILL", "USR1",
-    "SEGV",  "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP",  "TSTP", "TTIN",
-    "TTOU",  "URG",  "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",  "PWR",   "SYS",
-};
-constexpr int kClassicSignals = sizeof(kSignalNames) / sizeof(kSignalNames[0]) - 1;
-
 struct Alias {
   const char* name;
   int value;
 };
-constexpr Alias kSignalAliases[] = {{"IOT", SIGIOT}, {"POLL", SIGPOLL}, {"CLD", SIGCHLD}};
 constexpr Alias kErrnoAliases[] = {
     {"EWOULDBLOCK", EWOULDBLOCK}, {"EDEADLOCK", EDEADLOCK}, {"ENOTSUP", ENOTSUP}};
 // EHWPOISON, the last named errno on Linux.
@@ -47,28 +34,6 @@ int SmallNumber(absl::string_view text, int lo, int hi) {
   int value = 0;
   if (!absl::SimpleAtoi(text, &value) || value < lo || value > hi) return -1;
   return value;
-}
-
-// "RTMIN", "RTMIN+n", "RTMAX", "RTMAX-n" (already upper case, no "SIG").
-int RealTimeSignal(absl::string_view name) {
-  const int rtmin = SIGRTMIN;
-  const int rtmax = SIGRTMAX;
-  int base = 0;
-  int sign = 0;
-  if (absl::ConsumePrefix(&name, "RTMIN")) {
-    base = rtmin;
-    sign = 1;
-  } else if (absl::ConsumePrefix(&name, "RTMAX")) {
-    base = rtmax;
-    sign = -1;
-  } else {
-    return -1;
-  }
-  if (name.empty()) return base;
-  if (!absl::ConsumePrefix(&name, sign > 0 ? "+" : "-")) return -1;
-  const int offset = SmallNumber(name, 0, rtmax - rtmin);
-  if (offset < 0) return -1;
-  return base + sign * offset;
 }
 
 // One blank-separated word of an action, with its offset in the text.
@@ -225,23 +190,6 @@ absl::StatusOr<Action> ParseAction(absl::string_view text, absl::string_view end
   return ActionParser(text, end_name, error_offset).Parse();
 }
 
-int SignalNumber(absl::string_view name) {
-  std::string upper = absl::AsciiStrToUpper(name);
-  absl::string_view rest = upper;
-  absl::ConsumePrefix(&rest, "SIG");
-  if (rest.empty()) return -1;
-  if (absl::ascii_isdigit(static_cast<unsigned char>(rest[0]))) {
-    return SmallNumber(rest, 1, kMaxSignal);
-  }
-  for (int s = 1; s <= kClassicSignals; ++s) {
-    if (rest == kSignalNames[s]) return s;
-  }
-  for (const Alias& alias : kSignalAliases) {
-    if (rest == alias.name) return alias.value;
-  }
-  return RealTimeSignal(rest);
-}
-
 int ErrnoNumber(absl::string_view name) {
   if (name.empty()) return -1;
   if (absl::ascii_isdigit(static_cast<unsigned char>(name[0]))) {
@@ -261,15 +209,6 @@ int ErrnoNumber(absl::string_view name) {
 std::string ErrnoName(int e) {
   const char* name = e > 0 && e <= kLastNamedErrno ? strerrorname_np(e) : nullptr;
   return name != nullptr ? std::string(name) : absl::StrCat(e);
-}
-
-std::string SignalName(int s) {
-  if (s >= 1 && s <= kClassicSignals) return absl::StrCat("SIG", kSignalNames[s]);
-  const int rtmin = SIGRTMIN;
-  if (s >= rtmin && s <= SIGRTMAX) {
-    return s == rtmin ? "SIGRTMIN" : absl::StrCat("SIGRTMIN+", s - rtmin);
-  }
-  return absl::StrCat("SIG", s);
 }
 
 }  // namespace dpsupervise

@@ -1,5 +1,6 @@
 // action.h: what dpsupervise does about a violation (docs/usage.md and docs/policy.md), and the
-// parsers for the words that name actions, signals and errno values. The same
+// parsers for the words that name actions and errno values (signal names are
+// supervisor/syscalls/signal_names.h, shared with the reports). The same
 // syntax is used by policy files (`@action KIND ACTION`) and by
 // `--on-violation=ACTION`.
 #ifndef DPSUPERVISE_SUPERVISOR_POLICY_ACTION_H_
@@ -59,20 +60,12 @@ absl::StatusOr<Action> ParseAction(absl::string_view text);
 absl::StatusOr<Action> ParseAction(absl::string_view text, absl::string_view end_name,
                                    size_t* error_offset);
 
-// The signal number of "SIGUSR1", "USR1", "usr1", "SIGRTMIN+3", "RTMAX-1" or
-// "10" (1..64); -1 when unknown. SIGRTMIN is the C library's (34 with glibc),
-// the one a program's own SIGRTMIN+n means.
-int SignalNumber(absl::string_view name);
-
 // The errno value of "EPERM" .. "EHWPOISON" (aliases such as EWOULDBLOCK
 // included) or of a number 1..4095 (the kernel's MAX_ERRNO); -1 when unknown.
 int ErrnoNumber(absl::string_view name);
 
 // "EPERM"; the decimal number when the value has no name.
 std::string ErrnoName(int e);
-
-// "SIGUSR1", "SIGRTMIN+2"; "SIG<n>" when the number has no name.
-std::string SignalName(int s);
 
 }  // namespace dpsupervise
 

@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/dataplane.h"
 #include "supervisor/policy/action.h"
+#include "supervisor/syscalls/signal_names.h"
 
 namespace dpsupervise {
 namespace policy {
@@ -206,8 +207,8 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
 
 }  // namespace
 
-// A named constant's value: the table, then errno names (E*) and signal
-// names (SIG*), which have tables of their own in action.cc.
+// A named constant's value: the table, then errno names (E*, action.cc) and
+// signal names (SIG*, signal_names.h), which have tables of their own.
 std::optional<uint64_t> ConstantValue(absl::string_view name) {
   for (const NamedConstant& constant : kConstants) {
     if (name == constant.name) return constant.value;

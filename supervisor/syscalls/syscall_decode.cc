@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "supervisor/syscalls/signal_names.h"
+
 namespace dpsupervise {
 namespace {
 
@@ -637,17 +639,6 @@ static_assert(TableIsWellFormed(), "kX86_64Syscalls has a malformed entry");
 
 constexpr std::array<int16_t, kIndexSize> kIndex = BuildIndex();
 
-// Kernel signal numbers on x86-64 (asm/signal.h), which is what a tracee
-// passes in registers; glibc's SIGRTMIN (34) is not the kernel's (32).
-constexpr const char* kSignalNames[] = {
-    nullptr,     "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",   "SIGTRAP", "SIGABRT", "SIGBUS",
-    "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",  "SIGPIPE", "SIGALRM", "SIGTERM",
-    "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
-    "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS",
-};
-constexpr int64_t kKernelSigRtMin = 32;
-constexpr int64_t kKernelSigRtMax = 64;
-
 int32_t LowInt32(uint64_t raw) { return static_cast<int32_t>(static_cast<uint32_t>(raw)); }
 
 std::string FormatHex(uint64_t value) {
@@ -917,15 +908,6 @@ const char* ArgKindName(ArgKind kind) {
       return "octal";
   }
   return "unknown";
-}
-
-std::string SignalName(int64_t sig) {
-  if (sig > 0 && sig < static_cast<int64_t>(std::size(kSignalNames))) return kSignalNames[sig];
-  if (sig == kKernelSigRtMin) return "SIGRTMIN";
-  if (sig > kKernelSigRtMin && sig <= kKernelSigRtMax) {
-    return "SIGRT_" + std::to_string(sig - kKernelSigRtMin);
-  }
-  return std::to_string(sig);
 }
 
 }  // namespace dpsupervise

@@ -36,7 +36,8 @@ namespace dpsupervise {
 //            (paths, names): quoted, escaped, at most 64 bytes then "...".
 //   kBuffer  bytes at the arg's address whose length is another argument (see
 //            ArgSpec::length_arg): quoted, escaped, at most 32 bytes then "...".
-//   kSignal  signal name (SIGTERM), decimal when unnamed (0)
+//   kSignal  signal name (SIGTERM, SIGRTMIN+2: signal_names.h), decimal
+//            outside 1..64 (0)
 //   kOctal   0-prefixed octal, at least 3 digits  0644, 000
 enum class ArgKind { kInt, kUInt, kHex, kFd, kPointer, kString, kBuffer, kSignal, kOctal };
 
@@ -103,10 +104,6 @@ std::string EscapeBytes(const std::string& bytes);
 
 // The DecodedArg::kind string for `kind` ("int", "buffer", ...).
 const char* ArgKindName(ArgKind kind);
-
-// "SIGTERM" for 15, "SIGRTMIN" for 32, "SIGRT_3" for 35 (strace's spelling),
-// the decimal number otherwise (e.g. "0" for kill's existence probe).
-std::string SignalName(int64_t sig);
 
 }  // namespace dpsupervise
 
