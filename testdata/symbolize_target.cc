@@ -13,8 +13,14 @@
 //   symbolize_target inline_call  the same, but InlineStop calls libc's
 //                             kill(): the return address into InlineCaller
 //                             is in inlined code.
+//   symbolize_target dlopen:LIB  stops the process (SIGSTOP) before it
+//                             dlopens LIB, and again after, having printed
+//                             the address of LIB's PluginViolate: code
+//                             location lookups before and after a library
+//                             comes in.
 // Before each call on the way it prints "name=value" lines: the source line
 // of the call (so tests need not hard-code line numbers), and addresses.
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -131,6 +137,14 @@ int main(int argc, char** argv) {
     }
     pthread_create(&thread, nullptr, Worker, nullptr);
     Spin(nullptr);
+  }
+  if (argc > 1 && strncmp(argv[1], "dlopen:", 7) == 0) {
+    kill(getpid(), SIGSTOP);
+    void* library = dlopen(argv[1] + 7, RTLD_NOW);
+    if (library == nullptr) return 9;
+    Print("plugin_addr", reinterpret_cast<long>(dlsym(library, "PluginViolate")));
+    kill(getpid(), SIGSTOP);
+    return 0;
   }
   if (argc > 1 && strncmp(argv[1], "inline", 6) == 0) {
     g_inline_call = strcmp(argv[1], "inline_call") == 0;

@@ -30,6 +30,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "supervisor/report/report.h"
+#include "supervisor/symbols/symbol_lookup.h"
 #include "tests/test_files.h"
 
 namespace dpsupervise {
@@ -50,6 +51,11 @@ std::string TargetPath() {
   return std::string(srcdir != nullptr ? srcdir : ".") + "/dpsupervise/testdata/symbolize_target";
 }
 
+std::string PluginPath() {
+  const char* srcdir = getenv("TEST_SRCDIR");
+  return std::string(srcdir != nullptr ? srcdir : ".") + "/dpsupervise/testdata/libdp_plugin.so";
+}
+
 std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 // A traced run of symbolize_target, held in the stop it puts itself in. All
@@ -68,12 +74,20 @@ class StoppedTarget {
   }
 
   ~StoppedTarget() {
+    if (out_fd_ >= 0) close(out_fd_);
     if (pid_ <= 0) return;
     kill(pid_, SIGKILL);
     // Reap the leader and every traced thread.
     int status;
     while (waitpid(-1, &status, __WALL) > 0 || errno == EINTR) {
     }
+  }
+
+  // Resumes the stopped thread and holds the next one that stops with
+  // `stop_signal`, as Start does.
+  bool ContinueToNextStop(int stop_signal) {
+    ptrace(PTRACE_CONT, tid_, nullptr, nullptr);
+    return WaitForStop(stop_signal);
   }
 
   pid_t pid() const { return pid_; }
@@ -127,7 +141,13 @@ class StoppedTarget {
     ptrace(PTRACE_SETOPTIONS, pid_, nullptr,
            PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
     ptrace(PTRACE_CONT, pid_, nullptr, nullptr);
+    return WaitForStop(stop_signal);
+  }
 
+  // Lets every traced thread run until one stops with `stop_signal` (for
+  // SIGSTOP: the leader), then holds that one.
+  bool WaitForStop(int stop_signal) {
+    int status;
     const double deadline = NowSeconds() + 20;
     for (;;) {
       if (NowSeconds() > deadline) {
@@ -179,7 +199,6 @@ class StoppedTarget {
     char buf[4096];
     ssize_t n;
     while ((n = read(out_fd_, buf, sizeof(buf))) > 0) text.append(buf, n);
-    close(out_fd_);
     for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
       std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
       long value;
@@ -430,6 +449,60 @@ TEST(SymbolizeTest, RefreshKeepsWorking) {
   absl::StatusOr<std::vector<Frame>> after = symbolizer->Backtrace(target->tid(), target->regs());
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(Describe(*before), Describe(*after));
+}
+
+// One session answers repeated lookups, the same each time.
+TEST(ResolveCodeLocationTest, OneSessionResolvesTwice) {
+  auto target = StoppedTarget::Start("", SIGSTOP);
+  ASSERT_NE(target, nullptr);
+  auto symbolizer = MakeSymbolizer(target->pid());
+  ASSERT_NE(symbolizer, nullptr);
+  absl::StatusOr<CodeLocation> inner = ParseCodeLocation("Inner");
+  ASSERT_TRUE(inner.ok()) << inner.status();
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<uint64_t> address = symbolizer->ResolveCodeLocation(*inner);
+    ASSERT_TRUE(address.ok()) << address.status();
+    EXPECT_EQ(*address, static_cast<uint64_t>(target->Value("inner_addr"))) << i;
+  }
+  absl::StatusOr<CodeLocation> missing = ParseCodeLocation("NoSuchFunction");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(symbolizer->ResolveCodeLocation(*missing).status()));
+  // The one-shot form gives the same answer.
+  absl::StatusOr<uint64_t> one_shot = ResolveCodeLocation(target->pid(), *inner);
+  ASSERT_TRUE(one_shot.ok()) << one_shot.status();
+  EXPECT_EQ(*one_shot, static_cast<uint64_t>(target->Value("inner_addr")));
+}
+
+// A library dlopen'ed between two lookups of one session is found by the
+// second: the session re-reads the modules when a file was mapped.
+TEST(ResolveCodeLocationTest, FindsALibraryLoadedSinceTheLastLookup) {
+  auto target = StoppedTarget::Start("dlopen:" + PluginPath(), SIGSTOP);
+  ASSERT_NE(target, nullptr);
+  auto symbolizer = MakeSymbolizer(target->pid());
+  ASSERT_NE(symbolizer, nullptr);
+  absl::StatusOr<CodeLocation> plugin = ParseCodeLocation("libdp_plugin:PluginViolate");
+  ASSERT_TRUE(plugin.ok()) << plugin.status();
+  absl::StatusOr<uint64_t> before = symbolizer->ResolveCodeLocation(*plugin);
+  EXPECT_TRUE(absl::IsNotFound(before.status())) << before.status();
+
+  ASSERT_TRUE(target->ContinueToNextStop(SIGSTOP));
+  ASSERT_GT(target->Value("plugin_addr"), 0);
+  absl::StatusOr<uint64_t> after = symbolizer->ResolveCodeLocation(*plugin);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, static_cast<uint64_t>(target->Value("plugin_addr")));
+}
+
+// A process that is gone is an error, not "not loaded yet" (NotFound would
+// keep a --enter-at pending forever).
+TEST(ResolveCodeLocationTest, GoneProcessIsNotNotFound) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
+  absl::StatusOr<CodeLocation> inner = ParseCodeLocation("Inner");
+  ASSERT_TRUE(inner.ok());
+  absl::StatusOr<uint64_t> address = ResolveCodeLocation(pid, *inner);
+  EXPECT_FALSE(address.ok());
+  EXPECT_FALSE(absl::IsNotFound(address.status())) << address.status();
 }
 
 TEST(SymbolizeTest, OnlyTheStoppedThreadOfABusyProcess) {

@@ -495,6 +495,13 @@ absl::Status Symbolizer::Refresh(pid_t live_tid) {
   return ReportModules();
 }
 
+absl::StatusOr<uint64_t> Symbolizer::ResolveCodeLocation(const CodeLocation& location) {
+  if (location.symbol.empty()) return location.address;
+  absl::Status refreshed = Refresh();
+  if (!refreshed.ok()) return ModulesUnreadableError(task_, refreshed);
+  return FindCodeLocation(dwfl_, task_, location);
+}
+
 const Symbolizer::Mapping* Symbolizer::FindMapping(uint64_t addr) const {
   for (const Mapping& m : maps_) {
     if (addr >= m.start && addr < m.end) return &m;

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "supervisor/model/violation.h"
+#include "supervisor/symbols/code_location.h"
 
 // libdwfl and libelf types, declared here (at global scope, where elfutils
 // declares them) so users of this header need no elfutils headers.
@@ -101,6 +102,16 @@ class Symbolizer {
   // longer result.
   absl::StatusOr<std::vector<Frame>> Backtrace(pid_t tid, const user_regs_struct& regs,
                                                int max_frames = 32);
+
+  // The address of `location` (a --enter-at/--leave-at function) in this
+  // process, through this session: the module list is read again first
+  // (Refresh), but libdwfl is told of it, and symbol tables are reloaded,
+  // only when a file was mapped or unmapped since (dlopen, exec), so calling
+  // this on every tick while a library is awaited stays cheap. Errors as
+  // FindCodeLocation (code_location.h): NotFound means "not loaded yet, ask
+  // again later"; a process whose modules cannot be read is Internal
+  // (ModulesUnreadableError).
+  absl::StatusOr<uint64_t> ResolveCodeLocation(const CodeLocation& location);
 
   // The fallback unwinder on its own: follows the rbp chain, checking that
   // each frame is aligned, above the previous one and inside the stack
