@@ -114,9 +114,7 @@ absl::StatusOr<uint64_t> FindCodeLocation(Dwfl* dwfl, pid_t pid, const CodeLocat
   if (location.symbol.empty()) return location.address;
   Search search;
   search.location = &location;
-  char exe[4096];
-  ssize_t n = readlink(absl::StrCat("/proc/", pid, "/exe").c_str(), exe, sizeof(exe) - 1);
-  if (n > 0) search.main_path.assign(exe, n);
+  search.main_path = ExecutablePath(pid);
   dwfl_getmodules(dwfl, VisitModule, &search, 0);
   if (search.found == nullptr) {
     return absl::NotFoundError(absl::StrCat(

@@ -9,9 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "supervisor/os/procfs.h"
 
 namespace dpsupervise {
 namespace {
@@ -32,26 +35,14 @@ int OpenRegular(const std::string& path) {
   return fd;
 }
 
-std::string ReadLink(const std::string& path) {
-  char buf[4096];
-  const ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
-  return n > 0 ? std::string(buf, n) : "";
-}
-
 // The "START-END" of the mapping of `pid` that starts at `start`, or "".
 std::string MappingRange(pid_t pid, uint64_t start) {
-  FILE* maps = fopen(absl::StrCat("/proc/", pid, "/maps").c_str(), "re");
-  if (maps == nullptr) return "";
-  std::string range;
-  unsigned long long from = 0, to = 0;
-  char line[4096];
-  while (range.empty() && fgets(line, sizeof(line), maps) != nullptr) {
-    if (sscanf(line, "%llx-%llx", &from, &to) == 2 && from == start) {
-      range = absl::StrFormat("%x-%x", from, to);
-    }
+  absl::StatusOr<std::vector<MemoryMapping>> maps = ReadMaps(pid);
+  if (!maps.ok()) return "";
+  for (const MemoryMapping& m : *maps) {
+    if (m.start == start) return absl::StrFormat("%x-%x", m.start, m.end);
   }
-  fclose(maps);
-  return range;
+  return "";
 }
 
 // The file of the module at `base` in `pid`, whose decoded maps name is
@@ -62,7 +53,7 @@ int OpenMappedFile(pid_t pid, const std::string& path, uint64_t base) {
     if (fd >= 0) return fd;
   }
   const std::string exe = absl::StrCat("/proc/", pid, "/exe");
-  if (ReadLink(exe) == path) {
+  if (ExecutablePath(pid) == path) {
     const int fd = OpenRegular(exe);
     if (fd >= 0) return fd;
   }
@@ -72,6 +63,12 @@ int OpenMappedFile(pid_t pid, const std::string& path, uint64_t base) {
 }
 
 }  // namespace
+
+std::string ExecutablePath(pid_t pid) {
+  char buf[4096];
+  const ssize_t n = readlink(absl::StrCat("/proc/", pid, "/exe").c_str(), buf, sizeof(buf));
+  return n > 0 ? std::string(buf, n) : "";
+}
 
 std::string UnescapeMapsPath(absl::string_view path) {
   std::string out;

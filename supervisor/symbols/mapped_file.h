@@ -21,6 +21,10 @@ namespace dpsupervise {
 // ("\012" for a newline) decoded. " (deleted)" stays.
 std::string UnescapeMapsPath(absl::string_view path);
 
+// The path /proc/PID/exe links to: the real path, not escaped as in maps,
+// with " (deleted)" appended when the file is gone; "" when unreadable.
+std::string ExecutablePath(pid_t pid);
+
 // A libdwfl find_elf callback for modules reported by
 // dwfl_linux_proc_report. Names that open as they are, and the vDSO, are
 // left to dwfl_linux_proc_find_elf. An escaped name opens by its decoded

@@ -421,30 +421,9 @@ absl::Status Symbolizer::Init() {
 }
 
 absl::Status Symbolizer::ReadMaps() {
-  const std::string path = absl::StrCat("/proc/", task_, "/maps");
-  FILE* f = fopen(path.c_str(), "re");
-  if (f == nullptr) return absl::NotFoundError(absl::StrCat(path, ": ", strerror(errno)));
-  std::vector<Mapping> maps;
-  char* line = nullptr;
-  size_t cap = 0;
-  ssize_t len;
-  while ((len = getline(&line, &cap, f)) > 0) {
-    Mapping m;
-    char perms[8] = {};
-    int path_at = 0;
-    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &m.start, &m.end, perms, &path_at) < 3) {
-      continue;
-    }
-    m.executable = perms[2] == 'x';
-    if (path_at > 0 && path_at < len) {
-      m.path.assign(line + path_at, len - path_at);
-      while (!m.path.empty() && m.path.back() == '\n') m.path.pop_back();
-    }
-    maps.push_back(std::move(m));
-  }
-  free(line);
-  fclose(f);
-  maps_ = std::move(maps);
+  absl::StatusOr<std::vector<MemoryMapping>> maps = dpsupervise::ReadMaps(task_);
+  if (!maps.ok()) return maps.status();
+  maps_ = std::move(*maps);
   return absl::OkStatus();
 }
 
@@ -470,14 +449,15 @@ absl::Status Symbolizer::ReportModules() {
   return absl::OkStatus();
 }
 
-bool Symbolizer::SameFileMappings(const std::vector<Mapping>& a, const std::vector<Mapping>& b) {
-  auto file_backed = [](const Mapping& m) { return !m.path.empty() && m.path[0] == '/'; };
+bool Symbolizer::SameFileMappings(const std::vector<MemoryMapping>& a,
+                                  const std::vector<MemoryMapping>& b) {
+  auto file_backed = [](const MemoryMapping& m) { return !m.name.empty() && m.name[0] == '/'; };
   auto ai = a.begin(), bi = b.begin();
   for (;;) {
     while (ai != a.end() && !file_backed(*ai)) ++ai;
     while (bi != b.end() && !file_backed(*bi)) ++bi;
     if (ai == a.end() || bi == b.end()) return ai == a.end() && bi == b.end();
-    if (ai->start != bi->start || ai->end != bi->end || ai->path != bi->path) return false;
+    if (ai->start != bi->start || ai->end != bi->end || ai->name != bi->name) return false;
     ++ai;
     ++bi;
   }
@@ -488,7 +468,7 @@ absl::Status Symbolizer::Refresh(pid_t live_tid) {
   // Re-reporting every module to libdwfl costs more than reading the maps:
   // only when a file was mapped or unmapped since the last report (dlopen,
   // dlclose). Anonymous mappings (heap, stacks) come and go freely.
-  const std::vector<Mapping> before = maps_;
+  const std::vector<MemoryMapping> before = maps_;
   absl::Status status = ReadMaps();
   if (!status.ok()) return status;
   if (SameFileMappings(before, maps_)) return absl::OkStatus();
@@ -502,20 +482,20 @@ absl::StatusOr<uint64_t> Symbolizer::ResolveCodeLocation(const CodeLocation& loc
   return FindCodeLocation(dwfl_, task_, location);
 }
 
-const Symbolizer::Mapping* Symbolizer::FindMapping(uint64_t addr) const {
-  for (const Mapping& m : maps_) {
-    if (addr >= m.start && addr < m.end) return &m;
+const MemoryMapping* Symbolizer::FindMapping(uint64_t addr) const {
+  for (const MemoryMapping& m : maps_) {
+    if (m.Contains(addr)) return &m;
   }
   return nullptr;
 }
 
-const Symbolizer::Mapping* Symbolizer::FindMappingOrRefresh(uint64_t addr) {
-  const Mapping* m = FindMapping(addr);
+const MemoryMapping* Symbolizer::FindMappingOrRefresh(uint64_t addr) {
+  const MemoryMapping* m = FindMapping(addr);
   if (m != nullptr) return m;
   if (!ReadMaps().ok()) return nullptr;
   m = FindMapping(addr);
   // A file mapped since the last report (dlopen): tell libdwfl too.
-  if (m != nullptr && !m->path.empty() && m->path[0] == '/' &&
+  if (m != nullptr && !m->name.empty() && m->name[0] == '/' &&
       dwfl_addrmodule(dwfl_, addr) == nullptr) {
     if (!ReportModules().ok()) return nullptr;
   }
@@ -708,7 +688,7 @@ bool Symbolizer::ReadWord(pid_t tid, uint64_t addr, uint64_t* value) const {
 }
 
 bool Symbolizer::LooksLikeReturnAddress(pid_t tid, uint64_t addr) {
-  const Mapping* m = FindMappingOrRefresh(addr);
+  const MemoryMapping* m = FindMappingOrRefresh(addr);
   if (m == nullptr || !m->executable || addr < m->start + 8) return false;
   // b[7] is the byte just before `addr`; a call ends there.
   unsigned char b[8];
@@ -762,7 +742,7 @@ std::vector<Symbolizer::RawFrame> Symbolizer::FramePointerWalk(pid_t tid,
   frames.push_back({regs.rip, /*exact=*/true});
   // Every frame lives in the mapping of the stack pointer (the thread's
   // stack); a signal on an alternate stack ends the walk, acceptably.
-  const Mapping* stack = FindMappingOrRefresh(regs.rsp);
+  const MemoryMapping* stack = FindMappingOrRefresh(regs.rsp);
   if (stack == nullptr) return frames;
   const uint64_t stack_start = stack->start;
   const uint64_t stack_end = stack->end;

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "supervisor/model/violation.h"
+#include "supervisor/os/procfs.h"
 #include "supervisor/symbols/code_location.h"
 
 // libdwfl and libelf types, declared here (at global scope, where elfutils
@@ -123,15 +124,10 @@ class Symbolizer {
                                                            int max_frames = 32);
 
  private:
-  struct Mapping {
-    uint64_t start = 0;
-    uint64_t end = 0;
-    bool executable = false;
-    std::string path;
-  };
   // Whether two reads of the maps have the same file mappings (those libdwfl
   // makes modules of).
-  static bool SameFileMappings(const std::vector<Mapping>& a, const std::vector<Mapping>& b);
+  static bool SameFileMappings(const std::vector<MemoryMapping>& a,
+                               const std::vector<MemoryMapping>& b);
   // One physical frame found by an unwinder: `exact` when pc is an exact
   // instruction address (frame 0, signal frames), not a return address.
   struct RawFrame {
@@ -148,10 +144,10 @@ class Symbolizer {
   absl::Status ReportModules();
   // Re-reads maps_ from /proc/PID/maps.
   absl::Status ReadMaps();
-  const Mapping* FindMapping(uint64_t addr) const;
+  const MemoryMapping* FindMapping(uint64_t addr) const;
   // Like FindMapping, but re-reads /proc/pid/maps once when `addr` is not in
   // a known mapping (new thread stacks, dlopen), and reports new modules.
-  const Mapping* FindMappingOrRefresh(uint64_t addr);
+  const MemoryMapping* FindMappingOrRefresh(uint64_t addr);
 
   // Symbolizes `pc`; `is_return_address` selects lookup at pc - 1.
   Frame SymbolizeAt(uint64_t pc, bool is_return_address);
@@ -198,7 +194,7 @@ class Symbolizer {
   Elf* arch_elf_ = nullptr;
   int arch_fd_ = -1;
   bool attached_ = false;
-  std::vector<Mapping> maps_;
+  std::vector<MemoryMapping> maps_;
   // WantLines answers per module; cleared when modules are re-reported.
   std::unordered_map<Dwfl_Module*, bool> want_lines_;
   // The frames (inlined ones first) of each (pc, exact) symbolized so far;
