@@ -16,6 +16,8 @@
 namespace dpsupervise {
 namespace {
 
+constexpr int kKernelSigRtMin = 32;
+
 bool IsStepTrap(const siginfo_t& info) {
   // The single-step trap has a kernel si_code (TRAP_TRACE), or SI_USER with
   // no sender when the stepped instruction was a syscall; a SIGTRAP sent by
@@ -144,7 +146,8 @@ absl::Status Monitor::RequeueHeldSignals(ThreadState& thread,
     // re-queued one, as the kernel merges them: then it is that one.
     auto pending = ThreadPendsSignal(thread.tid, info.si_signo);
     if (!pending.ok()) return pending.status();
-    if (*pending && info.si_signo < SIGRTMIN) continue;
+    // (The kernel's real-time signals start at 32, below glibc's SIGRTMIN.)
+    if (*pending && info.si_signo < kKernelSigRtMin) continue;
     if (SignalThread(thread.tgid, thread.tid, info.si_signo) != 0) {
       const std::string message = absl::StrCat("tgkill(", thread.tid, "): ", strerror(errno));
       return errno == ESRCH ? absl::NotFoundError(message) : absl::InternalError(message);

@@ -66,7 +66,8 @@ absl::StatusOr<uint64_t> EntryPoint(pid_t pid) {
 }  // namespace
 
 Breakpoints::Breakpoints(const std::vector<CodeLocation>& enter_at,
-                         const std::vector<CodeLocation>& leave_at) {
+                         const std::vector<CodeLocation>& leave_at, Resolver resolve)
+    : resolve_(std::move(resolve)) {
   for (const CodeLocation& location : enter_at) pending_.push_back({location, Role::kEnter});
   for (const CodeLocation& location : leave_at) pending_.push_back({location, Role::kLeave});
 }
@@ -121,7 +122,7 @@ void Breakpoints::RemoveFromCopy(pid_t pid) const {
 absl::Status Breakpoints::ArmPending(pid_t pid) {
   std::vector<PendingLocation> still_pending;
   for (const PendingLocation& pending : pending_) {
-    auto address = ResolveCodeLocation(pid, pending.location);
+    auto address = resolve_(pid, pending.location);
     if (absl::IsNotFound(address.status())) {
       still_pending.push_back(pending);  // its library is not loaded yet
       continue;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,8 +33,14 @@ class Breakpoints {
     std::string label;  // the location as the user wrote it
   };
 
+  // Finds a location's address in process `pid` (any live thread of it):
+  // NotFound while its library is not loaded.
+  using Resolver = std::function<absl::StatusOr<uint64_t>(pid_t pid, const CodeLocation&)>;
+
+  // `resolve` defaults to a one-shot lookup (symbol_lookup.h); the monitor
+  // gives the process's own symbol session.
   Breakpoints(const std::vector<CodeLocation>& enter_at,
-              const std::vector<CodeLocation>& leave_at);
+              const std::vector<CodeLocation>& leave_at, Resolver resolve = ResolveCodeLocation);
 
   bool empty() const { return inserted_.empty(); }
   bool has_pending() const { return !pending_.empty(); }
@@ -69,6 +76,7 @@ class Breakpoints {
     CodeLocation location;
     Role role;
   };
+  Resolver resolve_;
   std::map<uint64_t, Breakpoint> inserted_;
   std::vector<PendingLocation> pending_;
 };

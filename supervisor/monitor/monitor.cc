@@ -120,7 +120,10 @@ Monitor::Monitor(const MonitorOptions& options)
       notify_(*options.notify),
       windows_(options.summary),
       triggers_(options.triggers),
-      breakpoints_(options.enter_at, options.leave_at) {
+      breakpoints_(options.enter_at, options.leave_at,
+                   [this](pid_t pid, const CodeLocation& location) {
+                     return ResolveInSession(pid, location);
+                   }) {
   if (options_.attach) {
     // The seized threads: a main thread that had exited before the attach
     // is a zombie, not seized, and not tracked.
@@ -477,6 +480,18 @@ absl::StatusOr<int> Monitor::DetachAll() {
   Say(absl::StrCat("dpsupervise: detached from process ", options_.program_pid,
                    "; it runs on as before\n"));
   return 0;
+}
+
+absl::StatusOr<uint64_t> Monitor::ResolveInSession(pid_t pid, const CodeLocation& location) {
+  const ThreadState* thread = threads_.Find(pid);
+  std::unique_ptr<Symbolizer>& symbolizer =
+      threads_.Process(thread != nullptr ? thread->tgid : pid).symbolizer;
+  if (symbolizer == nullptr) {
+    auto created = Symbolizer::Create(pid);
+    if (!created.ok()) return created.status();
+    symbolizer = std::move(*created);
+  }
+  return symbolizer->ResolveCodeLocation(location);
 }
 
 bool Monitor::Killing(const ThreadState& thread) {

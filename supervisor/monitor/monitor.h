@@ -177,6 +177,10 @@ class Monitor {
   // SIGTRAP never reached us (the thread had it blocked meanwhile).
   void ReportUnseenPageFaults(ThreadState& thread);
 
+  // Where `location` is in process `pid`, through the process's symbol
+  // session (one libdwfl session per process, shared with backtraces).
+  absl::StatusOr<uint64_t> ResolveInSession(pid_t pid, const CodeLocation& location);
+
   // Breakpoint stops (breakpoint_stops.cc).
   absl::Status HandleBreakpoint(ThreadState& thread, user_regs_struct regs);
   // Executes the original instruction under the breakpoint with the int3

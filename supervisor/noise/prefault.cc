@@ -19,10 +19,10 @@ constexpr size_t kPage = 4096;
 }  // namespace
 
 absl::Status PrefaultAddressSpace(pid_t pid) {
-  auto text = ReadProcFile(absl::StrCat("/proc/", pid, "/maps"));
-  if (!text.ok()) return text.status();
+  auto maps = ReadMaps(pid);
+  if (!maps.ok()) return maps.status();
   std::vector<char> page(kPage);
-  for (const MemoryMapping& m : ParseMaps(*text)) {
+  for (const MemoryMapping& m : *maps) {
     // vvar and vsyscall are special (PFN/IO) mappings the kernel will not
     // hand out through process_vm_readv.
     if (!m.readable || m.name == "[vvar]" || m.name == "[vvar_vclock]" ||
