@@ -151,6 +151,12 @@ TEST(Summary, CountersMoveWhenTheProgramProvokesThem) {
   const Json& t = (*summary)["threads"][0];
   EXPECT_EQ(t["tid"], FindLabeledNumber(r.out, "worker_tid"));
   EXPECT_EQ(t["violations"]["syscall"], 50);
+  // The 50 come from one line of code: one call site, counted whole.
+  ASSERT_EQ((*summary)["call_sites"].size(), 1u) << summary->dump();
+  const Json& site = (*summary)["call_sites"][0];
+  EXPECT_EQ(site["kind"], "syscall");
+  EXPECT_EQ(site["count"], 50);
+  EXPECT_THAT(site["site"].get<std::string>(), HasSubstr(" at ")) << site.dump();
   EXPECT_EQ(t["strict_entries"], 1);
   EXPECT_GT(t["strict_seconds"].get<double>(), 0.0);
   // Each logged violation is a ptrace stop: the thread blocks (voluntary).

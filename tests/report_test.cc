@@ -676,6 +676,29 @@ TEST(TextSummary, NoStrictThreads) {
             "  no thread entered strict mode\n");
 }
 
+TEST(TextSummary, CallSitesComeFirstMostFirst) {
+  RunSummary s = SampleSummary();
+  s.call_sites = {{"syscall", "getpid", "in Poll+0x10 at app.cc:12", 40},
+                  {"page_fault", "", "in Touch at app.cc:30", 2},
+                  {"signal", "SIGUSR1\n", "?", 1}};
+  const std::string text = FormatTextSummary(s);
+  EXPECT_THAT(text, HasSubstr("exit status 137\n  by call site, most first:\n"
+                              "        40  syscall    getpid           in Poll+0x10 at app.cc:12\n"
+                              "         2  page_fault                  in Touch at app.cc:30\n"
+                              "         1  signal     SIGUSR1\\n        ?\n  thread 1235"));
+}
+
+TEST(JsonSummary, CallSites) {
+  RunSummary s = SampleSummary();
+  s.call_sites = {{"syscall", "getpid", "in Poll+0x10 at app.cc:12", 40}};
+  const json j = ParseLine(FormatJsonSummary(s));
+  EXPECT_EQ(j["call_sites"], json::array({{{"kind", "syscall"},
+                                           {"call", "getpid"},
+                                           {"site", "in Poll+0x10 at app.cc:12"},
+                                           {"count", 40}}}));
+  EXPECT_EQ(ParseLine(FormatJsonSummary(RunSummary{}))["call_sites"], json::array());
+}
+
 TEST(JsonSummary, HasEveryDocumentedFieldWithNullsForUnmeasured) {
   const json j = ParseLine(FormatJsonSummary(SampleSummary()));
   EXPECT_EQ(j["type"], "summary");

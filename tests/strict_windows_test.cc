@@ -101,5 +101,39 @@ TEST(StrictWindows, EndAllClosesOnlyTheStrictThreadsOfOneProcess) {
   EXPECT_EQ(table.Find(21)->window.summary.strict_seconds, 0.0);  // another process
 }
 
+Violation At(ViolationKind kind, const std::string& function, const std::string& call) {
+  Violation v;
+  v.kind = kind;
+  v.syscall.name = call;
+  v.signal.signal_name = call;
+  if (!function.empty()) {
+    Frame frame;
+    frame.function = function;
+    v.backtrace.push_back(frame);
+  }
+  return v;
+}
+
+TEST(StrictWindows, CallSitesAreCountedMostFirst) {
+  ThreadTable table;
+  StrictWindows windows(/*read_counters=*/false);
+  windows.CountCallSite(At(ViolationKind::kSyscall, "Once", "write"), 1);
+  windows.CountCallSite(At(ViolationKind::kSyscall, "Poll", "getpid"), 1);
+  windows.CountCallSite(At(ViolationKind::kSyscall, "Poll", "getpid"), 1);
+  windows.CountCallSite(At(ViolationKind::kPageFault, "Poll", "ignored"), 5);
+  windows.CountCallSite(At(ViolationKind::kSyscall, "", "getpid"), 1);
+  const RunSummary summary = windows.Summary(table, 0);
+  ASSERT_EQ(summary.call_sites.size(), 4u);
+  EXPECT_EQ(summary.call_sites[0].kind, "page_fault");
+  EXPECT_EQ(summary.call_sites[0].call, "");
+  EXPECT_EQ(summary.call_sites[0].count, 5);
+  EXPECT_EQ(summary.call_sites[1].call, "getpid");
+  EXPECT_EQ(summary.call_sites[1].site, "in Poll");
+  EXPECT_EQ(summary.call_sites[1].count, 2);
+  // Ties keep the order they were first seen in.
+  EXPECT_EQ(summary.call_sites[2].call, "write");
+  EXPECT_EQ(summary.call_sites[3].site, "?");
+}
+
 }  // namespace
 }  // namespace dpsupervise

@@ -36,8 +36,19 @@ struct ThreadSummary {
   std::map<std::string, long long> interrupts;
 };
 
+// Violations of one kind, call and code location, over the whole run (as
+// strace -c counts by syscall): the line of code to fix first.
+struct CallSiteCount {
+  std::string kind;  // "syscall", "page_fault", "trap", "signal"
+  std::string call;  // the syscall's or signal's name; empty for a page fault
+  std::string site;  // the top frame ("in Worker+0x1a at app.cc:12"), or "?"
+  long long count = 0;
+};
+
 struct RunSummary {
   std::vector<ThreadSummary> threads;
+  // Most violations first; ties in order of first occurrence.
+  std::vector<CallSiteCount> call_sites;
   long long total_violations = 0;
   long long suppressed_signals = 0;
   int exit_status = 0;  // what dpsupervise exits with

@@ -2,7 +2,10 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include "supervisor/noise/noise.h"
+#include "supervisor/report/report.h"
 #include "supervisor/os/procfs.h"
 
 namespace dpsupervise {
@@ -86,11 +89,39 @@ void StrictWindows::CountSuppressedSignal(ThreadState& thread) {
   ++thread.window.summary.suppressed_signals;
 }
 
+void StrictWindows::CountCallSite(const Violation& violation, long long count) {
+  CallSiteCount key;
+  key.kind = ViolationKindName(violation.kind);
+  switch (violation.kind) {
+    case ViolationKind::kSyscall:
+      key.call = violation.syscall.name;
+      break;
+    case ViolationKind::kTrap:
+    case ViolationKind::kSignal:
+      key.call = violation.signal.signal_name;
+      break;
+    case ViolationKind::kPageFault:
+      break;
+  }
+  key.site = violation.backtrace.empty() ? "?" : FormatFrameLocation(violation.backtrace[0]);
+  for (CallSiteCount& seen : call_sites_) {
+    if (seen.kind == key.kind && seen.call == key.call && seen.site == key.site) {
+      seen.count += count;
+      return;
+    }
+  }
+  key.count = count;
+  call_sites_.push_back(std::move(key));
+}
+
 RunSummary StrictWindows::Summary(const ThreadTable& threads, int exit_status) const {
   RunSummary run;
   run.exit_status = exit_status;
   run.total_violations = total_violations_;
   run.suppressed_signals = suppressed_signals_;
+  run.call_sites = call_sites_;
+  std::stable_sort(run.call_sites.begin(), run.call_sites.end(),
+                   [](const CallSiteCount& a, const CallSiteCount& b) { return a.count > b.count; });
   run.threads = retired_;
   for (const auto& [tid, thread] : threads) {
     if (thread.window.ever_strict) run.threads.push_back(thread.window.summary);

@@ -40,6 +40,9 @@ class StrictWindows {
 
   // `count` kernel entries of `kind` by `thread`.
   void CountViolations(ThreadState& thread, ViolationKind kind, long long count);
+  // The same `count` entries by where they happened: `violation` is
+  // complete (its backtrace symbolized).
+  void CountCallSite(const Violation& violation, long long count);
   long long total_violations() const { return total_violations_; }
   // A signal the kernel would have discarded natively was let through.
   void CountSuppressedSignal(ThreadState& thread);
@@ -54,6 +57,7 @@ class StrictWindows {
   std::vector<ThreadSummary> retired_;
   long long total_violations_ = 0;
   long long suppressed_signals_ = 0;
+  std::vector<CallSiteCount> call_sites_;  // in order of first occurrence
 };
 
 }  // namespace dpsupervise

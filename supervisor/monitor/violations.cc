@@ -38,6 +38,7 @@ void Monitor::Symbolize(Violation* violation) {
 Action Monitor::RecordViolation(ThreadState& thread, Violation* violation, long long count) {
   windows_.CountViolations(thread, violation->kind, count);
   Symbolize(violation);
+  windows_.CountCallSite(*violation, count);
   const Action action = options_.actions.For(violation->kind, thread.violation_signal());
   violation->action = action.ToString();
   violation->action_detail = DescribeAction(action, thread.tid, thread.tgid);

@@ -438,6 +438,11 @@ std::string FormatTextSummary(const RunSummary& s) {
     out += "  no thread entered strict mode\n";
     return out;
   }
+  if (!s.call_sites.empty()) out += "  by call site, most first:\n";
+  for (const CallSiteCount& c : s.call_sites) {
+    absl::StrAppendFormat(&out, "  %8lld  %-10s %-16s %s\n", c.count, c.kind, Esc(c.call),
+                          c.site);
+  }
   for (const ThreadSummary& t : s.threads) {
     absl::StrAppend(&out, "  thread ", t.tid, " (", OrUnknown(t.thread_name), "), process ", t.pid,
                     ", ", t.cpu < 0 ? "cpu unknown" : absl::StrCat("cpu ", t.cpu), "\n");
@@ -481,6 +486,11 @@ std::string FormatJsonSummary(const RunSummary& s) {
   j["exit_status"] = s.exit_status;
   j["total_violations"] = s.total_violations;
   j["suppressed_signals"] = s.suppressed_signals;
+  Json sites = Json::array();
+  for (const CallSiteCount& c : s.call_sites) {
+    sites.push_back({{"kind", c.kind}, {"call", c.call}, {"site", c.site}, {"count", c.count}});
+  }
+  j["call_sites"] = std::move(sites);
   Json threads = Json::array();
   for (const ThreadSummary& t : s.threads) {
     Json th = Json::object();
