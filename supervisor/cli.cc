@@ -82,7 +82,7 @@ constexpr OptionSpec kOptions[] = {
          "(-P; repeatable, later files override earlier directives)"),
     Value("on-violation", nullptr, "ACTION", &GivenOptions::on_violation,
           "ACTION for violations the policy gives no action: kill (default: the violating "
-          "process), kill-all, signal SIG, stop, gdb, log, deliver, errno E"),
+          "process; log with -p), kill-all, signal SIG, stop, gdb, log, deliver, errno E"),
     Value("format", nullptr, "FORMAT", &GivenOptions::format,
           "report format: text or json (JSON lines)"),
     Value("output", "o", "FILE", &GivenOptions::output,

@@ -142,6 +142,11 @@ int Main(int argc, char** argv) {
   ReportNotify report_notify(reports.get(), options->format, options->summary);
   monitor_options.notify = &report_notify;
   monitor_options.actions = ResolveActions(policy, options->on_violation);
+  // Attaching to a running program must not kill it by surprise: log, unless
+  // --on-violation or the policy's `@action default` asks for more.
+  if (monitor_options.attach && !options->on_violation && !policy.default_action) {
+    monitor_options.actions.fallback.kind = ActionKind::kLog;
+  }
   monitor_options.strict_from_exec = strict_from_exec;
   // --preflight wins over the policy's @preflight; warn by default.
   monitor_options.preflight =

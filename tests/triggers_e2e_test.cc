@@ -175,9 +175,31 @@ TEST_F(Attach, MakesTheWorkerStrictReportsAndDetachesLeavingNothing) {
   EXPECT_EQ(program.exit_status, 0) << Describe(program);
 }
 
+TEST_F(Attach, LogsByDefaultAndEndsCleanlyWhenTheProgramExitsByItself) {
+  Background supervisor({Runfile("supervisor/dpsupervise"), "--preflight=off", "--format=json",
+                         "--strict-thread=rte-worker-*", "-p", std::to_string(pid_)});
+  ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered")) << supervisor.err();
+  kill(pid_, SIGUSR2);  // the worker calls getppid once: logged, not killed
+  ASSERT_TRUE(supervisor.WaitForStderr("\"type\":\"violation\"")) << supervisor.err();
+  kill(pid_, SIGUSR1);  // the program ends by itself, exit status 0
+  RunResult r = supervisor.Wait();
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  // The getppid, then the strict worker's own exit (libc's thread end:
+  // rt_sigprocmask, madvise): logged too, and nothing is killed.
+  const std::vector<Json> violations = JsonViolations(r.err);
+  ASSERT_GE(violations.size(), 1u) << Describe(r);
+  EXPECT_EQ(violations[0]["syscall"]["name"], "getppid");
+  for (const Json& v : violations) EXPECT_EQ(v["action"], "log") << v.dump();
+  const std::vector<Json> summaries = JsonRecords(r.err, "summary");
+  ASSERT_EQ(summaries.size(), 1u) << Describe(r);
+  EXPECT_EQ(summaries[0]["exit_status"], 0);
+  EXPECT_EQ(program_->Wait().exit_status, 0);
+}
+
 TEST_F(Attach, KillActionKillsTheAttachedProgram) {
   Background supervisor({Runfile("supervisor/dpsupervise"), "--preflight=off",
-                         "--strict-thread=rte-worker-*", "-p", std::to_string(pid_)});
+                         "--on-violation=kill", "--strict-thread=rte-worker-*", "-p",
+                         std::to_string(pid_)});
   ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered")) << supervisor.err();
   kill(pid_, SIGUSR2);
   RunResult r = supervisor.Wait();
