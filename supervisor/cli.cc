@@ -30,6 +30,7 @@ struct GivenOptions {
   bool summary = false;
   bool check_policy = false;
   bool enter_at_every = false;
+  bool quiet = false;
   std::vector<std::string> policies;
   std::vector<std::string> strict_threads;
   std::string strict_cpus;
@@ -44,6 +45,8 @@ struct GivenOptions {
   std::string strict_for;
   std::string pid;
   std::string kill_after;
+  std::string error_exitcode;
+  std::string report_limit;
 };
 
 // One option: its spellings, its --help line, and where the scan keeps it.
@@ -87,6 +90,10 @@ constexpr OptionSpec kOptions[] = {
           "report format: text or json (JSON lines)"),
     Value("output", "o", "FILE", &GivenOptions::output,
           "write reports to FILE instead of standard error (-o)"),
+    Value("report-limit", nullptr, "N[/INTERVAL]", &GivenOptions::report_limit,
+          "of identical violations (thread, kind, syscall or pc), report the first N whole, "
+          "then one line per INTERVAL saying how many more (default 5/1s; off: every one); "
+          "all are acted on and counted"),
     Value("strict", nullptr, "MODE", &GivenOptions::strict,
           "prctl: threads become strict with PR_SET_DATAPLANE; exec: the whole program is strict "
           "from its first instruction after exec"),
@@ -94,6 +101,11 @@ constexpr OptionSpec kOptions[] = {
           "checks at strict entry: off, warn (default) or enforce (a failed check refuses entry)"),
     Switch("summary", nullptr, &GivenOptions::summary,
            "print the end-of-run summary of every strict thread"),
+    Value("error-exitcode", nullptr, "N", &GivenOptions::error_exitcode,
+          "exit with N (1 to 255) instead of the program's status when any violation "
+          "happened, even when the kill action ended the program"),
+    Switch("quiet", "q", &GivenOptions::quiet,
+           "no end-of-run verdict line (\"N violations in T of S strict threads\") in text"),
     Switch("check-policy", nullptr, &GivenOptions::check_policy,
            "validate the -P files, print the compiled rules and the BPF size, and exit"),
     List("strict-thread", nullptr, "GLOB", &GivenOptions::strict_threads,
@@ -324,7 +336,21 @@ absl::Status ConvertEarly(const GivenOptions& given, Options* options) {
   return absl::OkStatus();
 }
 
-// Converts --format, --strict, --preflight and --kill-after.
+// --error-exitcode: 1 to 255, as an exit status can carry (0 would hide
+// the violations it is meant to show).
+absl::StatusOr<int> ParseErrorExitcode(absl::string_view text) {
+  int code = 0;
+  const bool digits =
+      !text.empty() && text.find_first_not_of("0123456789") == absl::string_view::npos;
+  if (!digits || !absl::SimpleAtoi(text, &code) || code < 1 || code > 255) {
+    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text),
+                              "' for --error-exitcode: expected an exit status from 1 to 255"));
+  }
+  return code;
+}
+
+// Converts --format, --strict, --preflight, --kill-after, --error-exitcode
+// and --report-limit.
 absl::Status ConvertModes(const GivenOptions& given, Options* options) {
   if (!given.format.empty()) {
     auto format = ParseChoice("format", given.format, kFormats);
@@ -345,6 +371,16 @@ absl::Status ConvertModes(const GivenOptions& given, Options* options) {
     auto kill_after = ParseKillAfter(given.kill_after);
     if (!kill_after.ok()) return kill_after.status();
     options->kill_after_seconds = *kill_after;
+  }
+  if (!given.error_exitcode.empty()) {
+    auto code = ParseErrorExitcode(given.error_exitcode);
+    if (!code.ok()) return code.status();
+    options->error_exitcode = *code;
+  }
+  if (!given.report_limit.empty()) {
+    auto limit = ParseReportLimit(given.report_limit);
+    if (!limit.ok()) return limit.status();
+    options->report_limit = *limit;
   }
   return absl::OkStatus();
 }
@@ -424,6 +460,7 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
   options.policies = given.policies;
   options.output = given.output;
   options.summary = given.summary;
+  options.quiet = given.quiet;
   options.check_policy = given.check_policy;
   options.strict_threads = given.strict_threads;
   options.enter_at_every = given.enter_at_every;

@@ -4,7 +4,7 @@
 //
 // One table in cli.cc lists every option with its spellings, its help line
 // and the Options field it fills. Options are accepted getopt-style as
-// --name=value, --name value, and the short forms -P, -o, -p, -h (-P FILE,
+// --name=value, --name value, and the short forms -P, -o, -p, -q, -h (-P FILE,
 // -P=FILE); -P and the other list options may be repeated; "--" ends the
 // options, and so does the first argument not starting with '-' (the
 // program's own arguments are never read as ours). Every value is converted
@@ -25,6 +25,7 @@
 #include "supervisor/policy/action.h"
 #include "supervisor/policy/policy.h"
 #include "supervisor/report/report.h"
+#include "supervisor/report/report_limit.h"
 #include "supervisor/symbols/symbol_lookup.h"
 
 namespace dpsupervise {
@@ -42,9 +43,12 @@ struct Options {
   std::optional<Action> on_violation;      // none: the policy's default, else kill
   ReportFormat format = ReportFormat::kText;
   std::string output;                      // -o: report file; empty for stderr
+  ReportLimit report_limit;                // --report-limit
   StrictMode strict = StrictMode::kPrctl;
   std::optional<PreflightMode> preflight;  // none: the policy's @preflight, else warn
   bool summary = false;
+  bool quiet = false;                      // -q: no verdict line
+  std::optional<int> error_exitcode;       // --error-exitcode: 1..255 when any violation
   bool check_policy = false;
   std::vector<std::string> strict_threads;  // --strict-thread GLOBs
   std::set<int> strict_cpus;                // --strict-cpus LIST
@@ -60,9 +64,9 @@ struct Options {
 
 // Parses argv (argv[0] included). InvalidArgumentError on misuse.
 // --help and --version win over a bad --format, --strict, --preflight,
-// --kill-after, --on-violation, --enter-at or --leave-at value, a bad
-// combination and a missing program; unknown options, missing values and
-// the other bad values are still errors.
+// --kill-after, --error-exitcode, --report-limit, --on-violation, --enter-at
+// or --leave-at value, a bad combination and a missing program; unknown
+// options, missing values and the other bad values are still errors.
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv);
 
 // The --help text.

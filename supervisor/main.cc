@@ -16,6 +16,7 @@
 #include "supervisor/os/forced_exit.h"
 #include "supervisor/trace/launcher.h"
 #include "supervisor/monitor/monitor.h"
+#include "supervisor/monitor/report_limiter.h"
 #include "supervisor/monitor/report_notify.h"
 #include "supervisor/os/own_stderr.h"
 #include "supervisor/policy/policy.h"
@@ -139,8 +140,15 @@ int Main(int argc, char** argv) {
   if (!monitor_options.attach) monitor_options.base_filter = &*base_filter;
   monitor_options.strict_filter = &*strict_filter;
   // The reports listen to the monitor: violations, messages, the summary.
-  ReportNotify report_notify(reports.get(), options->format, options->summary);
-  monitor_options.notify = &report_notify;
+  ReportOptions report_options;
+  report_options.format = options->format;
+  report_options.summary = options->summary;
+  report_options.quiet = options->quiet;
+  report_options.error_exitcode = options->error_exitcode;
+  ReportNotify report_notify(reports.get(), report_options);
+  // In front of the reports: a thread violating in a loop must not flood them.
+  ReportLimiter report_limiter(&report_notify, options->report_limit);
+  monitor_options.notify = &report_limiter;
   monitor_options.actions = ResolveActions(policy, options->on_violation);
   // Attaching to a running program must not kill it by surprise: log, unless
   // --on-violation or the policy's `@action default` asks for more.
@@ -159,7 +167,7 @@ int Main(int argc, char** argv) {
   }
   auto exit_status = monitor.Run();
   if (!exit_status.ok()) return Fail(exit_status.status());
-  return *exit_status;
+  return report_notify.ExitStatus(*exit_status);
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ TEST(BasicE2E, PrctlAbiErrors) {
 TEST(BasicE2E, ExitCodeIsPropagated) {
   RunResult r = RunSupervised({"--", TestProgram("exit_with"), "42"});
   EXPECT_EQ(r.exit_status, 42) << Describe(r);
-  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.err, "dpsupervise: no thread entered strict mode\n");
 }
 
 TEST(BasicE2E, DeathBySignalIs128PlusSignal) {

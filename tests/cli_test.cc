@@ -309,6 +309,30 @@ TEST_F(CliTest, ActionAndLocationsAreCheckedLast) {
   EXPECT_TRUE(Parse({"--on-violation=explode", "--leave-at=0x0", "--help"}).help);
 }
 
+TEST_F(CliTest, ErrorExitcodeAndQuiet) {
+  Options o = Parse({"--", "p"});
+  EXPECT_FALSE(o.error_exitcode.has_value());
+  EXPECT_FALSE(o.quiet);
+  o = Parse({"--error-exitcode=1", "-q", "--", "p"});
+  EXPECT_EQ(o.error_exitcode, 1);
+  EXPECT_TRUE(o.quiet);
+  EXPECT_EQ(Parse({"--error-exitcode", "255", "--quiet", "p"}).error_exitcode, 255);
+  for (const char* bad : {"0", "256", "-1", "+3", " 3", "x", "99999999999"}) {
+    EXPECT_EQ(Misuse({std::string("--error-exitcode=") + bad, "--", "p"}),
+              absl::StrCat("invalid value '", bad,
+                           "' for --error-exitcode: expected an exit status from 1 to 255"));
+  }
+}
+
+TEST_F(CliTest, ReportLimit) {
+  EXPECT_TRUE(Parse({"--", "p"}).report_limit.enabled);
+  EXPECT_EQ(Parse({"--", "p"}).report_limit.burst, 5);
+  EXPECT_FALSE(Parse({"--report-limit=off", "p"}).report_limit.enabled);
+  EXPECT_EQ(Parse({"--report-limit", "20/2s", "p"}).report_limit.interval_ns, 2000000000);
+  EXPECT_THAT(Misuse({"--report-limit=0", "p"}),
+              StartsWith("invalid value '0' for --report-limit: expected N or N/INTERVAL"));
+}
+
 TEST_F(CliTest, BooleanFlagsWithBadValues) {
   // Named as typed, without the Abseil flag's own wording ("Illegal value
   // \'maybe\' specified for flag \'check_policy\'") that it once ended with.

@@ -94,8 +94,9 @@ INSTANTIATE_TEST_SUITE_P(UnmappedOrProtNone, VdsoGone,
 // A worker that blocks every signal, as dataplane workers do, must still
 // have each page fault reported: SIGTRAP is unblocked while it is strict.
 TEST(PageFaults, AreReportedWhileTheThreadBlocksEverySignal) {
-  RunResult r = RunSupervised({"--on-violation=log", "--format=json", "--", TestProgram("adversary"),
-                               "sigtrap-blocked"});
+  // Every fault reported, not only the first of each pc (--report-limit).
+  RunResult r = RunSupervised({"--on-violation=log", "--format=json", "--report-limit=off", "--",
+                               TestProgram("adversary"), "sigtrap-blocked"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("faults done"));
   std::vector<Json> violations = JsonViolations(r.err);

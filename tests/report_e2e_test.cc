@@ -176,6 +176,76 @@ TEST(Summary, TextSummaryOnRequest) {
   EXPECT_THAT(r.err, HasSubstr("CAL"));
 }
 
+// The verdict of a run, and --error-exitcode.
+TEST(Verdict, ErrorExitcodeWhenViolationsWereOnlyLogged) {
+  RunResult r = RunSupervised({"--format=json", "--on-violation=log", "--preflight=off",
+                               "--error-exitcode=9", "--", TestProgram("report_target"), "noise"});
+  ASSERT_EQ(r.exit_status, 9) << Describe(r);
+  const std::vector<Json> verdicts = JsonRecords(r.err, "verdict");
+  ASSERT_EQ(verdicts.size(), 1u) << r.err;
+  EXPECT_EQ(verdicts[0]["violations"], 50);
+  EXPECT_EQ(verdicts[0]["strict_threads"], 1);
+  EXPECT_EQ(verdicts[0]["violating_threads"], 1);
+  EXPECT_EQ(verdicts[0]["program_status"], 0);
+  EXPECT_EQ(verdicts[0]["exit_status"], 9);
+  EXPECT_EQ(JsonLines(r.err).back()["type"], "verdict");
+  EXPECT_EQ(JsonRecords(r.err, "summary").at(0)["exit_status"], 9);
+}
+
+TEST(Verdict, ErrorExitcodeWinsOverTheKillActionsStatus) {
+  RunResult r = RunSupervised(
+      {"--preflight=off", "--error-exitcode=9", "--", TestProgram("report_target"), "violate"});
+  EXPECT_EQ(r.exit_status, 9) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("\ndpsupervise: 1 violation in 1 strict thread\n"));
+}
+
+TEST(Verdict, NoViolationKeepsTheProgramsStatus) {
+  RunResult r = RunSupervised(
+      {"--preflight=off", "--error-exitcode=9", "--", TestProgram("report_target"), "quiesce"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_EQ(r.err, "dpsupervise: no violations in 1 strict thread\n");
+}
+
+TEST(Verdict, AStrictThreadGlobThatMatchedNothingIsSaid) {
+  RunResult r = RunSupervised({"--strict-thread=no-such-thread", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_EQ(r.err, "dpsupervise: no thread entered strict mode\n");
+  r = RunSupervised({"-q", "--strict-thread=no-such-thread", "--", "/bin/true"});
+  EXPECT_EQ(r.err, "") << Describe(r);
+}
+
+// --report-limit: a series of identical violations is reported 5 times
+// whole, the rest is counted; every one is acted on.
+TEST(ReportLimit, IdenticalViolationsAreCountedNotReportedAndAllActedOn) {
+  RunResult r = RunSupervised({"--format=json", "--on-violation=errno EPERM", "--preflight=off",
+                               "--", TestProgram("violate_n"), "20"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  // Each of the 20 getpid calls got the action's EPERM.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THAT(r.out, HasSubstr("result[" + std::to_string(i) + "]=-1\n")) << i;
+  }
+  int getpid_reports = 0;
+  for (const Json& v : JsonViolations(r.err)) getpid_reports += v["syscall"]["name"] == "getpid";
+  EXPECT_EQ(getpid_reports, 5) << r.err;
+  long long suppressed = 0;
+  for (const Json& s : JsonRecords(r.err, "suppressed")) {
+    EXPECT_EQ(s["site"], "getpid") << s.dump();
+    suppressed += s["suppressed"].get<long long>();
+    EXPECT_LE(s["total"].get<long long>(), 20);
+  }
+  EXPECT_EQ(suppressed, 15) << r.err;
+  // getpid 20 times, then write and sched_yield: all counted.
+  EXPECT_EQ(JsonRecords(r.err, "verdict").at(0)["violations"], 22);
+}
+
+TEST(ReportLimit, OffReportsEveryViolation) {
+  RunResult r = RunSupervised({"--format=json", "--on-violation=log", "--preflight=off",
+                               "--report-limit=off", "--", TestProgram("violate_n"), "20"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_EQ(JsonViolations(r.err).size(), 22u) << r.err;
+  EXPECT_TRUE(JsonRecords(r.err, "suppressed").empty());
+}
+
 TEST(Preflight, WarnsAboutThisMachine) {
   RunResult r = RunSupervised({"--", TestProgram("report_target"), "quiesce"});
   ASSERT_EQ(r.exit_status, 0) << Describe(r);
@@ -194,10 +264,14 @@ TEST(Preflight, EnforceRefusesAThreadNotOnAnIsolatedCpuWithEinval) {
   EXPECT_EQ(r.exit_status, 3) << Describe(r);  // EnterStrictOrDie: EINVAL
   EXPECT_THAT(r.err, HasSubstr("strict entry refused (--preflight=enforce)"));
   EXPECT_THAT(r.err, HasSubstr("dp_enter_strict: Invalid argument"));
+  EXPECT_THAT(r.err,
+              HasSubstr("dpsupervise: no thread entered strict mode; 1 strict entry refused
+"));
 }
 
 TEST(Preflight, OffSaysNothing) {
-  RunResult r = RunSupervised({"--preflight=off", "--", TestProgram("report_target"), "quiesce"});
+  RunResult r =
+      RunSupervised({"-q", "--preflight=off", "--", TestProgram("report_target"), "quiesce"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_EQ(r.err, "");
 }

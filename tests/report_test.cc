@@ -1,6 +1,7 @@
 // Unit tests of the report formatters: the oops-style text report, the JSON
 // lines and the end-of-run summary, on Violations built by hand.
 #include "supervisor/report/report.h"
+#include "supervisor/report/report_limit.h"
 
 #include <stdint.h>
 
@@ -750,6 +751,99 @@ TEST(JsonSummary, EmptyRunAndInvalidUtf8) {
   ASSERT_NO_THROW(line = FormatJsonSummary(s));
   j = ParseLine(line);
   EXPECT_EQ(j["threads"][0]["thread"], "\xef\xbf\xbd");
+}
+
+TEST(Verdict, CountsViolationsAndTheThreadsThatMadeThem) {
+  // SampleSummary: 3 violations, all by the first of its 2 strict threads.
+  const Verdict v = JudgeRun(SampleSummary(), 0, std::nullopt);
+  EXPECT_EQ(v.violations, 3);
+  EXPECT_EQ(v.strict_threads, 2);
+  EXPECT_EQ(v.violating_threads, 1);
+  EXPECT_EQ(v.exit_status, 137);
+  EXPECT_EQ(FormatTextVerdict(v), "dpsupervise: 3 violations in 1 of 2 strict threads\n");
+  RunSummary one;
+  one.threads.resize(1);
+  EXPECT_EQ(FormatTextVerdict(JudgeRun(one, 0, std::nullopt)),
+            "dpsupervise: no violations in 1 strict thread\n");
+  one.threads[0].violations["signal"] = 1;
+  one.total_violations = 1;
+  EXPECT_EQ(FormatTextVerdict(JudgeRun(one, 0, std::nullopt)),
+            "dpsupervise: 1 violation in 1 strict thread\n");
+}
+
+TEST(Verdict, NoStrictThreadAndRefusedEntriesAreSaid) {
+  RunSummary none;
+  EXPECT_EQ(FormatTextVerdict(JudgeRun(none, 0, std::nullopt)),
+            "dpsupervise: no thread entered strict mode\n");
+  EXPECT_EQ(FormatTextVerdict(JudgeRun(none, 1, std::nullopt)),
+            "dpsupervise: no thread entered strict mode; 1 strict entry refused\n");
+  EXPECT_EQ(FormatTextVerdict(JudgeRun(none, 2, std::nullopt)),
+            "dpsupervise: no thread entered strict mode; 2 strict entries refused\n");
+}
+
+TEST(Verdict, ErrorExitcodeReplacesTheStatusOnlyWhenThereWereViolations) {
+  EXPECT_EQ(JudgeRun(SampleSummary(), 0, 9).exit_status, 9);
+  EXPECT_EQ(JudgeRun(SampleSummary(), 0, 9).program_status, 137);
+  RunSummary clean;
+  clean.exit_status = 4;
+  clean.threads.resize(1);
+  EXPECT_EQ(JudgeRun(clean, 1, 9).exit_status, 4);
+}
+
+TEST(Verdict, JsonRecord) {
+  const json j = ParseLine(FormatJsonVerdict(JudgeRun(SampleSummary(), 1, 9)));
+  EXPECT_EQ(j["type"], "verdict");
+  EXPECT_EQ(j["violations"], 3);
+  EXPECT_EQ(j["strict_threads"], 2);
+  EXPECT_EQ(j["violating_threads"], 1);
+  EXPECT_EQ(j["refused_entries"], 1);
+  EXPECT_EQ(j["program_status"], 137);
+  EXPECT_EQ(j["exit_status"], 9);
+  EXPECT_EQ(j["text"],
+            "dpsupervise: 3 violations in 1 of 2 strict threads; 1 strict entry refused");
+}
+
+TEST(ReportLimit, Syntax) {
+  auto limit = ParseReportLimit("5");
+  ASSERT_TRUE(limit.ok()) << limit.status();
+  EXPECT_TRUE(limit->enabled);
+  EXPECT_EQ(limit->burst, 5);
+  EXPECT_EQ(limit->interval_ns, 1000000000);
+  limit = ParseReportLimit("20/500ms");
+  ASSERT_TRUE(limit.ok()) << limit.status();
+  EXPECT_EQ(limit->burst, 20);
+  EXPECT_EQ(limit->interval_ns, 500000000);
+  limit = ParseReportLimit("off");
+  ASSERT_TRUE(limit.ok()) << limit.status();
+  EXPECT_FALSE(limit->enabled);
+  for (const char* bad : {"", "0", "-1", "x", "5/", "5/0s", "5/-1s", "5/inf", "/1s", "5/1", "on"}) {
+    EXPECT_EQ(ParseReportLimit(bad).status().message(),
+              std::string("invalid value '") + bad +
+                  "' for --report-limit: expected N or N/INTERVAL (5, 5/1s, 20/500ms) or off")
+        << bad;
+  }
+}
+
+TEST(Suppressed, TextAndJson) {
+  SuppressedReports s;
+  s.pid = 1234;
+  s.tid = 1235;
+  s.thread_name = "worker";
+  s.site = "getpid";
+  s.suppressed = 120;
+  s.total = 125;
+  s.time_ns = 7;
+  EXPECT_EQ(FormatTextSuppressed(s),
+            "dpsupervise: worker/1235: 120 more reports of syscall getpid suppressed (125 so "
+            "far, each acted on)\n");
+  const json j = ParseLine(FormatJsonSuppressed(s));
+  EXPECT_EQ(j["type"], "suppressed");
+  EXPECT_EQ(j["kind"], "syscall");
+  EXPECT_EQ(j["site"], "getpid");
+  EXPECT_EQ(j["suppressed"], 120);
+  EXPECT_EQ(j["total"], 125);
+  EXPECT_EQ(j["tid"], 1235);
+  EXPECT_EQ(j["time_ns"], 7);
 }
 
 // The samples the docs show: printed so a run of the test shows real output.

@@ -100,6 +100,22 @@ struct Violation {
   std::string action_detail;
 };
 
+// Reports of a series of identical violations (same thread, kind and site)
+// held back by the report limit (--report-limit): the violations were acted
+// on and counted, only their reports were not written.
+struct SuppressedReports {
+  pid_t pid = 0;
+  pid_t tid = 0;
+  std::string thread_name;
+  ViolationKind kind = ViolationKind::kSyscall;
+  // What the series has in common: "getpid" (a syscall's name), "pc
+  // 0x401136" (a page fault or trap), "SIGUSR1" (a signal).
+  std::string site;
+  long long suppressed = 0;  // reports held back since the series' last line
+  long long total = 0;       // violations of the series so far
+  int64_t time_ns = 0;       // CLOCK_REALTIME of the latest one
+};
+
 }  // namespace dpsupervise
 
 #endif  // DPSUPERVISE_SUPERVISOR_MODEL_VIOLATION_H_

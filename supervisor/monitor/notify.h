@@ -28,6 +28,11 @@ class Notify {
   // (left, was detached, or is exiting); it is stopped.
   virtual void EventStrictEntered(pid_t tgid, pid_t tid) {}
   virtual void EventStrictLeft(pid_t tgid, pid_t tid) {}
+  // Thread `tid` asked for strict mode, or a trigger would have made it
+  // strict, and the entry was refused (said in an EventMessage too).
+  virtual void EventStrictEntryRefused(pid_t tgid, pid_t tid) {}
+  // Reports held back by a report limit (ReportLimiter, never the monitor).
+  virtual void EventSuppressed(const SuppressedReports& suppressed) {}
   // The run is over (the program ended, or dpsupervise detached).
   virtual void EventFinished(const RunSummary& summary) {}
 };
@@ -47,6 +52,12 @@ class NotifyList : public Notify {
   }
   void EventStrictLeft(pid_t tgid, pid_t tid) override {
     for (Notify* listener : listeners_) listener->EventStrictLeft(tgid, tid);
+  }
+  void EventStrictEntryRefused(pid_t tgid, pid_t tid) override {
+    for (Notify* listener : listeners_) listener->EventStrictEntryRefused(tgid, tid);
+  }
+  void EventSuppressed(const SuppressedReports& suppressed) override {
+    for (Notify* listener : listeners_) listener->EventSuppressed(suppressed);
   }
   void EventFinished(const RunSummary& summary) override {
     for (Notify* listener : listeners_) listener->EventFinished(summary);

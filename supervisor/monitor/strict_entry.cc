@@ -47,6 +47,7 @@ absl::Status Monitor::HandleDataplanePrctl(ThreadState& thread, const user_regs_
 void Monitor::SayEntryRefused(const ThreadState& thread, absl::string_view why) {
   Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict entry refused: ", why,
                    "\n"));
+  notify_.EventStrictEntryRefused(thread.tgid, thread.tid);
 }
 
 absl::StatusOr<Monitor::PrctlEntry> Monitor::EnterStrictFromPrctl(ThreadState& thread,
@@ -138,6 +139,7 @@ long Monitor::RunEntryChecks(ThreadState& thread) {
     if (!verdict.ok()) {
       Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
                        ": strict entry refused (--preflight=enforce): ", verdict.message(), "\n"));
+      notify_.EventStrictEntryRefused(thread.tgid, thread.tid);
       return -PreflightRefusalErrno(verdict);
     }
     return 0;

@@ -519,6 +519,88 @@ std::string FormatJsonSummary(const RunSummary& s) {
   return DumpLine(j);
 }
 
+Verdict JudgeRun(const RunSummary& summary, int refused_entries,
+                 std::optional<int> error_exitcode) {
+  Verdict verdict;
+  verdict.violations = summary.total_violations;
+  verdict.strict_threads = static_cast<int>(summary.threads.size());
+  for (const ThreadSummary& thread : summary.threads) {
+    long long violations = 0;
+    for (const auto& [kind, n] : thread.violations) violations += n;
+    if (violations > 0) ++verdict.violating_threads;
+  }
+  verdict.refused_entries = refused_entries;
+  verdict.program_status = summary.exit_status;
+  verdict.exit_status =
+      error_exitcode && verdict.violations > 0 ? *error_exitcode : summary.exit_status;
+  return verdict;
+}
+
+namespace {
+
+// "1 violation", "3 violations", "no violations".
+std::string Counted(long long n, absl::string_view one, absl::string_view many) {
+  if (n == 0) return absl::StrCat("no ", many);
+  return absl::StrCat(n, " ", n == 1 ? one : many);
+}
+
+}  // namespace
+
+std::string FormatTextVerdict(const Verdict& v) {
+  std::string out = "dpsupervise: ";
+  if (v.strict_threads == 0) {
+    out += "no thread entered strict mode";
+  } else {
+    absl::StrAppend(&out, Counted(v.violations, "violation", "violations"), " in ");
+    if (v.violations > 0 && v.violating_threads < v.strict_threads) {
+      absl::StrAppend(&out, v.violating_threads, " of ");
+    }
+    absl::StrAppend(&out, v.strict_threads,
+                    v.strict_threads == 1 ? " strict thread" : " strict threads");
+  }
+  if (v.refused_entries > 0) {
+    absl::StrAppend(&out, "; ", v.refused_entries,
+                    v.refused_entries == 1 ? " strict entry refused" : " strict entries refused");
+  }
+  return out + "\n";
+}
+
+std::string FormatJsonVerdict(const Verdict& v) {
+  Json j = Json::object();
+  j["type"] = "verdict";
+  j["violations"] = v.violations;
+  j["strict_threads"] = v.strict_threads;
+  j["violating_threads"] = v.violating_threads;
+  j["refused_entries"] = v.refused_entries;
+  j["program_status"] = v.program_status;
+  j["exit_status"] = v.exit_status;
+  std::string text = FormatTextVerdict(v);
+  text.pop_back();
+  j["text"] = std::move(text);
+  return DumpLine(j);
+}
+
+std::string FormatTextSuppressed(const SuppressedReports& s) {
+  return absl::StrCat("dpsupervise: ", OrUnknown(s.thread_name), "/", s.tid, ": ", s.suppressed,
+                      " more ", s.suppressed == 1 ? "report" : "reports", " of ",
+                      ViolationKindName(s.kind), " ", EscSafe(s.site), " suppressed (", s.total,
+                      " so far, each acted on)\n");
+}
+
+std::string FormatJsonSuppressed(const SuppressedReports& s) {
+  Json j = Json::object();
+  j["type"] = "suppressed";
+  j["time_ns"] = s.time_ns;
+  j["kind"] = ViolationKindName(s.kind);
+  j["pid"] = s.pid;
+  j["tid"] = s.tid;
+  j["thread"] = s.thread_name;
+  j["site"] = s.site;
+  j["suppressed"] = s.suppressed;
+  j["total"] = s.total;
+  return DumpLine(j);
+}
+
 ReportWriter::ReportWriter() {
   auto own = OpenOwnStderr(/*nonblocking=*/false);
   // No standard error at all: there is nowhere to report, nor to say so.

@@ -3,6 +3,7 @@
 #define DPSUPERVISE_SUPERVISOR_REPORT_REPORT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -46,6 +47,39 @@ std::string FormatTextSummary(const RunSummary& summary);
 // The end-of-run summary as ONE line of JSON followed by "\n" ("type":
 // "summary"); counters not measured (-1) are null.
 std::string FormatJsonSummary(const RunSummary& summary);
+
+// The end of a run in one sentence, for people and CI: written on the
+// report stream after every run, summary or not.
+struct Verdict {
+  long long violations = 0;   // every violation, reported or rate limited
+  int strict_threads = 0;     // threads that were ever strict
+  int violating_threads = 0;  // of those, the ones with a violation
+  int refused_entries = 0;    // strict entries refused (--preflight=enforce, ...)
+  int program_status = 0;     // the program's exit status (0 after a detach)
+  int exit_status = 0;        // what dpsupervise exits with
+};
+
+// The verdict on `summary`. With `error_exitcode` (--error-exitcode=N),
+// any violation makes the exit status N, whatever the program's status
+// (a program killed by the kill action included).
+Verdict JudgeRun(const RunSummary& summary, int refused_entries,
+                 std::optional<int> error_exitcode);
+
+// One line: "dpsupervise: 3 violations in 1 of 2 strict threads" ("in 2
+// strict threads" when each of them violated), or
+// "dpsupervise: no thread entered strict mode" when none did; a refused
+// entry adds "; 1 strict entry refused".
+std::string FormatTextVerdict(const Verdict& verdict);
+
+// The verdict as ONE line of JSON ("type": "verdict"), with the text above.
+std::string FormatJsonVerdict(const Verdict& verdict);
+
+// Reports held back by --report-limit, one line: "dpsupervise: worker/1235:
+// 120 more reports of syscall getpid suppressed (125 so far, each acted on)".
+std::string FormatTextSuppressed(const SuppressedReports& suppressed);
+
+// The same as ONE line of JSON ("type": "suppressed").
+std::string FormatJsonSuppressed(const SuppressedReports& suppressed);
 
 // A message of dpsupervise's own (preflight findings, warnings, how to
 // debug a stopped process) as JSON lines: one {"type":"message","text":...}
