@@ -47,6 +47,9 @@ struct GivenOptions {
   std::string kill_after;
   std::string error_exitcode;
   std::string report_limit;
+  std::string backtrace_depth;
+  std::string registers;
+  std::string log_fd;
 };
 
 // One option: its spellings, its --help line, and where the scan keeps it.
@@ -87,9 +90,15 @@ constexpr OptionSpec kOptions[] = {
           "ACTION for violations the policy gives no action: kill (default: the violating "
           "process; log with -p), kill-all, signal SIG, stop, gdb, log, deliver, errno E"),
     Value("format", nullptr, "FORMAT", &GivenOptions::format,
-          "report format: text or json (JSON lines)"),
+          "report format: text, line (one line per violation) or json (JSON lines)"),
+    Value("backtrace-depth", nullptr, "N", &GivenOptions::backtrace_depth,
+          "at most N frames (1 or more) in each report's backtrace"),
+    Value("registers", nullptr, "yes|no", &GivenOptions::registers,
+          "the registers in text and line reports (default: yes in text, no in line)"),
     Value("output", "o", "FILE", &GivenOptions::output,
-          "write reports to FILE instead of standard error (-o)"),
+          "write reports to FILE instead of standard error (-o; appended to, after truncation)"),
+    Value("log-fd", nullptr, "N", &GivenOptions::log_fd,
+          "write reports to the inherited file descriptor N instead of standard error"),
     Value("report-limit", nullptr, "N[/INTERVAL]", &GivenOptions::report_limit,
           "of identical violations (thread, kind, syscall or pc), report the first N whole, "
           "then one line per INTERVAL saying how many more (default 5/1s; off: every one); "
@@ -279,8 +288,9 @@ struct Choice {
   T value;
 };
 
-constexpr Choice<ReportFormat> kFormats[] = {{"text", ReportFormat::kText},
-                                             {"json", ReportFormat::kJson}};
+constexpr Choice<ReportFormat> kFormats[] = {
+    {"text", ReportFormat::kText}, {"line", ReportFormat::kLine}, {"json", ReportFormat::kJson}};
+constexpr Choice<bool> kYesNo[] = {{"yes", true}, {"no", false}};
 constexpr Choice<StrictMode> kStrictModes[] = {{"prctl", StrictMode::kPrctl},
                                                {"exec", StrictMode::kExec}};
 constexpr Choice<PreflightMode> kPreflightModes[] = {{"off", PreflightMode::kOff},
@@ -349,8 +359,65 @@ absl::StatusOr<int> ParseErrorExitcode(absl::string_view text) {
   return code;
 }
 
-// Converts --format, --strict, --preflight, --kill-after, --error-exitcode
-// and --report-limit.
+// --backtrace-depth: 1 or more frames.
+absl::StatusOr<int> ParseBacktraceDepth(absl::string_view text) {
+  int depth = 0;
+  const bool digits =
+      !text.empty() && text.find_first_not_of("0123456789") == absl::string_view::npos;
+  if (!digits || !absl::SimpleAtoi(text, &depth) || depth < 1) {
+    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text),
+                              "' for --backtrace-depth: expected a number of frames, 1 or more"));
+  }
+  return depth;
+}
+
+// --log-fd: a descriptor number, and no -o too (one report stream). Whether
+// it is open is checked when it is used (main.cc).
+absl::StatusOr<int> ParseLogFd(absl::string_view text, const GivenOptions& given) {
+  int fd = -1;
+  const bool digits =
+      !text.empty() && text.find_first_not_of("0123456789") == absl::string_view::npos;
+  if (!digits || !absl::SimpleAtoi(text, &fd)) {
+    return Usage(absl::StrCat("invalid value '", absl::CHexEscape(text),
+                              "' for --log-fd: expected a file descriptor number"));
+  }
+  if (!given.output.empty()) return Usage("--log-fd and -o are two report streams: give one");
+  return fd;
+}
+
+// Converts where the reports go, what they show and how the run ends:
+// --log-fd, --error-exitcode, --report-limit, --backtrace-depth,
+// --registers.
+absl::Status ConvertReportOptions(const GivenOptions& given, Options* options) {
+  if (!given.error_exitcode.empty()) {
+    auto code = ParseErrorExitcode(given.error_exitcode);
+    if (!code.ok()) return code.status();
+    options->error_exitcode = *code;
+  }
+  if (!given.report_limit.empty()) {
+    auto limit = ParseReportLimit(given.report_limit);
+    if (!limit.ok()) return limit.status();
+    options->report_limit = *limit;
+  }
+  if (!given.log_fd.empty()) {
+    auto fd = ParseLogFd(given.log_fd, given);
+    if (!fd.ok()) return fd.status();
+    options->log_fd = *fd;
+  }
+  if (!given.backtrace_depth.empty()) {
+    auto depth = ParseBacktraceDepth(given.backtrace_depth);
+    if (!depth.ok()) return depth.status();
+    options->backtrace_depth = *depth;
+  }
+  if (!given.registers.empty()) {
+    auto registers = ParseChoice("registers", given.registers, kYesNo);
+    if (!registers.ok()) return registers.status();
+    options->registers = *registers;
+  }
+  return absl::OkStatus();
+}
+
+// Converts --format, --strict, --preflight and --kill-after.
 absl::Status ConvertModes(const GivenOptions& given, Options* options) {
   if (!given.format.empty()) {
     auto format = ParseChoice("format", given.format, kFormats);
@@ -371,16 +438,6 @@ absl::Status ConvertModes(const GivenOptions& given, Options* options) {
     auto kill_after = ParseKillAfter(given.kill_after);
     if (!kill_after.ok()) return kill_after.status();
     options->kill_after_seconds = *kill_after;
-  }
-  if (!given.error_exitcode.empty()) {
-    auto code = ParseErrorExitcode(given.error_exitcode);
-    if (!code.ok()) return code.status();
-    options->error_exitcode = *code;
-  }
-  if (!given.report_limit.empty()) {
-    auto limit = ParseReportLimit(given.report_limit);
-    if (!limit.ok()) return limit.status();
-    options->report_limit = *limit;
   }
   return absl::OkStatus();
 }
@@ -470,6 +527,8 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv) {
   if (options.help || options.version) return options;
   converted = ConvertModes(given, &options);
   if (!converted.ok()) return converted;
+  converted = ConvertReportOptions(given, &options);
+  if (!converted.ok()) return converted;
   absl::Status combination = CheckCombination(given, options);
   if (!combination.ok()) return combination;
   converted = ConvertActionAndLocations(given, &options);
@@ -505,8 +564,7 @@ std::string UsageText() {
   return text;
 }
 
-// DPSUPERVISE_VERSION comes from dist/version.bzl (supervisor/BUILD), the
-// one place the release version is written.
-std::string VersionText() { return std::string("dpsupervise ") + DPSUPERVISE_VERSION + "\n"; }
+std::string VersionText() { return absl::StrCat("dpsupervise ", kVersion, "
+"); }
 
 }  // namespace dpsupervise

@@ -43,7 +43,10 @@ struct Options {
   std::optional<Action> on_violation;      // none: the policy's default, else kill
   ReportFormat format = ReportFormat::kText;
   std::string output;                      // -o: report file; empty for stderr
+  int log_fd = -1;                         // --log-fd: inherited descriptor; -1: none
   ReportLimit report_limit;                // --report-limit
+  int backtrace_depth = 0;                 // --backtrace-depth; 0: every frame
+  std::optional<bool> registers;           // --registers; none: yes but in line format
   StrictMode strict = StrictMode::kPrctl;
   std::optional<PreflightMode> preflight;  // none: the policy's @preflight, else warn
   bool summary = false;
@@ -64,13 +67,19 @@ struct Options {
 
 // Parses argv (argv[0] included). InvalidArgumentError on misuse.
 // --help and --version win over a bad --format, --strict, --preflight,
-// --kill-after, --error-exitcode, --report-limit, --on-violation, --enter-at
-// or --leave-at value, a bad combination and a missing program; unknown
-// options, missing values and the other bad values are still errors.
+// --kill-after, --error-exitcode, --report-limit, --backtrace-depth,
+// --registers, --on-violation, --enter-at or --leave-at value, a bad
+// combination and a missing program; unknown options, missing values and
+// the other bad values are still errors.
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv);
 
 // The --help text.
 std::string UsageText();
+
+// dpsupervise's version, "0.1.0".
+// The release version, from dist/version.bzl (supervisor/BUILD defines
+// DPSUPERVISE_VERSION): the one place it is written.
+inline constexpr char kVersion[] = DPSUPERVISE_VERSION;
 
 // The --version text.
 std::string VersionText();

@@ -2,6 +2,8 @@
 // This file only wires the typed Options (supervisor/cli.h) into the
 // components.
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -50,6 +52,27 @@ int CheckPolicy(const Policy& policy) {
   return 0;
 }
 
+// Where the reports go: -o FILE, --log-fd N, or standard error.
+absl::StatusOr<std::unique_ptr<ReportWriter>> OpenReports(const Options& options) {
+  if (!options.output.empty()) return ReportWriter::OpenFile(options.output);
+  if (options.log_fd >= 0) return ReportWriter::FromDescriptor(options.log_fd);
+  return std::make_unique<ReportWriter>();
+}
+
+// The JSON start record's facts.
+RunStart StartOf(int argc, char** argv, pid_t program_pid, bool attached) {
+  RunStart start;
+  start.version = kVersion;
+  start.command.assign(argv, argv + argc);
+  start.supervisor_pid = getpid();
+  start.program_pid = program_pid;
+  start.attached = attached;
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  start.time_ns = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+  return start;
+}
+
 int Main(int argc, char** argv) {
   auto options = ParseCommandLine(std::vector<std::string>(argv, argv + argc));
   if (!options.ok()) return Fail(options.status());
@@ -73,14 +96,8 @@ int Main(int argc, char** argv) {
   // the program): its writes fail with EPIPE instead (ReportWriter).
   absl::Status sigpipe = KeepSigpipeFromKillingUs();
   if (!sigpipe.ok()) return Fail(sigpipe);
-  std::unique_ptr<ReportWriter> reports;
-  if (options->output.empty()) {
-    reports = std::make_unique<ReportWriter>();
-  } else {
-    auto file = ReportWriter::OpenFile(options->output);
-    if (!file.ok()) return Fail(file.status());
-    reports = std::move(*file);
-  }
+  auto reports = OpenReports(*options);
+  if (!reports.ok()) return Fail(reports.status());
   auto base_filter = BuildBaseFilter();
   if (!base_filter.ok()) return Fail(base_filter.status());
   // Compiled once, by LoadPolicyFiles's guarded compile check.
@@ -145,7 +162,9 @@ int Main(int argc, char** argv) {
   report_options.summary = options->summary;
   report_options.quiet = options->quiet;
   report_options.error_exitcode = options->error_exitcode;
-  ReportNotify report_notify(reports.get(), report_options);
+  report_options.registers = options->registers.value_or(options->format != ReportFormat::kLine);
+  report_options.backtrace_depth = options->backtrace_depth;
+  ReportNotify report_notify(reports->get(), report_options);
   // In front of the reports: a thread violating in a loop must not flood them.
   ReportLimiter report_limiter(&report_notify, options->report_limit);
   monitor_options.notify = &report_limiter;
@@ -160,6 +179,8 @@ int Main(int argc, char** argv) {
   monitor_options.preflight =
       options->preflight.value_or(policy.preflight.value_or(PreflightMode::kWarn));
   monitor_options.summary = options->summary || options->format == ReportFormat::kJson;
+  report_notify.Start(
+      StartOf(argc, argv, monitor_options.program_pid, monitor_options.attach));
   Monitor monitor(monitor_options);
   if (monitor_options.attach) {
     absl::Status armed = monitor.ArmAttached();

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/json_records.h"
 #include "tests/run_util.h"
 
 namespace dptest {
@@ -93,7 +95,73 @@ const Misuse kMisuses[] = {
     {{"--on-violation=signal", "--", "/bin/true"}, "--on-violation: "},
     {{"-P", "/nonexistent/x.policy", "--", "/bin/true"}, "cannot read the policy file"},
     {{"--check-policy", "-P", "/nonexistent/x.policy"}, "cannot read the policy file"},
+    {{"--log-fd=99", "--", "/bin/true"}, "--log-fd=99: descriptor 99 is not open"},
+    {{"--error-exitcode=0", "--", "/bin/true"}, "invalid value '0' for --error-exitcode"},
+    {{"--report-limit=5/x", "--", "/bin/true"}, "invalid value '5/x' for --report-limit"},
 };
+
+// A report file that cannot be opened is dpsupervise failing (125), with the
+// path and the reason, not a misuse.
+TEST(CliE2E, UnwritableOutputFileIs125WithPathAndErrno) {
+  RunResult r = RunSupervised({"-o", "/nonexistent/dir/r.txt", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_status, 125) << Describe(r);
+  EXPECT_EQ(r.err,
+            "dpsupervise: cannot open report file /nonexistent/dir/r.txt: No such file or "
+            "directory\n");
+}
+
+// --log-fd writes the reports to an inherited descriptor; JSON starts with
+// the start record and ends with the verdict.
+TEST(CliE2E, LogFdGetsTheReportsStartingWithTheStartRecord) {
+  char path[] = "/tmp/dpsupervise_log_fd_XXXXXX";
+  const int fd = mkstemp(path);  // no O_CLOEXEC: dpsupervise inherits it
+  ASSERT_GE(fd, 0);
+  unlink(path);
+  RunResult r = RunSupervised(
+      {"--log-fd=" + std::to_string(fd), "--format=json", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_EQ(r.err, "");
+  std::string text(4096, '\0');
+  text.resize(static_cast<size_t>(std::max<ssize_t>(0, pread(fd, &text[0], text.size(), 0))));
+  close(fd);
+  const std::vector<Json> lines = JsonLines(text);
+  ASSERT_GE(lines.size(), 3u) << text;
+  EXPECT_EQ(lines.front()["type"], "start");
+  EXPECT_EQ(lines.front()["schema_version"], 1);
+  EXPECT_EQ(lines.front()["command"].back(), "/bin/true");
+  EXPECT_GT(lines.front()["program_pid"].get<int>(), 0);
+  EXPECT_EQ(lines.back()["type"], "verdict");
+  EXPECT_EQ(lines.back()["text"], "dpsupervise: no thread entered strict mode");
+}
+
+// -o opens the file with O_APPEND: a rotation that truncates it
+// (copytruncate) makes later reports start at the new end, not leave a hole.
+TEST(CliE2E, OutputFileIsOpenedForAppending) {
+  std::string path = ::testing::TempDir();
+  if (path.back() != '/') path += '/';
+  path += "append_reports.txt";
+  Background supervisor({Runfile("supervisor/dpsupervise"), "-o", path, "--", "/bin/sh", "-c",
+                         "echo started; read line; exit 0"},
+                        /*pipe_stdin=*/true);
+  ASSERT_TRUE(supervisor.WaitForStdout("started")) << supervisor.err();
+  std::string flags;
+  const std::string fds = "/proc/" + std::to_string(supervisor.pid()) + "/fd";
+  for (int fd = 0; fd < 64 && flags.empty(); ++fd) {
+    char target[4096];
+    const ssize_t n = readlink((fds + "/" + std::to_string(fd)).c_str(), target, sizeof(target));
+    if (n <= 0 || std::string(target, n) != path) continue;
+    std::ifstream info("/proc/" + std::to_string(supervisor.pid()) + "/fdinfo/" +
+                       std::to_string(fd));
+    for (std::string line; std::getline(info, line);) {
+      if (line.rfind("flags:", 0) == 0) flags = line.substr(6);
+    }
+  }
+  supervisor.CloseStdin();
+  RunResult r = supervisor.Wait();
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  ASSERT_FALSE(flags.empty()) << "no descriptor of dpsupervise is " << path;
+  EXPECT_NE(std::stoul(flags, nullptr, 8) & O_APPEND, 0u) << flags;
+}
 
 INSTANTIATE_TEST_SUITE_P(Misuses, CliMisuseE2E, ::testing::ValuesIn(kMisuses));
 

@@ -240,6 +240,15 @@ TEST_F(CliTest, UnknownOptions) {
   EXPECT_THAT(Misuse({"---format=json", "p"}), HasSubstr("unknown option '---format=json'"));
 }
 
+TEST_F(CliTest, LogFd) {
+  EXPECT_EQ(Parse({"--", "p"}).log_fd, -1);
+  EXPECT_EQ(Parse({"--log-fd=3", "p"}).log_fd, 3);
+  EXPECT_EQ(Misuse({"--log-fd=x", "p"}),
+            "invalid value 'x' for --log-fd: expected a file descriptor number");
+  EXPECT_EQ(Misuse({"--log-fd=3", "-o", "f", "p"}),
+            "--log-fd and -o are two report streams: give one");
+}
+
 TEST_F(CliTest, MissingValues) {
   EXPECT_EQ(Misuse({"--format"}), "option '--format' needs a value (FORMAT)");
   EXPECT_EQ(Misuse({"-P"}), "option '-P' needs a value (FILE)");
@@ -255,9 +264,9 @@ TEST_F(CliTest, MissingValues) {
 
 TEST_F(CliTest, BadValues) {
   EXPECT_EQ(Misuse({"--format=xml", "--", "p"}),
-            "invalid value 'xml' for --format: expected text, json");
+            "invalid value 'xml' for --format: expected text, line, json");
   EXPECT_EQ(Misuse({"--format", "JSON", "--", "p"}),
-            "invalid value 'JSON' for --format: expected text, json");
+            "invalid value 'JSON' for --format: expected text, line, json");
   EXPECT_EQ(Misuse({"--strict=thread", "--", "p"}),
             "invalid value 'thread' for --strict: expected prctl, exec");
   EXPECT_EQ(Misuse({"--preflight=on", "--", "p"}),
@@ -303,7 +312,7 @@ TEST_F(CliTest, ActionAndLocationsAreCheckedLast) {
   EXPECT_EQ(Misuse({"--on-violation=explode", "--enter-at=0xZZ"}),
             "no program given: dpsupervise [options] -- PROGRAM [ARGS]");
   EXPECT_EQ(Misuse({"--on-violation=explode", "--format=xml", "--", "p"}),
-            "invalid value 'xml' for --format: expected text, json");
+            "invalid value 'xml' for --format: expected text, line, json");
   EXPECT_THAT(Misuse({"--enter-at=0xZZ", "--on-violation=explode", "--", "p"}),
               StartsWith("--on-violation: "));
   EXPECT_TRUE(Parse({"--on-violation=explode", "--leave-at=0x0", "--help"}).help);
@@ -331,6 +340,23 @@ TEST_F(CliTest, ReportLimit) {
   EXPECT_EQ(Parse({"--report-limit", "20/2s", "p"}).report_limit.interval_ns, 2000000000);
   EXPECT_THAT(Misuse({"--report-limit=0", "p"}),
               StartsWith("invalid value '0' for --report-limit: expected N or N/INTERVAL"));
+}
+
+TEST_F(CliTest, ReportShape) {
+  Options o = Parse({"--", "p"});
+  EXPECT_EQ(o.backtrace_depth, 0);
+  EXPECT_FALSE(o.registers.has_value());
+  o = Parse({"--format=line", "--backtrace-depth=3", "--registers=yes", "p"});
+  EXPECT_EQ(o.format, ReportFormat::kLine);
+  EXPECT_EQ(o.backtrace_depth, 3);
+  EXPECT_EQ(o.registers, true);
+  EXPECT_EQ(Parse({"--registers", "no", "p"}).registers, false);
+  EXPECT_EQ(Misuse({"--backtrace-depth=0", "p"}),
+            "invalid value '0' for --backtrace-depth: expected a number of frames, 1 or more");
+  EXPECT_EQ(Misuse({"--registers=maybe", "p"}),
+            "invalid value 'maybe' for --registers: expected yes, no");
+  EXPECT_EQ(Misuse({"--format=xml", "p"}),
+            "invalid value 'xml' for --format: expected text, line, json");
 }
 
 TEST_F(CliTest, BooleanFlagsWithBadValues) {

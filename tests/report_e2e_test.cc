@@ -17,6 +17,7 @@ namespace dptest {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 int ViolationLine() {
   std::ifstream source(Runfile("testdata/report_target.cc"));
@@ -244,6 +245,27 @@ TEST(ReportLimit, OffReportsEveryViolation) {
   ASSERT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_EQ(JsonViolations(r.err).size(), 22u) << r.err;
   EXPECT_TRUE(JsonRecords(r.err, "suppressed").empty());
+}
+
+TEST(LineFormat, OneLinePerViolationWithTimeTopFrameAndAction) {
+  RunResult r = RunSupervised(
+      {"--format=line", "--preflight=off", "--", TestProgram("report_target"), "violate"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  EXPECT_THAT(r.err, ::testing::ContainsRegex(
+                         "dpsupervise: [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6} [^ ]+/[0-9]+ "
+                         "syscall getpid\\(\\) in [^\n]*RawSyscall0[^\n]* -> kill\n"));
+  EXPECT_THAT(r.err, Not(HasSubstr("RIP:")));
+  EXPECT_THAT(r.err, Not(HasSubstr("backtrace")));
+}
+
+TEST(TextReport, BacktraceDepthAndNoRegisters) {
+  RunResult r = RunSupervised({"--backtrace-depth=1", "--registers=no", "--preflight=off", "--",
+                               TestProgram("report_target"), "violate"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  EXPECT_EQ(BacktraceLines(r.err).size(), 1u) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("RIP:")));
+  EXPECT_THAT(r.err,
+              ::testing::ContainsRegex("\n  time:    [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}\n"));
 }
 
 TEST(Preflight, WarnsAboutThisMachine) {

@@ -288,6 +288,7 @@ TEST(TextReport, EverySectionIsPresentInOrder) {
   const std::vector<std::string> markers = {
       "dpsupervise: worker/1235 (cpu 3): strict mode violated by ",
       "\n  kind:    syscall\n",
+      "\n  time:    ",
       "\n  thread:  1235 (worker)\n",
       "\n  process: 1234 (app)\n",
       "\n  cpu:     3\n",
@@ -306,6 +307,48 @@ TEST(TextReport, EverySectionIsPresentInOrder) {
   }
   EXPECT_THAT(text, EndsWith("  action:  kill (SIGKILL to the whole program)\n"));
   EXPECT_EQ(Count(text, "strict mode violated"), 1u);
+}
+
+// The report times are local: the tests pin the zone to UTC.
+class UtcTime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+};
+
+TEST_F(UtcTime, TextReportSaysTheTimeOfDayWithMicroseconds) {
+  // 1700000000.123456789 s is 2023-11-14 22:13:20.123456789 UTC.
+  EXPECT_EQ(TimeOfDay(1700000000123456789LL), "22:13:20.123456");
+  EXPECT_THAT(FormatTextReport(SyscallViolation()),
+              HasSubstr("\n  kind:    syscall\n  time:    22:13:20.123456\n"));
+}
+
+TEST_F(UtcTime, LineReportIsOneLineWithTheTopFrameAndTheAction) {
+  TextReportOptions no_registers;
+  no_registers.registers = false;
+  EXPECT_EQ(FormatLineReport(SyscallViolation(), no_registers),
+            "dpsupervise: 22:13:20.123456 worker/1235 syscall getpid() in Inner()+0x10 at "
+            "testdata/foo.cc:12 -> kill\n");
+  Violation bare = PageFaultViolation();
+  bare.backtrace.clear();
+  bare.action = "log";
+  EXPECT_EQ(FormatLineReport(bare, no_registers),
+            "dpsupervise: 22:13:20.123456 worker/1235 page fault at 0x7f0000001000 (write) at "
+            "0x555555555139 -> log\n");
+  TextReportOptions registers;
+  const std::string with = FormatLineReport(SyscallViolation(), registers);
+  EXPECT_THAT(with, HasSubstr(" -> kill\n  RIP: 0000555555555139"));
+}
+
+TEST(TextReport, RegistersOnDemand) {
+  TextReportOptions no_registers;
+  no_registers.registers = false;
+  const std::string text = FormatTextReport(SyscallViolation(), no_registers);
+  EXPECT_THAT(text, Not(HasSubstr("registers:")));
+  EXPECT_THAT(text, Not(HasSubstr("RIP:")));
+  EXPECT_THAT(text, HasSubstr("\n  backtrace:\n"));
 }
 
 TEST(TextReport, RegistersKeepTheirFormat) {

@@ -2,10 +2,37 @@
 
 namespace dpsupervise {
 
+void ReportNotify::Start(const RunStart& start) {
+  if (json()) writer_->Write(FormatJsonStart(start));
+}
+
 void ReportNotify::EventViolation(const Violation& violation) {
+  const size_t depth = static_cast<size_t>(options_.backtrace_depth);
+  if (depth > 0 && violation.backtrace.size() > depth) {
+    Violation shortened = violation;
+    shortened.backtrace.resize(depth);
+    Report(shortened);
+    return;
+  }
+  Report(violation);
+}
+
+void ReportNotify::Report(const Violation& violation) {
+  TextReportOptions text;
+  text.registers = options_.registers;
   // Reports that cannot be written never change what happens to the
   // program (ReportWriter).
-  writer_->Write(json() ? FormatJsonReport(violation) : FormatTextReport(violation));
+  switch (options_.format) {
+    case ReportFormat::kText:
+      writer_->Write(FormatTextReport(violation, text));
+      break;
+    case ReportFormat::kLine:
+      writer_->Write(FormatLineReport(violation, text));
+      break;
+    case ReportFormat::kJson:
+      writer_->Write(FormatJsonReport(violation));
+      break;
+  }
 }
 
 void ReportNotify::EventMessage(const std::string& text) {

@@ -19,6 +19,11 @@ struct ReportOptions {
   bool quiet = false;
   // --error-exitcode=N: the exit status when any violation happened.
   std::optional<int> error_exitcode;
+  // --registers: the register block in text and line reports (JSON always
+  // has the registers).
+  bool registers = true;
+  // --backtrace-depth: at most this many frames in any report; 0: all.
+  int backtrace_depth = 0;
 };
 
 class ReportNotify : public Notify {
@@ -26,6 +31,9 @@ class ReportNotify : public Notify {
   // `writer` outlives this.
   ReportNotify(ReportWriter* writer, const ReportOptions& options)
       : writer_(writer), options_(options) {}
+
+  // Writes the start record in JSON (text has none): before any event.
+  void Start(const RunStart& start);
 
   void EventViolation(const Violation& violation) override;
   void EventMessage(const std::string& text) override;
@@ -40,6 +48,7 @@ class ReportNotify : public Notify {
 
  private:
   bool json() const { return options_.format == ReportFormat::kJson; }
+  void Report(const Violation& violation);
 
   ReportWriter* writer_;
   ReportOptions options_;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <memory>
@@ -162,7 +163,9 @@ std::string ForeignText(const SignalDetails& s) {
   return absl::StrCat(EscSafe(s.foreign_instruction), ": 32-bit syscall, no IA32 emulation");
 }
 
-std::string Headline(const Violation& v) {
+// What the thread did, as the headline says it: "syscall getpid()", "page
+// fault at 0x1000 (write)", "trap SIGSEGV (SEGV_MAPERR) at 0x0", ...
+std::string WhatItDid(const Violation& v) {
   std::string what;
   const SignalDetails& sig = v.signal;
   switch (v.kind) {
@@ -190,8 +193,16 @@ std::string Headline(const Violation& v) {
       }
       break;
   }
+  return what;
+}
+
+std::string Headline(const Violation& v) {
   return absl::StrCat("dpsupervise: ", OrUnknown(v.thread_name), "/", v.tid, " (",
-                      CpuText(v.cpu), "): strict mode violated by ", what, "\n");
+                      CpuText(v.cpu), "): strict mode violated by ", WhatItDid(v), "\n");
+}
+
+std::string ActionText(const Violation& v) {
+  return EscSafe(v.action_detail.empty() ? v.action : v.action_detail);
 }
 
 }  // namespace
@@ -338,10 +349,19 @@ std::string CounterText(long long value) {
 
 }  // namespace
 
-std::string FormatTextReport(const Violation& v) {
+std::string TimeOfDay(int64_t time_ns) {
+  const time_t seconds = static_cast<time_t>(time_ns / 1000000000);
+  tm local{};
+  localtime_r(&seconds, &local);
+  return absl::StrFormat("%02d:%02d:%02d.%06d", local.tm_hour, local.tm_min, local.tm_sec,
+                         static_cast<int>(time_ns % 1000000000 / 1000));
+}
+
+std::string FormatTextReport(const Violation& v, const TextReportOptions& options) {
   std::string out = Headline(v);
   const SignalDetails& sig = v.signal;
   absl::StrAppend(&out, "  kind:    ", ViolationKindName(v.kind), "\n");
+  absl::StrAppend(&out, "  time:    ", TimeOfDay(v.time_ns), "\n");
   absl::StrAppend(&out, "  thread:  ", v.tid, " (", OrUnknown(v.thread_name), ")\n");
   absl::StrAppend(&out, "  process: ", v.pid, " (", OrUnknown(v.process_name), ")\n");
   absl::StrAppend(&out, "  cpu:     ", v.cpu < 0 ? "unknown" : absl::StrCat(v.cpu), "\n");
@@ -374,8 +394,10 @@ std::string FormatTextReport(const Violation& v) {
   absl::StrAppend(&out, "  pc:      ", Hex(v.regs.rip));
   if (!v.backtrace.empty()) absl::StrAppend(&out, " ", FormatFrameLocation(v.backtrace[0]));
   out += "\n";
-  out += "  registers:\n";
-  AppendRegisters(v.regs, &out);
+  if (options.registers) {
+    out += "  registers:\n";
+    AppendRegisters(v.regs, &out);
+  }
   if (v.backtrace.empty()) {
     out += "  backtrace: unavailable";
     if (!v.backtrace_error.empty()) absl::StrAppend(&out, " (", Esc(v.backtrace_error), ")");
@@ -387,8 +409,20 @@ std::string FormatTextReport(const Violation& v) {
                             FormatFrameText(v.backtrace[i]));
     }
   }
-  absl::StrAppend(&out, "  action:  ", EscSafe(v.action_detail.empty() ? v.action : v.action_detail),
-                  "\n");
+  absl::StrAppend(&out, "  action:  ", ActionText(v), "\n");
+  return out;
+}
+
+std::string FormatLineReport(const Violation& v, const TextReportOptions& options) {
+  std::string out = absl::StrCat("dpsupervise: ", TimeOfDay(v.time_ns), " ",
+                                 OrUnknown(v.thread_name), "/", v.tid, " ", WhatItDid(v), " ");
+  if (v.backtrace.empty()) {
+    absl::StrAppend(&out, "at ", Hex(v.regs.rip));
+  } else {
+    out += FrameLocation(v.backtrace[0]);
+  }
+  absl::StrAppend(&out, " -> ", EscSafe(v.action), "\n");
+  if (options.registers) AppendRegisters(v.regs, &out);
   return out;
 }
 
@@ -601,6 +635,19 @@ std::string FormatJsonSuppressed(const SuppressedReports& s) {
   return DumpLine(j);
 }
 
+std::string FormatJsonStart(const RunStart& start) {
+  Json j = Json::object();
+  j["type"] = "start";
+  j["schema_version"] = kJsonSchemaVersion;
+  j["version"] = start.version;
+  j["command"] = start.command;
+  j["pid"] = start.supervisor_pid;
+  j["program_pid"] = start.program_pid;
+  j["attached"] = start.attached;
+  j["time_ns"] = start.time_ns;
+  return DumpLine(j);
+}
+
 ReportWriter::ReportWriter() {
   auto own = OpenOwnStderr(/*nonblocking=*/false);
   // No standard error at all: there is nowhere to report, nor to say so.
@@ -612,12 +659,30 @@ ReportWriter::~ReportWriter() {
 }
 
 absl::StatusOr<std::unique_ptr<ReportWriter>> ReportWriter::OpenFile(const std::string& path) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot open report file ", path, ": ",
-                                                   strerror(errno)));
+    return absl::FailedPreconditionError(absl::StrCat("cannot open report file ", path, ": ",
+                                                      strerror(errno)));
   }
   return std::unique_ptr<ReportWriter>(new ReportWriter(fd, path));
+}
+
+absl::StatusOr<std::unique_ptr<ReportWriter>> ReportWriter::FromDescriptor(int fd) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-fd=", fd, ": descriptor ", fd, " is not open"));
+  }
+  if ((flags & O_ACCMODE) == O_RDONLY) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-fd=", fd, ": descriptor ", fd, " is not open for writing"));
+  }
+  const int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (own < 0) {
+    return absl::InternalError(absl::StrCat("--log-fd=", fd, ": fcntl(F_DUPFD_CLOEXEC): ",
+                                            strerror(errno)));
+  }
+  return std::unique_ptr<ReportWriter>(new ReportWriter(own, absl::StrCat("descriptor ", fd)));
 }
 
 void ReportWriter::Write(const std::string& text) {

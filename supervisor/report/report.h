@@ -2,10 +2,14 @@
 #ifndef DPSUPERVISE_SUPERVISOR_REPORT_REPORT_H_
 #define DPSUPERVISE_SUPERVISOR_REPORT_REPORT_H_
 
+#include <stdint.h>
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -14,8 +18,17 @@
 
 namespace dpsupervise {
 
-// --format: the text reports below, or their JSON lines.
-enum class ReportFormat { kText, kJson };
+// --format: the text reports below, one line per violation, or JSON lines.
+enum class ReportFormat { kText, kLine, kJson };
+
+// What the text and line reports show beyond their fixed parts.
+struct TextReportOptions {
+  bool registers = true;  // the registers block (--registers)
+};
+
+// The time of day of `time_ns` (CLOCK_REALTIME, nanoseconds since the epoch)
+// in local time with microseconds, as strace -tt writes it: "17:35:13.123456".
+std::string TimeOfDay(int64_t time_ns);
 
 // The oops-style text report, several lines, ending with "\n". The first line
 // says it all, in the seed kernel's style: "dpsupervise: worker/1235 (cpu 3):
@@ -25,7 +38,16 @@ enum class ReportFormat { kText, kJson };
 // (thread and process names, function, module and file names) have control
 // characters, invalid UTF-8 and backslashes escaped, so no line can be forged.
 // docs/report.md describes the format.
-std::string FormatTextReport(const Violation& violation);
+std::string FormatTextReport(const Violation& violation, const TextReportOptions& options = {});
+
+// The same violation on ONE line (--format=line), for logs that must stay
+// readable under load: time of day, thread, kind and what it did, the
+// innermost frame (function and file:line when known, else the pc), and the
+// action. With options.registers the register lines follow, indented.
+//   dpsupervise: 17:35:13.123456 worker/1235 syscall getpid() in
+//   Inner()+0x10 at foo.cc:12 -> kill
+// (one line in the output).
+std::string FormatLineReport(const Violation& violation, const TextReportOptions& options);
 
 // The same violation as ONE line of JSON followed by "\n" ("type":
 // "violation"). Field names are stable and documented in docs/report.md;
@@ -81,6 +103,23 @@ std::string FormatTextSuppressed(const SuppressedReports& suppressed);
 // The same as ONE line of JSON ("type": "suppressed").
 std::string FormatJsonSuppressed(const SuppressedReports& suppressed);
 
+// The JSON schema's version, in the start record: bumped only when a field
+// changes meaning, type or name, or disappears (docs/report.md, Stability).
+inline constexpr int kJsonSchemaVersion = 1;
+
+// What the start record says about the run.
+struct RunStart {
+  std::string version;               // dpsupervise's, "0.1.0"
+  std::vector<std::string> command;  // dpsupervise's argv, as given
+  pid_t supervisor_pid = 0;          // dpsupervise's own pid
+  pid_t program_pid = 0;             // the program launched or attached to
+  bool attached = false;             // -p
+  int64_t time_ns = 0;               // CLOCK_REALTIME at the start
+};
+
+// The first JSON line of a run: {"type":"start","schema_version":1,...}.
+std::string FormatJsonStart(const RunStart& start);
+
 // A message of dpsupervise's own (preflight findings, warnings, how to
 // debug a stopped process) as JSON lines: one {"type":"message","text":...}
 // object per line of `text`, so that --format=json output stays JSON lines.
@@ -107,9 +146,17 @@ class ReportWriter {
   ReportWriter& operator=(const ReportWriter&) = delete;
   ~ReportWriter();
 
-  // Opens `path` for the reports (created or truncated). Fails with the path
-  // and errno.
+  // Opens `path` for the reports (created or truncated), in append mode so
+  // that a log rotation that truncates the file (copytruncate) leaves no
+  // hole. Fails (FailedPreconditionError: dpsupervise's exit status 125)
+  // with the path and errno.
   static absl::StatusOr<std::unique_ptr<ReportWriter>> OpenFile(const std::string& path);
+
+  // Writes the reports to descriptor `fd`, inherited from whoever started
+  // dpsupervise (--log-fd); it must be open for writing, else
+  // InvalidArgumentError naming it. The writer uses a close-on-exec
+  // duplicate of it.
+  static absl::StatusOr<std::unique_ptr<ReportWriter>> FromDescriptor(int fd);
 
   // Writes `text` whole, blocking until it is written, or until writing
   // fails for good (then see above). Never fails the caller.
@@ -122,7 +169,7 @@ class ReportWriter {
   ReportWriter(int fd, std::string file) : fd_(fd), file_(std::move(file)) {}
   void GiveUp(int error);
   int fd_;            // -1 once broken
-  std::string file_;  // -o FILE; empty for standard error
+  std::string file_;  // -o FILE or "descriptor N"; empty for standard error
 };
 
 }  // namespace dpsupervise
