@@ -190,6 +190,77 @@ absl::Status SetSwitch(const OptionSpec& spec, absl::string_view value, GivenOpt
   return absl::OkStatus();
 }
 
+// The edit distance (insertions, deletions, substitutions) from a to b.
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The misuse of an unknown option `arg`, with the long option it most
+// likely meant ("--sumary": did you mean --summary?) when one is close.
+absl::Status UnknownOption(const std::string& arg, absl::string_view name) {
+  const OptionSpec* closest = nullptr;
+  size_t best = 0;
+  for (const OptionSpec& spec : kOptions) {
+    const size_t distance = EditDistance(name, spec.name);
+    if (closest == nullptr || distance < best) {
+      closest = &spec;
+      best = distance;
+    }
+  }
+  // Two typos, or a third of a long name: more is another word.
+  const size_t close_enough = std::max<size_t>(2, name.size() / 3);
+  std::string message = absl::StrCat("unknown option '", absl::CHexEscape(arg), "'");
+  if (closest != nullptr && name.size() > 1 && best <= close_enough) {
+    absl::StrAppend(&message, " (did you mean --", closest->name, "?)");
+  } else {
+    message += " (see --help)";
+  }
+  return Usage(message);
+}
+
+// One argument that is an option, split getopt-style: "--name=value",
+// "--name", "-x", "-x=value" and, for a short option that takes a value,
+// "-xVALUE" ("-p1234", "-ofile").
+struct WrittenOption {
+  absl::string_view name;
+  absl::string_view value;
+  bool has_value = false;
+  bool long_form = false;
+};
+
+WrittenOption SplitOption(absl::string_view arg) {
+  WrittenOption written;
+  written.long_form = absl::StartsWith(arg, "--");
+  const absl::string_view body = arg.substr(written.long_form ? 2 : 1);
+  size_t name_end = body.find('=');
+  if (!written.long_form) {
+    const OptionSpec* spec = FindOption(body.substr(0, 1), /*long_form=*/false);
+    if (spec != nullptr && spec->on == nullptr && body.size() > 1 && body[1] != '=') {
+      written.name = body.substr(0, 1);
+      written.value = body.substr(1);
+      written.has_value = true;
+      return written;
+    }
+  }
+  written.name = body.substr(0, name_end);
+  if (name_end != absl::string_view::npos) {
+    written.value = body.substr(name_end + 1);
+    written.has_value = true;
+  }
+  return written;
+}
+
 // Reads argv[1..] up to "--" or the program into *given: every option's
 // text, unconverted. Returns the index of the program's first argument
 // (argv.size() when there is none).
@@ -199,21 +270,16 @@ absl::StatusOr<size_t> ScanOptions(const std::vector<std::string>& argv, GivenOp
     const std::string& arg = argv[i];
     if (arg == "--") return i + 1;
     if (arg.size() < 2 || arg[0] != '-') return i;  // PROGRAM without "--"
-    const bool long_form = absl::StartsWith(arg, "--");
-    const absl::string_view body = absl::StripPrefix(absl::StripPrefix(arg, "-"), "-");
-    const size_t equals = body.find('=');
-    const bool has_value = equals != absl::string_view::npos;
-    absl::string_view value = has_value ? body.substr(equals + 1) : "";
-    const OptionSpec* spec = FindOption(body.substr(0, equals), long_form);
-    if (spec == nullptr) {
-      return Usage(absl::StrCat("unknown option '", absl::CHexEscape(arg), "' (see --help)"));
-    }
+    const WrittenOption written = SplitOption(arg);
+    const OptionSpec* spec = FindOption(written.name, written.long_form);
+    if (spec == nullptr) return UnknownOption(arg, written.name);
+    absl::string_view value = written.value;
     if (spec->on != nullptr) {
-      absl::Status set = SetSwitch(*spec, has_value ? value : "true", given);
+      absl::Status set = SetSwitch(*spec, written.has_value ? value : "true", given);
       if (!set.ok()) return set;
       continue;
     }
-    if (!has_value) {
+    if (!written.has_value) {
       if (i + 1 >= argv.size()) {
         return Usage(absl::StrCat("option '", arg, "' needs a value (", spec->value_name, ")"));
       }

@@ -5,12 +5,14 @@
 // One table in cli.cc lists every option with its spellings, its help line
 // and the Options field it fills. Options are accepted getopt-style as
 // --name=value, --name value, and the short forms -P, -o, -p, -q, -h (-P FILE,
-// -P=FILE); -P and the other list options may be repeated; "--" ends the
-// options, and so does the first argument not starting with '-' (the
-// program's own arguments are never read as ours). Every value is converted
-// once, here, to the type the rest of dpsupervise uses: main.cc only wires
-// Options into MonitorOptions. Every misuse is an InvalidArgumentError of
-// one line naming the problem (exit status 2 in main.cc).
+// -PFILE, -P=FILE; switches are not bundled); -P and the other list options
+// may be repeated; "--" ends the options, and so does the first argument not
+// starting with '-' (the program's own arguments are never read as ours).
+// Every value is converted once, here, to the type the rest of dpsupervise
+// uses: main.cc only wires Options into MonitorOptions. Every misuse is an
+// InvalidArgumentError of one line naming the problem (exit status 2 in
+// main.cc); an unknown long option close to one of ours names it ("did you
+// mean --summary?").
 #ifndef DPSUPERVISE_SUPERVISOR_CLI_H_
 #define DPSUPERVISE_SUPERVISOR_CLI_H_
 

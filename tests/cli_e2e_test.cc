@@ -95,6 +95,7 @@ const Misuse kMisuses[] = {
     {{"--on-violation=signal", "--", "/bin/true"}, "--on-violation: "},
     {{"-P", "/nonexistent/x.policy", "--", "/bin/true"}, "cannot read the policy file"},
     {{"--check-policy", "-P", "/nonexistent/x.policy"}, "cannot read the policy file"},
+    {{"--sumary", "--", "/bin/true"}, "unknown option '--sumary' (did you mean --summary?)"},
     {{"--log-fd=99", "--", "/bin/true"}, "--log-fd=99: descriptor 99 is not open"},
     {{"--error-exitcode=0", "--", "/bin/true"}, "invalid value '0' for --error-exitcode"},
     {{"--report-limit=5/x", "--", "/bin/true"}, "invalid value '5/x' for --report-limit"},
@@ -140,7 +141,7 @@ TEST(CliE2E, OutputFileIsOpenedForAppending) {
   std::string path = ::testing::TempDir();
   if (path.back() != '/') path += '/';
   path += "append_reports.txt";
-  Background supervisor({Runfile("supervisor/dpsupervise"), "-o", path, "--", "/bin/sh", "-c",
+  Background supervisor({Runfile("supervisor/dpsupervise"), "-o" + path, "--", "/bin/sh", "-c",
                          "echo started; read line; exit 0"},
                         /*pipe_stdin=*/true);
   ASSERT_TRUE(supervisor.WaitForStdout("started")) << supervisor.err();

@@ -232,12 +232,36 @@ TEST_F(CliTest, UnknownOptions) {
   // Abseil's spelling with '_' and its --noflag negation are not ours.
   EXPECT_THAT(Misuse({"--on_violation=kill", "p"}), HasSubstr("unknown option '--on_violation"));
   EXPECT_THAT(Misuse({"--nosummary", "p"}), HasSubstr("unknown option '--nosummary'"));
-  // Short names take no long form and vice versa; no bundling.
+  // Short names take no long form and vice versa; no bundling of switches.
   EXPECT_THAT(Misuse({"--P", "a", "p"}), HasSubstr("unknown option '--P'"));
-  EXPECT_THAT(Misuse({"-policy", "a", "p"}), HasSubstr("unknown option '-policy'"));
-  EXPECT_THAT(Misuse({"-Pa.policy", "p"}), HasSubstr("unknown option '-Pa.policy'"));
   EXPECT_THAT(Misuse({"-hP", "p"}), HasSubstr("unknown option '-hP'"));
+  EXPECT_THAT(Misuse({"-qh", "p"}), HasSubstr("unknown option '-qh'"));
   EXPECT_THAT(Misuse({"---format=json", "p"}), HasSubstr("unknown option '---format=json'"));
+  // As getopt reads it: -p with the value "olicy".
+  EXPECT_EQ(Misuse({"-policy", "a", "p"}),
+            "invalid value 'olicy' for --pid: expected a process id from 1 to 4194304");
+}
+
+TEST_F(CliTest, DidYouMean) {
+  EXPECT_EQ(Misuse({"--sumary", "p"}), "unknown option '--sumary' (did you mean --summary?)");
+  EXPECT_EQ(Misuse({"--on_violation=kill", "p"}),
+            "unknown option '--on_violation=kill' (did you mean --on-violation?)");
+  EXPECT_EQ(Misuse({"--stict-thread", "w", "p"}),
+            "unknown option '--stict-thread' (did you mean --strict-thread?)");
+  EXPECT_EQ(Misuse({"--nosummary", "p"}),
+            "unknown option '--nosummary' (did you mean --summary?)");
+  EXPECT_EQ(Misuse({"--bogus", "p"}), "unknown option '--bogus' (see --help)");
+}
+
+TEST_F(CliTest, ShortOptionsTakeTheirValueAttachedAsGetoptDoes) {
+  EXPECT_EQ(Parse({"-p1234", "--strict-thread=w"}).attach_pid, 1234);
+  EXPECT_EQ(Parse({"-or.txt", "p"}).output, "r.txt");
+  EXPECT_THAT(Parse({"-Pa.policy", "-P", "b.policy", "p"}).policies,
+              ElementsAre("a.policy", "b.policy"));
+  // -x=VALUE stays the value VALUE.
+  EXPECT_EQ(Parse({"-o=r.txt", "p"}).output, "r.txt");
+  EXPECT_EQ(Parse({"--output", "r.txt", "p"}).output, "r.txt");
+  EXPECT_EQ(Parse({"--output=r.txt", "p"}).output, "r.txt");
 }
 
 TEST_F(CliTest, LogFd) {
