@@ -630,7 +630,8 @@ std::string UsageText() {
   return text;
 }
 
-std::string VersionText() { return absl::StrCat("dpsupervise ", kVersion, "
-"); }
+const char* Version() { return DPSUPERVISE_VERSION; }
+
+std::string VersionText() { return absl::StrCat("dpsupervise ", Version(), "\n"); }
 
 }  // namespace dpsupervise

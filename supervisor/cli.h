@@ -78,10 +78,9 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& argv);
 // The --help text.
 std::string UsageText();
 
-// dpsupervise's version, "0.1.0".
-// The release version, from dist/version.bzl (supervisor/BUILD defines
-// DPSUPERVISE_VERSION): the one place it is written.
-inline constexpr char kVersion[] = DPSUPERVISE_VERSION;
+// dpsupervise's version, "0.1.0": dist/version.bzl, the one place it is
+// written (supervisor/BUILD compiles it into cli.cc).
+const char* Version();
 
 // The --version text.
 std::string VersionText();

@@ -62,7 +62,7 @@ absl::StatusOr<std::unique_ptr<ReportWriter>> OpenReports(const Options& options
 // The JSON start record's facts.
 RunStart StartOf(int argc, char** argv, pid_t program_pid, bool attached) {
   RunStart start;
-  start.version = kVersion;
+  start.version = Version();
   start.command.assign(argv, argv + argc);
   start.supervisor_pid = getpid();
   start.program_pid = program_pid;

@@ -287,8 +287,7 @@ TEST(Preflight, EnforceRefusesAThreadNotOnAnIsolatedCpuWithEinval) {
   EXPECT_THAT(r.err, HasSubstr("strict entry refused (--preflight=enforce)"));
   EXPECT_THAT(r.err, HasSubstr("dp_enter_strict: Invalid argument"));
   EXPECT_THAT(r.err,
-              HasSubstr("dpsupervise: no thread entered strict mode; 1 strict entry refused
-"));
+              HasSubstr("dpsupervise: no thread entered strict mode; 1 strict entry refused\n"));
 }
 
 TEST(Preflight, OffSaysNothing) {
