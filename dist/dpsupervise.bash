@@ -8,11 +8,13 @@
 
 # Every option, as --help lists them. Those in _dpsupervise_value_options take
 # a value, given as --name=VALUE or as the next word.
-_dpsupervise_options="--policy= --on-violation= --format= --output= --strict= --preflight=
-  --summary --check-policy --strict-thread= --strict-cpus= --strict-after= --strict-for= --pid=
+_dpsupervise_options="--policy= --on-violation= --format= --backtrace-depth= --registers=
+  --output= --log-fd= --report-limit= --strict= --preflight= --summary --error-exitcode=
+  --quiet --check-policy --strict-thread= --strict-cpus= --strict-after= --strict-for= --pid=
   --enter-at= --enter-at-every --leave-at= --kill-after= --help --version
-  -P -o -p -h"
-_dpsupervise_value_options=" --policy --on-violation --format --output --strict --preflight
+  -P -o -p -q -h"
+_dpsupervise_value_options=" --policy --on-violation --format --backtrace-depth --registers
+  --output --log-fd --report-limit --strict --preflight --error-exitcode
   --strict-thread --strict-cpus --strict-after --strict-for --pid --enter-at --leave-at
   --kill-after
   -P -o -p "
@@ -36,7 +38,8 @@ _dpsupervise_values() {
         *) compgen -W "$_dpsupervise_actions" -- "$value" ;;
       esac
       ;;
-    --format) compgen -W "text json" -- "$value" ;;
+    --format) compgen -W "text line json" -- "$value" ;;
+    --registers) compgen -W "yes no" -- "$value" ;;
     --strict) compgen -W "prctl exec" -- "$value" ;;
     --preflight) compgen -W "off warn enforce" -- "$value" ;;
     --policy | -P | --output | -o) compgen -f -- "$value" ;;

@@ -195,7 +195,8 @@ expect_completions() {
 
 test_completion() {
   expect_completions "dpsupervise --form" "--format="
-  expect_completions "dpsupervise --format=" text json
+  expect_completions "dpsupervise --format=" text line json
+  expect_completions "dpsupervise --registers=" yes no
   expect_completions "dpsupervise --format j" json
   expect_completions "dpsupervise --on-violation=" kill kill-all log stop gdb deliver signal: errno:
   expect_completions "dpsupervise --on-violation=signal:SIGUS" SIGUSR1 SIGUSR2

@@ -419,7 +419,7 @@ std::string FormatLineReport(const Violation& v, const TextReportOptions& option
   if (v.backtrace.empty()) {
     absl::StrAppend(&out, "at ", Hex(v.regs.rip));
   } else {
-    out += FrameLocation(v.backtrace[0]);
+    out += FormatFrameLocation(v.backtrace[0]);
   }
   absl::StrAppend(&out, " -> ", EscSafe(v.action), "\n");
   if (options.registers) AppendRegisters(v.regs, &out);
