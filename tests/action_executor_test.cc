@@ -1,6 +1,7 @@
 // Unit tests of what each action does to the thread a violation was seen
 // in, over a fake Tracee that records the calls.
 #include "supervisor/monitor/action_executor.h"
+#include "supervisor/monitor/classify.h"
 
 #include <signal.h>
 
@@ -141,6 +142,60 @@ TEST(ExecuteAction, EveryActionKindHasASentence) {
             "stop (process 10 left stopped at the violation for a debugger: gdb -p 10)");
   EXPECT_EQ(DescribeAction(Parsed("gdb"), 11, 10),
             "gdb (process 10 left stopped at the violation for a debugger: gdb -p 10)");
+}
+
+MemoryMapping Mapping(uint64_t start, uint64_t end, const std::string& name, bool writable,
+                      bool shared = false, uint64_t file_offset = 0) {
+  MemoryMapping m;
+  m.start = start;
+  m.end = end;
+  m.readable = true;
+  m.writable = writable;
+  m.shared = shared;
+  m.file_offset = file_offset;
+  m.name = name;
+  return m;
+}
+
+TEST(DescribeFaultAddress, NamesTheMappingTheSymbolAndTheLikelyCause) {
+  const std::vector<MemoryMapping> maps = {
+      Mapping(0x400000, 0x401000, "/usr/bin/app", false, false, 0x2000),
+      Mapping(0x401000, 0x402000, "/usr/bin/app", true),
+      Mapping(0x402000, 0x410000, "", true),
+      Mapping(0x500000, 0x600000, "[heap]", true),
+      Mapping(0x7ff000, 0x800000, "[stack]", true),
+      Mapping(0x900000, 0x901000, "[vvar]", false),
+      Mapping(0xa00000, 0xa01000, "/dev/shm/ring", true, /*shared=*/true),
+  };
+  Frame symbol;
+  symbol.function = "g_table";
+  symbol.offset = 0x10;
+  FaultContext bss = DescribeFaultAddress(0x402010, "write", maps, symbol);
+  EXPECT_EQ(bss.mapping, "anonymous");
+  EXPECT_EQ(bss.offset, 0x10u);
+  EXPECT_EQ(bss.symbol, "g_table");
+  EXPECT_EQ(bss.symbol_offset, 0x10u);
+  EXPECT_THAT(bss.hint, ::testing::HasSubstr("anonymous memory"));
+
+  FaultContext text = DescribeFaultAddress(0x400010, "read", maps, Frame{});
+  EXPECT_EQ(text.mapping, "/usr/bin/app");
+  EXPECT_EQ(text.offset, 0x2010u);  // into the file
+  EXPECT_TRUE(text.symbol.empty());
+  EXPECT_THAT(text.hint, ::testing::HasSubstr("file page"));
+
+  EXPECT_THAT(DescribeFaultAddress(0x401008, "write", maps, Frame{}).hint,
+              ::testing::HasSubstr("copy-on-write"));
+  EXPECT_THAT(DescribeFaultAddress(0x500100, "write", maps, Frame{}).hint,
+              ::testing::HasSubstr("heap"));
+  EXPECT_THAT(DescribeFaultAddress(0x7ff100, "write", maps, Frame{}).hint,
+              ::testing::HasSubstr("stack growth"));
+  EXPECT_THAT(DescribeFaultAddress(0x900000, "read", maps, Frame{}).hint,
+              ::testing::HasSubstr("vDSO's data page"));
+  EXPECT_THAT(DescribeFaultAddress(0xa00000, "write", maps, Frame{}).hint,
+              ::testing::HasSubstr("file page"));
+  FaultContext nowhere = DescribeFaultAddress(0x10, "write", maps, Frame{});
+  EXPECT_EQ(nowhere.mapping, "unmapped");
+  EXPECT_THAT(nowhere.hint, ::testing::HasSubstr("SIGSEGV"));
 }
 
 }  // namespace

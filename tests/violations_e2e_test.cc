@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "tests/json_records.h"
 #include "tests/run_util.h"
 
 namespace dptest {
@@ -29,6 +30,31 @@ TEST(PageFaults, FreshPageWriteIsReportedWithItsAddress) {
   EXPECT_THAT(r.err, HasSubstr("access:  unknown"));
   EXPECT_EQ(CountReports(r.err), 1) << Describe(r);
   EXPECT_THAT(r.out, Not(HasSubstr("worker done")));
+}
+
+TEST(PageFaults, AGlobalArraysPageIsNamedWithItsMappingAndACause) {
+  RunResult r =
+      RunSupervised({"--preflight=off", "--format=json", "--", TestProgram("page_fault"), "bss"});
+  ASSERT_EQ(r.exit_status, 137) << Describe(r);
+  const std::vector<Json> violations = JsonViolations(r.err);
+  ASSERT_EQ(violations.size(), 1u) << r.err;
+  const Json& context = violations[0]["fault"]["context"];
+  ASSERT_TRUE(context.is_object()) << violations[0].dump();
+  // .bss past the executable's file pages is anonymous memory.
+  EXPECT_EQ(context["mapping"], "anonymous") << context.dump();
+  EXPECT_EQ(context["symbol"], "g_table") << context.dump();
+  EXPECT_EQ(context["symbol_offset"], 0x20010) << context.dump();
+  EXPECT_THAT(context["hint"].get<std::string>(), HasSubstr("first touch of anonymous memory"));
+}
+
+TEST(PageFaults, AnUnmappedAddressSaysSo) {
+  RunResult r = RunSupervised(
+      {"--preflight=off", "--format=json", "--", TestProgram("traps"), "segv"});
+  const std::vector<Json> violations = JsonViolations(r.err);
+  ASSERT_EQ(violations.size(), 1u) << r.err;
+  const Json& context = violations[0]["signal"]["fault_context"];
+  EXPECT_EQ(context["mapping"], "unmapped") << violations[0].dump();
+  EXPECT_TRUE(context["offset"].is_null());
 }
 
 TEST(PageFaults, PrefaultedLockedMemoryRunsClean) {

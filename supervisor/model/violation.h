@@ -48,6 +48,19 @@ struct SyscallDetails {
 };
 
 // What the kernel said about a fault or a signal (from siginfo).
+// Where a faulting address is (page faults, and traps at an address): the
+// mapping it falls in, the data symbol it is inside, and the likely cause.
+struct FaultContext {
+  bool known = false;
+  // "[heap]", "[stack]", "[vdso]", "[vvar]", a file's path, "anonymous",
+  // or "unmapped".
+  std::string mapping;
+  uint64_t offset = 0;  // into the file for a file mapping, else into the mapping
+  std::string symbol;   // "g_table", empty when none covers the address
+  uint64_t symbol_offset = 0;
+  std::string hint;     // the common cause and its fix, one sentence
+};
+
 struct SignalDetails {
   int signo = 0;
   std::string signal_name;  // "SIGSEGV"
@@ -57,6 +70,7 @@ struct SignalDetails {
   bool has_fault_address = false;
   // Page faults: "read", "write", "exec" or "unknown".
   std::string access = "unknown";
+  FaultContext fault_context;
   // kind == kSignal: who sent it (SI_USER, SI_TKILL, SI_QUEUE, timers).
   bool has_sender = false;
   pid_t sender_pid = 0;

@@ -91,6 +91,62 @@ ViolationKind ClassifySignal(const siginfo_t& info) {
   return ViolationKind::kSignal;
 }
 
+namespace {
+
+// The likely cause of a fault in `m`, and what to do about it.
+std::string FaultHint(const MemoryMapping& m, const std::string& access) {
+  const bool write = access == "write";
+  if (m.name == "[stack]") {
+    return "stack growth: a stack page touched for the first time; touch the stack the "
+           "strict code needs before entering (or mlockall)";
+  }
+  if (m.name == "[heap]") {
+    return "first touch of heap memory (allocated after mlockall(MCL_CURRENT), or never "
+           "written); write it, or mlockall(MCL_CURRENT | MCL_FUTURE), before entering";
+  }
+  if (m.name.rfind("[vvar", 0) == 0) {
+    return "the vDSO's data page on first use (clock_gettime, gettimeofday); call it once "
+           "before entering";
+  }
+  if (m.name == "[vdso]") return "the vDSO's code on first use; call it once before entering";
+  if (m.name.empty()) {
+    return "first touch of anonymous memory (.bss, mmap, a thread stack); lock and pre-fault "
+           "it (mlockall(MCL_CURRENT | MCL_FUTURE), then write it) before entering";
+  }
+  if (write && !m.shared) {
+    return "copy-on-write of a private file page (.data, or any page after fork); write it "
+           "before entering";
+  }
+  return "first access to a file page (not yet mapped in, or reclaimed); mlockall before "
+         "entering keeps it";
+}
+
+}  // namespace
+
+FaultContext DescribeFaultAddress(uint64_t address, const std::string& access,
+                                  const std::vector<MemoryMapping>& maps, const Frame& symbol) {
+  FaultContext context;
+  context.known = true;
+  const MemoryMapping* in = nullptr;
+  for (const MemoryMapping& m : maps) {
+    if (m.Contains(address)) in = &m;
+  }
+  if (in == nullptr) {
+    context.mapping = "unmapped";
+    context.hint = "the address is not mapped: the fault ends in SIGSEGV";
+    return context;
+  }
+  context.mapping = in->name.empty() ? "anonymous" : in->name;
+  const bool file = !in->name.empty() && in->name[0] == '/';
+  context.offset = address - in->start + (file ? in->file_offset : 0);
+  if (!symbol.function.empty()) {
+    context.symbol = symbol.function;
+    context.symbol_offset = symbol.offset;
+  }
+  context.hint = FaultHint(*in, access);
+  return context;
+}
+
 bool EndsAPageFault(const siginfo_t& info) {
   if (info.si_signo == SIGSEGV) {
     return info.si_code == SEGV_MAPERR || info.si_code == SEGV_ACCERR ||

@@ -10,7 +10,10 @@
 
 #include <string>
 
+#include <vector>
+
 #include "supervisor/model/violation.h"
+#include "supervisor/os/procfs.h"
 
 namespace dpsupervise {
 
@@ -31,6 +34,13 @@ ViolationKind ClassifySignal(const siginfo_t& info);
 // without IA32 emulation), names that instruction.
 void DescribeSignal(pid_t tid, const siginfo_t& info, const user_regs_struct& regs,
                     SignalDetails* details);
+
+// Where `address` is among `maps` and what most likely made touching it a
+// page fault (`access`: "read", "write", "exec" or "unknown"); `symbol` is
+// what the process's symbols say of the address (its function field names
+// a data symbol, if any covers it).
+FaultContext DescribeFaultAddress(uint64_t address, const std::string& access,
+                                  const std::vector<MemoryMapping>& maps, const Frame& symbol);
 
 // "SEGV_MAPERR", "SI_USER", "TRAP_PERF", ... or the number.
 std::string SiCodeName(int signo, int code);

@@ -203,6 +203,9 @@ class Monitor {
   Action RecordViolation(ThreadState& thread, Violation* violation, long long count);
   // Fills the backtrace of a violation (the thread is stopped).
   void Symbolize(Violation* violation);
+  // Fills where a page fault's (or a trap's) address is: mapping, data
+  // symbol, likely cause.
+  void DescribeFault(Violation* violation);
   // A message of dpsupervise's own, to the Notify listeners.
   void Say(const std::string& text);
 

@@ -135,6 +135,7 @@ std::vector<MemoryMapping> ParseMaps(const std::string& text) {
     m.writable = f[1][1] == 'w';
     m.executable = f[1][2] == 'x';
     m.shared = f[1][3] == 's';
+    if (!absl::SimpleHexAtoi(f[2], &m.file_offset)) m.file_offset = 0;
     if (f.size() == 6) m.name = std::string(absl::StripLeadingAsciiWhitespace(f[5]));
     maps.push_back(std::move(m));
   }

@@ -62,6 +62,7 @@ struct MemoryMapping {
   bool writable = false;
   bool executable = false;
   bool shared = false;
+  uint64_t file_offset = 0;  // where `start` is in the file (0 for anonymous)
   std::string name;
 
   bool Contains(uint64_t address) const { return address >= start && address < end; }

@@ -318,6 +318,18 @@ Json SyscallJson(const SyscallDetails& s) {
   return j;
 }
 
+// Where a faulting address is; null when unknown.
+Json FaultContextJson(const FaultContext& c) {
+  if (!c.known) return Json(nullptr);
+  Json j = Json::object();
+  j["mapping"] = c.mapping;
+  j["offset"] = c.mapping == "unmapped" ? Json(nullptr) : Json(Hex(c.offset));
+  j["symbol"] = StringOrNull(c.symbol);
+  j["symbol_offset"] = c.symbol.empty() ? Json(nullptr) : Json(c.symbol_offset);
+  j["hint"] = c.hint;
+  return j;
+}
+
 Json SignalJson(const SignalDetails& s) {
   Json j = Json::object();
   j["signo"] = s.signo;
@@ -328,6 +340,7 @@ Json SignalJson(const SignalDetails& s) {
   j["sender_pid"] = s.has_sender ? Json(s.sender_pid) : Json(nullptr);
   j["sender_uid"] = s.has_sender ? Json(s.sender_uid) : Json(nullptr);
   j["foreign_instruction"] = StringOrNull(s.foreign_instruction);
+  j["fault_context"] = FaultContextJson(s.fault_context);
   return j;
 }
 
@@ -357,6 +370,22 @@ std::string TimeOfDay(int64_t time_ns) {
                          static_cast<int>(time_ns % 1000000000 / 1000));
 }
 
+namespace {
+
+// "  mapping: [heap]+0x2000 (g_table+0x40)" and "  hint:    ..." lines.
+void AppendFaultContext(const FaultContext& c, std::string* out) {
+  if (!c.known) return;
+  absl::StrAppend(out, "  mapping: ", Esc(c.mapping));
+  if (c.mapping != "unmapped") absl::StrAppend(out, "+", Hex(c.offset));
+  if (!c.symbol.empty()) {
+    absl::StrAppend(out, " (", Esc(c.symbol),
+                    c.symbol_offset != 0 ? absl::StrCat("+", Hex(c.symbol_offset)) : "", ")");
+  }
+  absl::StrAppend(out, "\n  hint:    ", Esc(c.hint), "\n");
+}
+
+}  // namespace
+
 std::string FormatTextReport(const Violation& v, const TextReportOptions& options) {
   std::string out = Headline(v);
   const SignalDetails& sig = v.signal;
@@ -374,12 +403,14 @@ std::string FormatTextReport(const Violation& v, const TextReportOptions& option
       absl::StrAppend(&out, "  address: ",
                       sig.has_fault_address ? Hex(sig.fault_address) : "unknown", "\n");
       absl::StrAppend(&out, "  access:  ", EscSafe(sig.access), "\n");
+      AppendFaultContext(sig.fault_context, &out);
       break;
     case ViolationKind::kTrap:
     case ViolationKind::kSignal:
       absl::StrAppend(&out, "  signal:  ", SignalNameText(sig), " (si_code ", SiCodeText(sig),
                       ")\n");
       if (sig.has_fault_address) absl::StrAppend(&out, "  address: ", Hex(sig.fault_address), "\n");
+      AppendFaultContext(sig.fault_context, &out);
       if (!sig.foreign_instruction.empty()) {
         absl::StrAppend(&out, "  foreign: ", ForeignText(sig), "\n");
       }
@@ -446,6 +477,7 @@ std::string FormatJsonReport(const Violation& v) {
       fault["address"] =
           v.signal.has_fault_address ? Json(Hex(v.signal.fault_address)) : Json(nullptr);
       fault["access"] = v.signal.access;
+      fault["context"] = FaultContextJson(v.signal.fault_context);
       j["fault"] = std::move(fault);
       break;
     }

@@ -504,6 +504,38 @@ const MemoryMapping* Symbolizer::FindMappingOrRefresh(uint64_t addr) {
 
 Frame Symbolizer::Symbolize(uint64_t pc) { return SymbolizeAt(pc, /*is_return_address=*/false); }
 
+namespace {
+
+struct DataSymbolSearch {
+  uint64_t address;
+  Frame found;
+};
+
+int FindDataSymbolIn(Dwfl_Module* mod, void**, const char*, Dwarf_Addr, void* arg) {
+  auto* search = static_cast<DataSymbolSearch*>(arg);
+  GElf_Sym sym;
+  GElf_Off offset = 0;
+  const char* name =
+      dwfl_module_addrinfo(mod, search->address, &offset, &sym, nullptr, nullptr, nullptr);
+  // Only a symbol whose extent covers the address: the nearest one below
+  // it would name something else.
+  if (name == nullptr || name[0] == '\0' || sym.st_size == 0 || offset >= sym.st_size) {
+    return DWARF_CB_OK;
+  }
+  search->found.function = Demangle(name);
+  search->found.offset = offset;
+  return DWARF_CB_ABORT;
+}
+
+}  // namespace
+
+Frame Symbolizer::DataSymbol(uint64_t address) {
+  DataSymbolSearch search{address, Frame{}};
+  search.found.pc = address;
+  dwfl_getmodules(dwfl_, FindDataSymbolIn, &search, 0);
+  return search.found;
+}
+
 Frame Symbolizer::SymbolizeAt(uint64_t pc, bool is_return_address) {
   Frame frame;
   frame.pc = pc;

@@ -92,6 +92,12 @@ class Symbolizer {
   // function and module ("??").
   Frame Symbolize(uint64_t pc);
 
+  // The data symbol (a global array, a static variable) that covers
+  // `address`, as function and offset of the frame; empty when none does.
+  // Unlike Symbolize, it also looks past a module's file-backed mappings:
+  // .bss continues in anonymous memory after the last one.
+  Frame DataSymbol(uint64_t address);
+
   // Backtrace of thread `tid`, which the caller already holds in a ptrace
   // stop (never attached, interrupted or detached here). `regs` are its
   // current registers. Innermost first, frames[0].pc == regs.rip, at most
