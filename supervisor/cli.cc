@@ -41,6 +41,7 @@ struct GivenOptions {
   std::string output;
   std::string strict;
   std::string preflight;
+  std::string mechanism;
   std::string strict_after;
   std::string strict_for;
   std::string pid;
@@ -106,6 +107,9 @@ constexpr OptionSpec kOptions[] = {
     Value("strict", nullptr, "MODE", &GivenOptions::strict,
           "prctl: threads become strict with PR_SET_DATAPLANE; exec: the whole program is strict "
           "from its first instruction after exec"),
+    Value("mechanism", nullptr, "HOW", &GivenOptions::mechanism,
+          "how threads are made strict: auto (default), seccomp (an injected filter) or "
+          "dispatch (syscall user dispatch, Linux 6.4+: free after leaving)"),
     Value("preflight", nullptr, "MODE", &GivenOptions::preflight,
           "checks at strict entry: off, warn (default) or enforce (a failed check refuses entry)"),
     Switch("summary", nullptr, &GivenOptions::summary,
@@ -483,8 +487,17 @@ absl::Status ConvertReportOptions(const GivenOptions& given, Options* options) {
   return absl::OkStatus();
 }
 
-// Converts --format, --strict, --preflight and --kill-after.
+constexpr Choice<Mechanism> kMechanisms[] = {{"auto", Mechanism::kAuto},
+                                             {"seccomp", Mechanism::kSeccomp},
+                                             {"dispatch", Mechanism::kDispatch}};
+
+// Converts --format, --strict, --mechanism, --preflight and --kill-after.
 absl::Status ConvertModes(const GivenOptions& given, Options* options) {
+  if (!given.mechanism.empty()) {
+    auto mechanism = ParseChoice("mechanism", given.mechanism, kMechanisms);
+    if (!mechanism.ok()) return mechanism.status();
+    options->mechanism = *mechanism;
+  }
   if (!given.format.empty()) {
     auto format = ParseChoice("format", given.format, kFormats);
     if (!format.ok()) return format.status();
@@ -516,6 +529,9 @@ absl::Status CheckCombination(const GivenOptions& given, const Options& options)
     if (options.policies.empty()) return Usage("--check-policy needs at least one -P FILE");
     if (!options.program.empty()) return Usage("--check-policy takes no program");
     return absl::OkStatus();
+  }
+  if (options.strict == StrictMode::kExec && options.mechanism == Mechanism::kDispatch) {
+    return Usage("--mechanism=dispatch cannot apply to --strict=exec (no thread enters)");
   }
   if (options.attach_pid != 0) {
     if (!options.program.empty()) return Usage("-p PID takes no program");

@@ -38,6 +38,9 @@ enum class StrictMode {
   kExec,   // the whole program, from its first instruction after exec
 };
 
+// --mechanism: how a thread is made strict (docs/usage.md).
+enum class Mechanism { kAuto, kSeccomp, kDispatch };
+
 struct Options {
   bool help = false;
   bool version = false;
@@ -50,6 +53,7 @@ struct Options {
   int backtrace_depth = 0;                 // --backtrace-depth; 0: every frame
   std::optional<bool> registers;           // --registers; none: yes but in line format
   StrictMode strict = StrictMode::kPrctl;
+  Mechanism mechanism = Mechanism::kAuto;
   std::optional<PreflightMode> preflight;  // none: the policy's @preflight, else warn
   bool summary = false;
   bool quiet = false;                      // -q: no verdict line

@@ -35,6 +35,25 @@ int Fail(const absl::Status& status) {
   return ExitCodeFor(status);
 }
 
+// --mechanism=auto: syscall user dispatch (the monitor falls back to the
+// strict filter where the kernel lacks it) unless the policy allows syscalls
+// in strict mode, which the filter lets run at native speed where dispatch
+// would stop each one twice; --strict=exec has no entry, its filter is
+// installed before exec.
+StrictMechanism ChooseStrictMechanism(Mechanism given, const Policy& policy,
+                                      bool strict_from_exec) {
+  switch (given) {
+    case Mechanism::kSeccomp:
+      return StrictMechanism::kSeccomp;
+    case Mechanism::kDispatch:
+      return StrictMechanism::kDispatch;
+    case Mechanism::kAuto:
+      break;
+  }
+  if (strict_from_exec || !policy.rules.empty()) return StrictMechanism::kSeccomp;
+  return StrictMechanism::kAuto;
+}
+
 int CheckPolicy(const Policy& policy) {
   const auto& strict_filter = policy.strict_filter;
   if (!strict_filter.ok()) return Fail(strict_filter.status());
@@ -175,6 +194,7 @@ int Main(int argc, char** argv) {
     monitor_options.actions.fallback.kind = ActionKind::kLog;
   }
   monitor_options.strict_from_exec = strict_from_exec;
+  monitor_options.mechanism = ChooseStrictMechanism(options->mechanism, policy, strict_from_exec);
   // --preflight wins over the policy's @preflight; warn by default.
   monitor_options.preflight =
       options->preflight.value_or(policy.preflight.value_or(PreflightMode::kWarn));

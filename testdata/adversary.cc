@@ -47,6 +47,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/time.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -238,6 +239,64 @@ int Getppid(const char* mode) {
   return 0;
 }
 
+// --- trap-filter: the program's own SECCOMP_RET_TRAP ------------------------
+
+volatile sig_atomic_t g_sigsys_code = -1;
+void OnSigsys(int, siginfo_t* info, void*) { g_sigsys_code = info->si_code; }
+
+void* TrappedGetppid(void*) {
+  dptest::LockAndPrefault();
+  dptest::EnterStrictOrDie();
+  g_getppid = dptest::RawSyscall0(SYS_getppid);
+  dp_exit_strict();
+  return nullptr;
+}
+
+// getppid raises SIGSYS (SYS_SECCOMP) through a filter of the program's; a
+// strict thread whose policy allows getppid must still get it.
+int TrapFilter() {
+  struct sigaction action {};
+  action.sa_sigaction = OnSigsys;
+  action.sa_flags = SA_SIGINFO;
+  sigaction(SIGSYS, &action, nullptr);
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof(code) / sizeof(code[0])), code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 97;
+  if (dptest::RawSyscall3(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
+                          reinterpret_cast<long>(&prog)) != 0) {
+    return 98;
+  }
+  pthread_join(dptest::StartThread(TrappedGetppid), nullptr);
+  printf("sigsys_code=%d\n", static_cast<int>(g_sigsys_code));
+  return 0;
+}
+
+// --- own-dispatch: a thread that uses syscall user dispatch itself (Wine) ----
+
+volatile char g_dispatch_selector = 0;  // SYSCALL_DISPATCH_FILTER_ALLOW
+
+void* OwnDispatchWorker(void*) {
+  dptest::LockAndPrefault();
+  // PR_SET_SYSCALL_USER_DISPATCH (59), on (1); the selector lets every
+  // syscall through.
+  if (prctl(59, 1, 0, 0, &g_dispatch_selector) != 0) _exit(94);
+  dptest::EnterStrictOrDie();
+  g_getppid = dptest::RawSyscall0(SYS_getppid);
+  dp_exit_strict();
+  return nullptr;
+}
+
+int OwnDispatch() {
+  pthread_join(dptest::StartThread(OwnDispatchWorker), nullptr);
+  printf("getppid=%ld\n", g_getppid);
+  return 0;
+}
+
 // --- untraced-clone ---------------------------------------------------------
 
 int g_child_status = -1;
@@ -361,6 +420,8 @@ int main(int argc, char** argv) {
     return Getppid(mode);
   }
   if (strcmp(mode, "untraced-clone") == 0) return UntracedClone();
+  if (strcmp(mode, "trap-filter") == 0) return TrapFilter();
+  if (strcmp(mode, "own-dispatch") == 0) return OwnDispatch();
   if (strcmp(mode, "vsyscall") == 0) return Vsyscall();
   if (strcmp(mode, "handler-masks-sigtrap") == 0) return HandlerMasksSigtrap();
   fprintf(stderr, "usage: adversary MODE\n");

@@ -137,6 +137,17 @@ TEST_F(CliTest, StrictAndPreflightInBothLongForms) {
   }
 }
 
+TEST_F(CliTest, MechanismChoices) {
+  EXPECT_EQ(Parse({"--", "p"}).mechanism, Mechanism::kAuto);
+  EXPECT_EQ(Parse({"--mechanism=seccomp", "--", "p"}).mechanism, Mechanism::kSeccomp);
+  EXPECT_EQ(Parse({"--mechanism", "dispatch", "--", "p"}).mechanism, Mechanism::kDispatch);
+  EXPECT_EQ(Parse({"--mechanism=auto", "--strict=exec", "--", "p"}).mechanism, Mechanism::kAuto);
+  EXPECT_THAT(Misuse({"--mechanism=ptrace", "--", "p"}), HasSubstr("mechanism"));
+  // --strict=exec has no entry for dispatch to serve.
+  EXPECT_THAT(Misuse({"--mechanism=dispatch", "--strict=exec", "--", "p"}),
+              HasSubstr("--mechanism=dispatch cannot apply to --strict=exec"));
+}
+
 TEST_F(CliTest, BooleanFlags) {
   EXPECT_TRUE(Parse({"--summary", "--", "p"}).summary);
   EXPECT_TRUE(Parse({"--summary=true", "--", "p"}).summary);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/json_records.h"
+#include "tests/mechanism_param.h"
 #include "tests/run_util.h"
 #include "tests/test_files.h"
 
@@ -108,7 +109,9 @@ TEST(PageFaults, AreReportedWhileTheThreadBlocksEverySignal) {
 
 // A strict thread that blocks SIGTRAP itself: the program sees its own mask,
 // and the faults that follow are still reported one by one.
-TEST(PageFaults, SignalMaskChangesInStrictModeKeepThemVisible) {
+class PageFaultsByMechanism : public BothMechanisms {};
+
+TEST_P(PageFaultsByMechanism, SignalMaskChangesInStrictModeKeepThemVisible) {
   RunResult r = RunSupervised({"--on-violation=log", "--format=json", "--", TestProgram("adversary"),
                                "sigmask-in-strict"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
@@ -181,10 +184,39 @@ INSTANTIATE_TEST_SUITE_P(Kinds, ProgramFilter,
 // The errno filter's own effect is kept: the syscall fails as it would
 // without dpsupervise; and the thread is said to be stepped.
 TEST(ProgramFilterEffect, IsKeptAndSaid) {
-  RunResult r = RunSupervised({"--on-violation=log", "--format=json", "--",
+  RunResult r = RunSupervised({"--mechanism=seccomp", "--on-violation=log", "--format=json", "--",
                                TestProgram("adversary"), "errno-filter"});
   EXPECT_THAT(r.out, HasSubstr("getppid=-13")) << Describe(r);
   EXPECT_THAT(JsonMessages(r.err), HasSubstr("its syscalls stop at their entry")) << Describe(r);
+}
+
+// A SIGSYS of the program's own filter (SYS_SECCOMP), raised by a syscall
+// the policy allows, is the program's, as without dpsupervise; the one
+// syscall user dispatch raises never reaches it.
+class TrapFilterByMechanism : public BothMechanisms {};
+
+TEST_P(TrapFilterByMechanism, ProgramsOwnSigsysIsDelivered) {
+  const std::string dir = MakeTestDir(std::string("trap_filter_") + GetParam());
+  WriteTestFile(dir + "/getppid.policy", "getppid: 1\nrt_sigreturn: 1\n@action trap log\n");
+  RunResult r = RunSupervised({"--format=json", "-P", dir + "/getppid.policy", "--",
+                               TestProgram("adversary"), "trap-filter"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("sigsys_code=1")) << Describe(r);  // SYS_SECCOMP
+  std::vector<Json> violations = JsonViolations(r.err);
+  ASSERT_EQ(violations.size(), 1u) << Describe(r);
+  EXPECT_EQ(violations[0]["kind"], "trap") << Describe(r);
+  EXPECT_EQ(violations[0]["signal"]["name"], "SIGSYS") << Describe(r);
+}
+
+// A thread that uses syscall user dispatch itself (Wine does) is made strict
+// with the injected filter instead, and says so.
+TEST(OwnDispatch, FallsBackToTheInjectedFilter) {
+  RunResult r = RunSupervised({"--mechanism=dispatch", "--on-violation=log", "--",
+                               TestProgram("adversary"), "own-dispatch"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("uses syscall user dispatch itself")) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("syscall getppid()")) << Describe(r);
+  EXPECT_EQ(CountReports(r.err), 1) << Describe(r);
 }
 
 // A thread that was strict keeps the strict filter: its CLONE_UNTRACED must
@@ -199,13 +231,26 @@ TEST(Clone, UntracedAfterLeavingStrictModeIsStillTraced) {
 // A call through the vsyscall page is one kernel entry, one report; the
 // signal action cannot rewind it (the kernel would kill the thread).
 TEST(Vsyscall, IsOneViolationUnderLog) {
-  RunResult r = RunSupervised(
-      {"--on-violation=log", "--format=json", "--", TestProgram("adversary"), "vsyscall"});
+  RunResult r = RunSupervised({"--mechanism=seccomp", "--on-violation=log", "--format=json", "--",
+                               TestProgram("adversary"), "vsyscall"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   std::vector<Json> violations = JsonViolations(r.err);
   ASSERT_EQ(violations.size(), 1u) << Describe(r);
   EXPECT_EQ(violations[0]["syscall"]["name"], "gettimeofday");
   EXPECT_THAT(violations[0]["note"].get<std::string>(), HasSubstr("vsyscall"));
+}
+
+// The kernel emulates a vsyscall call without looking at syscall user
+// dispatch: under dispatch it is the page fault in the vsyscall page that
+// tells (docs/limitations.md).
+TEST(Vsyscall, UnderDispatchIsOnePageFaultInItsPage) {
+  RunResult r = RunSupervised({"--mechanism=dispatch", "--on-violation=log", "--format=json",
+                               "--", TestProgram("adversary"), "vsyscall"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  std::vector<Json> violations = JsonViolations(r.err);
+  ASSERT_EQ(violations.size(), 1u) << Describe(r);
+  EXPECT_EQ(violations[0]["kind"], "page_fault") << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("ffffffffff600")) << Describe(r);
 }
 
 TEST(Vsyscall, SignalActionRunsTheHandler) {
@@ -228,6 +273,9 @@ TEST(Vsyscall, StopActionLetsTheCallCompleteThenStops) {
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("vsyscall done")) << Describe(r);
 }
+
+DP_INSTANTIATE_BOTH_MECHANISMS(PageFaultsByMechanism);
+DP_INSTANTIATE_BOTH_MECHANISMS(TrapFilterByMechanism);
 
 }  // namespace
 }  // namespace dptest

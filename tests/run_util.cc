@@ -47,10 +47,21 @@ std::string Runfile(const std::string& path) {
   return root + "/" + path;
 }
 
-RunResult RunSupervised(const std::vector<std::string>& args, const RunOptions& options) {
+namespace {
+std::string g_mechanism;
+}  // namespace
+
+void SetMechanism(const std::string& mechanism) { g_mechanism = mechanism; }
+
+std::vector<std::string> SupervisorArgv(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {Runfile("supervisor/dpsupervise")};
+  if (!g_mechanism.empty()) argv.push_back("--mechanism=" + g_mechanism);
   argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv, options);
+  return argv;
+}
+
+RunResult RunSupervised(const std::vector<std::string>& args, const RunOptions& options) {
+  return Run(SupervisorArgv(args), options);
 }
 
 std::string TestProgram(const std::string& name) { return Runfile("testdata/" + name); }

@@ -67,6 +67,14 @@ std::string Runfile(const std::string& path);
 // Runs dpsupervise with `args` (options, "--", the program and its args).
 RunResult RunSupervised(const std::vector<std::string>& args, const RunOptions& options = {});
 
+// The strict mechanism (--mechanism=...) RunSupervised and SupervisorArgv
+// add, set by the BothMechanisms fixture (tests/mechanism_param.h); empty:
+// none, dpsupervise's default.
+void SetMechanism(const std::string& mechanism);
+// The dpsupervise binary, with --mechanism when one is set, followed by
+// `args`: for tests that start it as a Background.
+std::vector<std::string> SupervisorArgv(const std::vector<std::string>& args);
+
 // Path of a testdata program.
 std::string TestProgram(const std::string& name);
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tests/json_records.h"
+#include "tests/mechanism_param.h"
 #include "tests/run_util.h"
 #include "tests/test_files.h"
 
@@ -35,7 +36,9 @@ std::string StatusField(pid_t pid, const std::string& field) {
   return "";
 }
 
-TEST(NameTrigger, MakesAMatchingThreadStrictFromOutside) {
+class NameTriggerByMechanism : public BothMechanisms {};
+
+TEST_P(NameTriggerByMechanism, MakesAMatchingThreadStrictFromOutside) {
   RunResult r = RunSupervised({"--preflight=off", "--strict-thread=rte-worker-*", "--",
                                TestProgram("named_worker"), "spin"});
   ASSERT_EQ(r.exit_status, 137) << Describe(r);
@@ -77,7 +80,7 @@ TEST(NameTrigger, NonMatchingThreadsAreLeftAlone) {
   EXPECT_THAT(r.err, Not(HasSubstr("strict mode entered")));
 }
 
-TEST(NameTrigger, ThreadBlockedInASyscallRestartsItAndIsStrictAfter) {
+TEST_P(NameTriggerByMechanism, ThreadBlockedInASyscallRestartsItAndIsStrictAfter) {
   RunResult r = RunSupervised({"--preflight=off", "--strict-thread=blocked-*", "--",
                                TestProgram("named_worker"), "blocked"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
@@ -86,7 +89,7 @@ TEST(NameTrigger, ThreadBlockedInASyscallRestartsItAndIsStrictAfter) {
   EXPECT_EQ(CountReports(r.err), 0) << Describe(r);
 }
 
-TEST(NameTrigger, StrictForEndsTheWindow) {
+TEST_P(NameTriggerByMechanism, StrictForEndsTheWindow) {
   RunResult r = RunSupervised({"--preflight=off", "--strict-thread=rte-worker-*",
                                "--strict-for=200ms", "--", TestProgram("named_worker"), "window"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
@@ -139,9 +142,10 @@ TEST(Cli, TriggerMisuseIsAUsageError) {
   EXPECT_THAT(r.err, HasSubstr("no process 4194304"));
 }
 
-class Attach : public ::testing::Test {
+class Attach : public BothMechanisms {
  protected:
   void SetUp() override {
+    BothMechanisms::SetUp();
     program_ = std::make_unique<Background>(
         std::vector<std::string>{TestProgram("named_worker"), "serve"});
     ASSERT_TRUE(program_->WaitForStdout("worker_tid=")) << program_->out();
@@ -152,11 +156,16 @@ class Attach : public ::testing::Test {
   pid_t pid_ = 0;
 };
 
-TEST_F(Attach, MakesTheWorkerStrictReportsAndDetachesLeavingNothing) {
-  Background supervisor({Runfile("supervisor/dpsupervise"), "--preflight=off",
-                         "--on-violation=log", "--strict-thread=rte-worker-*", "-p",
-                         std::to_string(pid_)});
-  ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered (attached")) << supervisor.err();
+TEST_P(Attach, MakesTheWorkerStrictReportsAndDetachesLeavingNothing) {
+  Background supervisor(SupervisorArgv({"--preflight=off", "--on-violation=log",
+                                        "--strict-thread=rte-worker-*", "-p",
+                                        std::to_string(pid_)}));
+  // Under dispatch its syscalls are not stepped (PTRACE_SYSCALL).
+  ASSERT_TRUE(supervisor.WaitForStderr(dispatch() ? "strict mode entered (attached, syscall user "
+                                                    "dispatch)"
+                                                  : "strict mode entered (attached, syscalls "
+                                                    "stepped)"))
+      << supervisor.err();
   EXPECT_EQ(StatusField(pid_, "Seccomp"), "\t0");  // no filter, ever
   kill(pid_, SIGUSR2);  // the worker calls getppid once
   ASSERT_TRUE(supervisor.WaitForStderr("action:  log")) << supervisor.err();
@@ -175,9 +184,10 @@ TEST_F(Attach, MakesTheWorkerStrictReportsAndDetachesLeavingNothing) {
   EXPECT_EQ(program.exit_status, 0) << Describe(program);
 }
 
-TEST_F(Attach, LogsByDefaultAndEndsCleanlyWhenTheProgramExitsByItself) {
-  Background supervisor({Runfile("supervisor/dpsupervise"), "--preflight=off", "--format=json",
-                         "--strict-thread=rte-worker-*", "-p", std::to_string(pid_)});
+TEST_P(Attach, LogsByDefaultAndEndsCleanlyWhenTheProgramExitsByItself) {
+  Background supervisor(SupervisorArgv({"--preflight=off", "--format=json",
+                                        "--strict-thread=rte-worker-*", "-p",
+                                        std::to_string(pid_)}));
   ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered")) << supervisor.err();
   kill(pid_, SIGUSR2);  // the worker calls getppid once: logged, not killed
   ASSERT_TRUE(supervisor.WaitForStderr("\"type\":\"violation\"")) << supervisor.err();
@@ -196,10 +206,10 @@ TEST_F(Attach, LogsByDefaultAndEndsCleanlyWhenTheProgramExitsByItself) {
   EXPECT_EQ(program_->Wait().exit_status, 0);
 }
 
-TEST_F(Attach, KillActionKillsTheAttachedProgram) {
-  Background supervisor({Runfile("supervisor/dpsupervise"), "--preflight=off",
-                         "--on-violation=kill", "--strict-thread=rte-worker-*", "-p",
-                         std::to_string(pid_)});
+TEST_P(Attach, KillActionKillsTheAttachedProgram) {
+  Background supervisor(SupervisorArgv({"--preflight=off", "--on-violation=kill",
+                                        "--strict-thread=rte-worker-*", "-p",
+                                        std::to_string(pid_)}));
   ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered")) << supervisor.err();
   kill(pid_, SIGUSR2);
   RunResult r = supervisor.Wait();
@@ -224,7 +234,9 @@ TEST(EnterAt, EveryThreadWithEnterAtEvery) {
   EXPECT_THAT(r.out, HasSubstr("B strict=2"));
 }
 
-TEST(EnterAt, ViolationInsideIsReported) {
+class EnterAtByMechanism : public BothMechanisms {};
+
+TEST_P(EnterAtByMechanism, ViolationInsideIsReported) {
   RunResult r = RunSupervised(
       {"--preflight=off", "--enter-at=DataplaneLoop", "--", TestProgram("enter_at"), "violate"});
   EXPECT_EQ(r.exit_status, 137) << Describe(r);
@@ -232,7 +244,7 @@ TEST(EnterAt, ViolationInsideIsReported) {
   EXPECT_THAT(r.err, ::testing::ContainsRegex("#1 +0x[0-9a-f]+ in DataplaneLoop"));
 }
 
-TEST(EnterAt, LeaveAtEndsTheWindow) {
+TEST_P(EnterAtByMechanism, LeaveAtEndsTheWindow) {
   RunResult r = RunSupervised({"--preflight=off", "--enter-at=DataplaneLoop", "--enter-at-every",
                                "--leave-at=LeaveHere", "--", TestProgram("enter_at"), "leave"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
@@ -456,6 +468,10 @@ TEST(EnterAt, AttachAtAnAddressAndDetachRemovesTheBreakpoint) {
   kill(pid, SIGUSR2);
   EXPECT_EQ(program.Wait().exit_status, 0);
 }
+
+DP_INSTANTIATE_BOTH_MECHANISMS(NameTriggerByMechanism);
+DP_INSTANTIATE_BOTH_MECHANISMS(Attach);
+DP_INSTANTIATE_BOTH_MECHANISMS(EnterAtByMechanism);
 
 }  // namespace
 }  // namespace dptest

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tests/json_records.h"
+#include "tests/mechanism_param.h"
 #include "tests/run_util.h"
 
 namespace dptest {
@@ -121,7 +122,9 @@ TEST(Signals, ToNonStrictThreadsPassUntouched) {
   EXPECT_EQ(CountReports(r.err), 0) << Describe(r);
 }
 
-TEST(ForeignAbi, Int80FromStrictThreadIsReportedAsX86_32) {
+class ForeignAbiByMechanism : public BothMechanisms {};
+
+TEST_P(ForeignAbiByMechanism, Int80FromStrictThreadIsReportedAsX86_32) {
   RunResult r = RunSupervised({"--", TestProgram("foreign_abi"), "int80"});
   ASSERT_EQ(r.exit_status, 137) << Describe(r);
   // This kernel has IA32 emulation: seccomp sees the call with the i386
@@ -132,7 +135,7 @@ TEST(ForeignAbi, Int80FromStrictThreadIsReportedAsX86_32) {
   EXPECT_EQ(CountReports(r.err), 1);
 }
 
-TEST(ForeignAbi, X32FromStrictThreadIsReported) {
+TEST_P(ForeignAbiByMechanism, X32FromStrictThreadIsReported) {
   RunResult r = RunSupervised({"--", TestProgram("foreign_abi"), "x32"});
   ASSERT_EQ(r.exit_status, 137) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("syscall [x32] getpid(")) << Describe(r);
@@ -143,7 +146,7 @@ TEST(ForeignAbi, X32FromStrictThreadIsReported) {
 // syscall(-1) has every bit set, __X32_SYSCALL_BIT included, but the kernel
 // takes it as the x86-64 "no syscall" number: an x86-64 syscall with no
 // name, six raw arguments, named as strace names unknown numbers.
-TEST(ForeignAbi, SyscallMinusOneIsAnUnknownX86_64Syscall) {
+TEST_P(ForeignAbiByMechanism, SyscallMinusOneIsAnUnknownX86_64Syscall) {
   RunResult r = RunSupervised({"--format=json", "--", TestProgram("foreign_abi"), "minus1"});
   ASSERT_EQ(r.exit_status, 137) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr(R"("name":"syscall_0xffffffffffffffff")")) << Describe(r);
@@ -217,13 +220,15 @@ INSTANTIATE_TEST_SUITE_P(AllWays, Processes,
                            return name;
                          });
 
-TEST(Processes, Clone3IsAnsweredEnosysAndThreadsStillStart) {
+class ProcessesByMechanism : public BothMechanisms {};
+
+TEST_P(ProcessesByMechanism, Clone3IsAnsweredEnosysAndThreadsStillStart) {
   RunResult r = RunSupervised({"--", TestProgram("processes"), "clone3"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("clone3=ENOSYS thread_ok=1"));
 }
 
-TEST(Processes, ChildOfStrictThreadInheritsFilterButIsNotStrict) {
+TEST_P(ProcessesByMechanism, ChildOfStrictThreadInheritsFilterButIsNotStrict) {
   RunResult r =
       RunSupervised({"--on-violation=log", "--", TestProgram("processes"), "strict-fork"});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
@@ -264,14 +269,22 @@ TEST(StrictExec, DynamicLoadingShowsUpUnderLog) {
                                       HasSubstr("syscall openat(")));
 }
 
-TEST(LeaveStrict, DisarmsPageFaultAndSignalDetection) {
+class LeaveStrictByMechanism : public BothMechanisms {};
+
+TEST_P(LeaveStrictByMechanism, DisarmsPageFaultAndSignalDetection) {
   RunResult r = RunSupervised({"--", TestProgram("leave_strict")});
   EXPECT_EQ(r.exit_status, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("after leave: fault ok, signal ok"));
   EXPECT_EQ(CountReports(r.err), 0) << Describe(r);
+  // Dispatch enters with one ptrace request: nothing injected, the base
+  // filter is the only one; the seccomp mechanism left the strict filter.
+  EXPECT_THAT(r.out, HasSubstr(dispatch() ? "seccomp_filters=1" : "seccomp_filters=2"))
+      << Describe(r);
 }
 
-TEST(ThreadStorm, ExactlyOneReportForTheRightThread) {
+class ThreadStormByMechanism : public BothMechanisms {};
+
+TEST_P(ThreadStormByMechanism, ExactlyOneReportForTheRightThread) {
   RunOptions options;
   options.timeout_seconds = 120;
   RunResult r = RunSupervised({"--", TestProgram("thread_storm")}, options);
@@ -281,6 +294,11 @@ TEST(ThreadStorm, ExactlyOneReportForTheRightThread) {
   EXPECT_THAT(r.err, HasSubstr("thread:  " + Tid(r, "violator_tid") + " ")) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("syscall getpid()"));
 }
+
+DP_INSTANTIATE_BOTH_MECHANISMS(ForeignAbiByMechanism);
+DP_INSTANTIATE_BOTH_MECHANISMS(ProcessesByMechanism);
+DP_INSTANTIATE_BOTH_MECHANISMS(LeaveStrictByMechanism);
+DP_INSTANTIATE_BOTH_MECHANISMS(ThreadStormByMechanism);
 
 }  // namespace
 }  // namespace dptest

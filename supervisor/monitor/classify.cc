@@ -49,23 +49,14 @@ Violation NewViolation(ViolationKind kind, pid_t pid, pid_t tid, const user_regs
   return v;
 }
 
-void DescribeSyscall(pid_t tid, const user_regs_struct& regs, SyscallDetails* s) {
-  s->nr = regs.orig_rax;
-  s->args = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
+void DescribeSyscall(pid_t tid, const user_regs_struct& regs, const seccomp_data& data,
+                     SyscallDetails* s) {
   s->instruction_pointer = regs.rip;
   // The kernel's own view: the ABI (x86-64, x32 or x86-32) and, for 32-bit
   // calls, the arguments from ebx/ecx/... rather than the 64-bit registers.
-  auto info = GetSyscallInfo(tid);
-  if (info.ok() && info->op == PTRACE_SYSCALL_INFO_SECCOMP) {
-    s->abi = ClassifyAbi(info->arch, info->seccomp.nr);
-    s->nr = info->seccomp.nr;
-    for (int i = 0; i < 6; ++i) s->args[i] = info->seccomp.args[i];
-  } else if (info.ok() && info->op == PTRACE_SYSCALL_INFO_ENTRY) {
-    // Attach mode: a syscall-entry stop.
-    s->abi = ClassifyAbi(info->arch, info->entry.nr);
-    s->nr = info->entry.nr;
-    for (int i = 0; i < 6; ++i) s->args[i] = info->entry.args[i];
-  }
+  s->abi = ClassifyAbi(data.arch, data.nr);
+  s->nr = data.nr;
+  for (int i = 0; i < 6; ++i) s->args[i] = data.args[i];
   s->name = SyscallName(s->abi, s->nr);
   if (s->abi == SyscallAbi::kX86_64) {
     MemoryReader reader = [tid](uint64_t addr, size_t max) -> std::optional<std::string> {

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/user.h>
+#include <linux/seccomp.h>
 
 #include <string>
 
@@ -20,9 +21,11 @@ namespace dpsupervise {
 // A violation of `kind` by `tid` of `pid`, with names, CPU and time filled.
 Violation NewViolation(ViolationKind kind, pid_t pid, pid_t tid, const user_regs_struct& regs);
 
-// Fills the syscall details of a thread in a PTRACE_EVENT_SECCOMP stop:
-// ABI, number, name, arguments decoded strace-style from its memory.
-void DescribeSyscall(pid_t tid, const user_regs_struct& regs, SyscallDetails* details);
+// Fills the syscall details of a thread stopped at syscall `data` (a
+// seccomp, syscall-entry or syscall user dispatch stop): ABI, number, name,
+// arguments decoded strace-style from its memory.
+void DescribeSyscall(pid_t tid, const user_regs_struct& regs, const seccomp_data& data,
+                     SyscallDetails* details);
 
 // What a signal-delivery-stop of a strict thread means: our page-fault
 // SIGTRAP, a synchronous fault or trap of the thread itself, or a signal

@@ -27,6 +27,8 @@ absl::Status Monitor::StopForDebugger(ThreadState& thread, bool run_gdb, int res
   ProcessState& process = threads_.Process(tgid);
   process.handover = run_gdb ? DebuggerHandover::kDetachThenRunGdb : DebuggerHandover::kDetach;
   process.violating_tid = tid;
+  int no_signal = 0;
+  UndoDispatchForDetach(thread, &no_signal);  // at the violation: rewound already
   RestoreProgramSignalMask(thread);
   if (SignalThread(tgid, tid, SIGSTOP) != 0) {
     return absl::InternalError(absl::StrCat("tgkill(", tid, ", SIGSTOP): ", strerror(errno)));
@@ -51,6 +53,7 @@ absl::Status Monitor::DetachForDebugger(ThreadState& thread, int status) {
     auto info = GetSigInfo(tid);
     if (info.ok() && IsOurPageFaultTrap(*info)) deliver = 0;
   }
+  UndoDispatchForDetach(thread, &deliver);
   RestoreProgramSignalMask(thread);
   absl::Status detached = Detach(tid, deliver);
   if (!detached.ok() && !absl::IsNotFound(detached)) return detached;

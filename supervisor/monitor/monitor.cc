@@ -221,6 +221,7 @@ absl::Status Monitor::HandleWaitStatus(pid_t tid, int status) {
 absl::Status Monitor::DispatchStop(ThreadState& thread, int status) {
   const int signal = WSTOPSIG(status);
   const int event = status >> 16;
+  thread.syscalls.at_dispatch_stop = false;  // set by the stop that is one
   switch (event) {
     case PTRACE_EVENT_SECCOMP:
       return HandleSeccompStop(thread);
@@ -270,6 +271,12 @@ absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
   auto info = GetSigInfo(thread.tid);
   if (!info.ok()) return info.status();
   RestoreHeldSignal(thread, &*info);
+  if (thread.syscalls.reexecuting) AbandonReexecution(thread);
+  // A strict thread's syscall under syscall user dispatch; a SIGSYS of a
+  // seccomp filter's RET_TRAP (SYS_SECCOMP) or from a sender goes on below.
+  if (signal == SIGSYS && IsDispatchedSyscall(thread, *info)) {
+    return HandleDispatchedSyscall(thread, *info);
+  }
   if (signal == SIGTRAP && info->si_code == SI_KERNEL && !breakpoints_.empty()) {
     auto regs = GetRegs(thread.tid);
     if (!regs.ok()) return regs.status();
@@ -409,8 +416,11 @@ absl::Status Monitor::ReturnFromSyscall(ThreadState& thread, user_regs_struct re
 absl::Status Monitor::Resume(ThreadState& thread, int signal) {
   // Attach mode has no filter in the program, and a stepped thread's filters
   // could hide its syscalls: a strict thread is resumed so that each of its
-  // syscalls stops at its entry (PTRACE_SYSCALL) and is judged here.
-  if ((options_.attach || thread.syscalls.stepped) && thread.strict() && !Killing(thread)) {
+  // syscalls stops at its entry (PTRACE_SYSCALL) and is judged here. Under
+  // syscall user dispatch every syscall stops anyway (a SIGSYS).
+  if (thread.syscalls.reexecuting) return ContinueToSyscall(thread.tid, signal);
+  if ((options_.attach || thread.syscalls.stepped) && thread.strict() &&
+      !thread.syscalls.dispatched && !Killing(thread)) {
     return ContinueToSyscall(thread.tid, signal);
   }
   return Continue(thread.tid, signal);
@@ -471,8 +481,10 @@ absl::StatusOr<int> Monitor::DetachAll() {
     ThreadState& thread = threads_.Track(tid);
     const int signal = WSTOPSIG(status);
     const int deliver = ((status >> 16) == 0 && signal != (SIGTRAP | 0x80)) ? signal : 0;
+    int deliver_now = deliver;
+    UndoDispatchForDetach(thread, &deliver_now);
     RestoreProgramSignalMask(thread);
-    (void)Detach(tid, deliver);
+    (void)Detach(tid, deliver_now);
     windows_.Retire(thread);
     threads_.Erase(tid);  // closes its page-fault event
   }

@@ -31,6 +31,17 @@
 
 namespace dpsupervise {
 
+// How a thread is made strict (--mechanism; docs/usage.md says why auto
+// picks what it picks).
+enum class StrictMechanism {
+  // Syscall user dispatch where the kernel has it for tracers (Linux 6.4),
+  // else the strict filter. main.cc turns auto into kSeccomp when the
+  // policy allows syscalls in strict mode or under --strict=exec.
+  kAuto,
+  kSeccomp,   // the strict filter, injected at the first entry
+  kDispatch,  // syscall user dispatch; entry refused where the kernel lacks it
+};
+
 struct MonitorOptions {
   pid_t program_pid = -1;    // seized by Launch, not yet exec'd
   int setup_error_fd = -1;   // LaunchedProgram::setup_error_fd; the monitor closes it
@@ -61,6 +72,7 @@ struct MonitorOptions {
   std::vector<CodeLocation> enter_at;
   bool enter_at_every = false;
   std::vector<CodeLocation> leave_at;
+  StrictMechanism mechanism = StrictMechanism::kSeccomp;
 };
 
 // The monitor dispatches stops and owns the thread table; the work is its
@@ -122,11 +134,12 @@ class Monitor {
   // Entry from outside the thread (a trigger, --enter-at, attach mode), at
   // any stop; resumes the thread.
   absl::Status EnterStrictFromOutside(ThreadState& thread);
-  // What every entry does once the strict filter is on the thread: the
-  // preflight checks, page-fault detection, SIGTRAP kept unblocked, foreign
-  // filters, the quiesce flush, the window. Returns the prctl's error (0:
-  // strict now; otherwise nothing changed and the refusal was said).
-  absl::StatusOr<long> StartStrict(ThreadState& thread, uint32_t flags);
+  // What every entry does once the strict filter is on the thread (or, with
+  // `dispatch`, instead of it): the preflight checks, page-fault detection,
+  // SIGTRAP kept unblocked, foreign filters, the quiesce flush, syscall user
+  // dispatch switched on, the window. Returns the prctl's error (0: strict
+  // now; otherwise nothing changed and the refusal was said).
+  absl::StatusOr<long> StartStrict(ThreadState& thread, uint32_t flags, bool dispatch = false);
   void SayEntryRefused(const ThreadState& thread, absl::string_view why);
   absl::Status ArmPageFaults(ThreadState& thread);
   void LeaveStrict(ThreadState& thread);
@@ -180,6 +193,35 @@ class Monitor {
   // Where `location` is in process `pid`, through the process's symbol
   // session (one libdwfl session per process, shared with backtraces).
   absl::StatusOr<uint64_t> ResolveInSession(pid_t pid, const CodeLocation& location);
+
+  // Syscall user dispatch as the strict mechanism (dispatch_stop.cc).
+  struct MechanismChoice {
+    bool dispatch = false;
+    std::string refusal;  // non-empty: the entry is refused, and why
+  };
+  // Which mechanism makes `thread` strict now (it is stopped).
+  absl::StatusOr<MechanismChoice> ChooseMechanism(ThreadState& thread);
+  absl::Status SwitchDispatchOn(ThreadState& thread);
+  // Switches it off for good (leave, detach); a thread that is gone needs
+  // nothing.
+  void SwitchDispatchOff(ThreadState& thread);
+  // A SIGSYS stop of a dispatched thread raised by its dispatch, not by a
+  // seccomp filter's RET_TRAP or by a sender.
+  bool IsDispatchedSyscall(const ThreadState& thread, const siginfo_t& info);
+  // Judges and acts on a dispatched syscall, as HandleSeccompStop does.
+  absl::Status HandleDispatchedSyscall(ThreadState& thread, const siginfo_t& info);
+  // Lets the syscall the thread is stopped at run: re-executed with dispatch
+  // off at a dispatch stop, resumed otherwise.
+  absl::Status RunStoppedSyscall(ThreadState& thread);
+  // A syscall stop while a dispatched syscall is re-executed.
+  absl::Status HandleReexecutionStop(ThreadState& thread);
+  // A signal-delivery-stop came before the re-executed syscall was entered:
+  // the thread stands at its syscall instruction, which is dispatched again
+  // once the signal is dealt with.
+  void AbandonReexecution(ThreadState& thread);
+  // Before detaching a dispatched thread: dispatch off, and a dispatch
+  // SIGSYS it is stopped at rewound to its syscall instead of delivered.
+  void UndoDispatchForDetach(ThreadState& thread, int* deliver);
 
   // Breakpoint stops (breakpoint_stops.cc).
   absl::Status HandleBreakpoint(ThreadState& thread, user_regs_struct regs);
@@ -250,6 +292,8 @@ class Monitor {
   // gdb processes we started: our children, but not the program's.
   std::set<pid_t> debugger_pids_;
   bool warned_no_page_faults_ = false;
+  // The kernel refused PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG (before 6.4).
+  bool kernel_lacks_dispatch_ = false;
 };
 
 }  // namespace dpsupervise

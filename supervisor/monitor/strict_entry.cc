@@ -54,7 +54,14 @@ absl::StatusOr<Monitor::PrctlEntry> Monitor::EnterStrictFromPrctl(ThreadState& t
                                                                   const user_regs_struct& regs,
                                                                   uint32_t flags) {
   PrctlEntry entry;
-  if (!thread.syscalls.strict_filter_installed) {
+  auto mechanism = ChooseMechanism(thread);
+  if (!mechanism.ok()) return mechanism.status();
+  if (!mechanism->refusal.empty()) {
+    SayEntryRefused(thread, mechanism->refusal);
+    entry.result = -EPERM;
+    return entry;
+  }
+  if (!mechanism->dispatch && !thread.syscalls.strict_filter_installed) {
     auto outcome = InjectSeccompFilter(thread.tgid, thread.tid, regs, *options_.strict_filter,
                                        &threads_.Process(thread.tgid).scratch);
     if (absl::IsPermissionDenied(outcome.status())) {
@@ -88,13 +95,13 @@ absl::StatusOr<Monitor::PrctlEntry> Monitor::EnterStrictFromPrctl(ThreadState& t
     thread.syscalls.strict_filter_installed = true;
     ++thread.syscalls.own_filters;
   }
-  auto started = StartStrict(thread, flags);
+  auto started = StartStrict(thread, flags, mechanism->dispatch);
   if (!started.ok()) return started.status();
   entry.result = *started;
   return entry;
 }
 
-absl::StatusOr<long> Monitor::StartStrict(ThreadState& thread, uint32_t flags) {
+absl::StatusOr<long> Monitor::StartStrict(ThreadState& thread, uint32_t flags, bool dispatch) {
   long refused = RunEntryChecks(thread);
   if (refused != 0) return refused;
   const bool was_strict = thread.strict();
@@ -110,6 +117,12 @@ absl::StatusOr<long> Monitor::StartStrict(ThreadState& thread, uint32_t flags) {
     return -EPERM;
   }
   if (!armed.ok()) return armed;
+  if (dispatch) {
+    // From here on every syscall of the thread is a SIGSYS, whatever
+    // filters it has: none can hide one (CheckForeignFilters).
+    absl::Status on = SwitchDispatchOn(thread);
+    if (!on.ok()) return on;
+  }
   UnblockPageFaultTrap(thread);
   CheckForeignFilters(thread);
   if (flags & PR_DATAPLANE_QUIESCE) {
@@ -171,6 +184,8 @@ absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
 }
 
 void Monitor::LeaveStrict(ThreadState& thread) {
+  // Native cost again for its syscalls: the point of dispatch.
+  SwitchDispatchOff(thread);
   if (thread.strict()) {
     ReportUnseenPageFaults(thread);
     windows_.End(thread);
@@ -202,7 +217,14 @@ absl::Status Monitor::HandleInterrupt(ThreadState& thread) {
 }
 
 absl::Status Monitor::EnterStrictFromOutside(ThreadState& thread) {
-  if (!options_.attach && !thread.syscalls.strict_filter_installed) {
+  auto mechanism = ChooseMechanism(thread);
+  if (!mechanism.ok()) return mechanism.status();
+  if (!mechanism->refusal.empty()) {
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": cannot enter strict mode: ",
+                     mechanism->refusal, "\n"));
+    return Resume(thread);
+  }
+  if (!mechanism->dispatch && !options_.attach && !thread.syscalls.strict_filter_installed) {
     bool installed = false;
     absl::Status injected = InjectFromOutside(thread, &installed);
     // `thread` is gone when the injection handed a stop back: say nothing
@@ -211,11 +233,15 @@ absl::Status Monitor::EnterStrictFromOutside(ThreadState& thread) {
     thread.syscalls.strict_filter_installed = true;
     ++thread.syscalls.own_filters;
   }
-  auto started = StartStrict(thread, PR_DATAPLANE_STRICT);
+  auto started = StartStrict(thread, PR_DATAPLANE_STRICT, mechanism->dispatch);
   if (!started.ok()) return started.status();
   if (*started == 0) {
-    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict mode entered (",
-                     options_.attach ? "attached, syscalls stepped" : "filter injected", ")\n"));
+    const char* how = mechanism->dispatch ? (options_.attach ? "attached, syscall user dispatch"
+                                                             : "syscall user dispatch")
+                      : options_.attach   ? "attached, syscalls stepped"
+                                          : "filter injected";
+    Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": strict mode entered (", how,
+                     ")\n"));
   }
   return Resume(thread);
 }
@@ -253,6 +279,7 @@ absl::Status Monitor::InjectFromOutside(ThreadState& thread, bool* installed) {
 }
 
 absl::Status Monitor::HandleSyscallStop(ThreadState& thread) {
+  if (thread.syscalls.reexecuting) return HandleReexecutionStop(thread);
   if (thread.state == StrictState::kEntryAtSyscallExit) {
     auto info = GetSyscallInfo(thread.tid);
     if (!info.ok()) return info.status();
@@ -260,7 +287,8 @@ absl::Status Monitor::HandleSyscallStop(ThreadState& thread) {
     thread.state = StrictState::kNotStrict;
     return EnterStrictFromOutside(thread);
   }
-  if ((options_.attach || thread.syscalls.stepped) && thread.strict() && !Killing(thread)) {
+  if ((options_.attach || thread.syscalls.stepped) && thread.strict() &&
+      !thread.syscalls.dispatched && !Killing(thread)) {
     return JudgeSyscall(thread);
   }
   thread.syscalls.judged = false;

@@ -155,7 +155,7 @@ absl::Status Monitor::JudgeSyscall(ThreadState& thread) {
 
 absl::Status Monitor::ReportSyscall(ThreadState& thread, const user_regs_struct& regs) {
   Violation violation = NewViolation(ViolationKind::kSyscall, thread.tgid, thread.tid, regs);
-  DescribeSyscall(thread.tid, regs, &violation.syscall);
+  DescribeSyscall(thread.tid, regs, thread.syscalls.current, &violation.syscall);
   if (InVsyscallPage(regs.rip)) {
     violation.note = "called through the vsyscall page (the kernel emulates it)";
     thread.faults.due = DueFaultTrap::kVsyscall;
@@ -176,22 +176,23 @@ absl::Status Monitor::LetSyscallRun(ThreadState& thread, const user_regs_struct&
       changed.rdi &= ~static_cast<unsigned long long>(CLONE_UNTRACED);
       absl::Status set = SetRegs(thread.tid, changed);
       if (!set.ok()) return set;
-      return Resume(thread);
+      return RunStoppedSyscall(thread);
     }
     case TraceCookie::kFilterChange:
       if (thread.strict()) {
         StepSyscalls(thread, "it installs a seccomp filter, which could hide its syscalls");
       }
-      return Resume(thread);
+      return RunStoppedSyscall(thread);
     default:
       break;
   }
   if (thread.strict() && IsNative(data, SYS_rt_sigprocmask)) return EmulateSignalMask(thread, regs);
-  return Resume(thread);
+  return RunStoppedSyscall(thread);
 }
 
 void Monitor::StepSyscalls(ThreadState& thread, absl::string_view why) {
-  if (thread.syscalls.stepped || options_.attach) return;
+  // Dispatch stops every syscall before any filter runs.
+  if (thread.syscalls.stepped || options_.attach || thread.syscalls.dispatched) return;
   thread.syscalls.stepped = true;
   Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid), ": ", why,
                    "; while it is strict, its syscalls stop at their entry (PTRACE_SYSCALL), "
@@ -199,7 +200,7 @@ void Monitor::StepSyscalls(ThreadState& thread, absl::string_view why) {
 }
 
 void Monitor::CheckForeignFilters(ThreadState& thread) {
-  if (options_.attach || thread.syscalls.stepped) return;
+  if (options_.attach || thread.syscalls.stepped || thread.syscalls.dispatched) return;
   auto total = TaskStatusField(thread.tid, "Seccomp_filters");
   if (!total.ok()) {
     StepSyscalls(thread, "the kernel does not say how many seccomp filters it has");

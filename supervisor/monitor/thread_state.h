@@ -90,6 +90,15 @@ struct SyscallState {
   // The syscall the thread is stopped at was judged at its entry stop: its
   // seccomp stop is not a second violation.
   bool judged = false;
+  // Strict through syscall user dispatch (dispatch_stop.cc): every syscall
+  // of the thread arrives as a SIGSYS, nothing was injected, and leaving
+  // switches it off. Never set on a thread that is not strict.
+  bool dispatched = false;
+  // Stopped at such a SIGSYS: letting the syscall run means re-executing it.
+  bool at_dispatch_stop = false;
+  // A dispatched syscall being re-executed with dispatch off, until its
+  // syscall-exit stop (PTRACE_SYSCALL) switches dispatch on again.
+  bool reexecuting = false;
   // The syscall seen at the last seccomp or syscall-entry stop, and what the
   // base filter says of it (what must be fixed before it may run).
   seccomp_data current{};

@@ -19,6 +19,28 @@ absl::Status PtraceError(absl::string_view request, pid_t tid) {
   return absl::InternalError(message);
 }
 
+// Linux 6.4 (include/uapi/linux/ptrace.h); glibc may not name them yet.
+constexpr int kSetSyscallUserDispatchConfig = 0x4210;
+constexpr int kGetSyscallUserDispatchConfig = 0x4211;
+
+struct SyscallUserDispatchConfig {
+  uint64_t mode;  // PR_SYS_DISPATCH_OFF (0) or PR_SYS_DISPATCH_ON (1)
+  uint64_t selector;
+  uint64_t offset;
+  uint64_t len;
+};
+
+absl::Status DispatchError(absl::string_view request, pid_t tid) {
+  const int err = errno;
+  if (err == EIO || err == EINVAL) {
+    return absl::UnimplementedError(absl::StrCat(
+        "ptrace(", request, ", ", tid, "): ", strerror(err),
+        ": the kernel has no syscall user dispatch for tracers (Linux 6.4 or later)"));
+  }
+  errno = err;
+  return PtraceError(request, tid);
+}
+
 }  // namespace
 
 const unsigned long kSeizeOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP |
@@ -59,6 +81,26 @@ absl::StatusOr<siginfo_t> GetSigInfo(pid_t tid) {
     return PtraceError("PTRACE_GETSIGINFO", tid);
   }
   return info;
+}
+
+absl::Status SetSyscallUserDispatch(pid_t tid, bool on) {
+  // Selector 0 (no switch in the program's memory) and an empty exempt
+  // range: every syscall of the thread is dispatched.
+  SyscallUserDispatchConfig config{on ? 1u : 0u, 0, 0, 0};
+  if (ptrace(static_cast<__ptrace_request>(kSetSyscallUserDispatchConfig), tid,
+             reinterpret_cast<void*>(sizeof(config)), &config) != 0) {
+    return DispatchError("PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG", tid);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SyscallUserDispatchOn(pid_t tid) {
+  SyscallUserDispatchConfig config{};
+  if (ptrace(static_cast<__ptrace_request>(kGetSyscallUserDispatchConfig), tid,
+             reinterpret_cast<void*>(sizeof(config)), &config) != 0) {
+    return DispatchError("PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG", tid);
+  }
+  return config.mode != 0;
 }
 
 absl::Status SingleStep(pid_t tid) {

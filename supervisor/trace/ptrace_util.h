@@ -53,6 +53,17 @@ absl::Status Detach(pid_t tid, int signal = 0);
 // Replaces the siginfo of the signal a tracee is stopped for.
 absl::Status SetSigInfo(pid_t tid, const siginfo_t& info);
 
+// Syscall user dispatch of a stopped tracee (Linux 6.4+,
+// PTRACE_{SET,GET}_SYSCALL_USER_DISPATCH_CONFIG). On, with no selector and
+// no exempt range, every syscall of that thread is not executed but raises
+// SIGSYS (si_code SYS_USER_DISPATCH) at the instruction after it; off, its
+// syscalls cost what they cost natively. Unimplemented when the kernel lacks
+// the requests (EIO, EINVAL).
+absl::Status SetSyscallUserDispatch(pid_t tid, bool on);
+// Whether the tracee has syscall user dispatch switched on (its own
+// prctl(PR_SET_SYSCALL_USER_DISPATCH), as Wine does, or ours).
+absl::StatusOr<bool> SyscallUserDispatchOn(pid_t tid);
+
 // Leaves a tracee in group-stop while still reporting events (PTRACE_LISTEN).
 absl::Status Listen(pid_t tid);
 
