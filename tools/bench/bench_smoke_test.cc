@@ -30,8 +30,12 @@ std::vector<std::string> ExpectedRows() {
   for (const char* id :
        {"violation.detect_us", "violation.report_us", "violation.report_symbolize_us",
         "violation.first_report_ms", "entry.first_us", "entry.first_preflight_us",
-        "entry.reentry_us", "entry.leave_us", "entry.slow_syscall_us", "startup.native_ms",
-        "startup.version_ms", "startup.dpsupervise_ms", "startup.overhead_ms"}) {
+        "entry.reentry_us", "entry.leave_us", "entry.slow_syscall_us",
+        "entry.dispatch.first_us", "entry.dispatch.first_preflight_us",
+        "entry.dispatch.reentry_us", "entry.dispatch.leave_us", "entry.dispatch.after_leave_ns",
+        "entry.after_leave_vs_native.seccomp_x", "entry.after_leave_vs_filter.seccomp_x",
+        "entry.after_leave_vs_native.dispatch_x", "entry.after_leave_vs_filter.dispatch_x",
+        "startup.native_ms", "startup.version_ms", "startup.dpsupervise_ms", "startup.overhead_ms"}) {
     ids.push_back(id);
   }
   for (const char* prefix : {"scale.", "scale_saturated."}) {
