@@ -197,6 +197,7 @@ test_completion() {
   expect_completions "dpsupervise --form" "--format="
   expect_completions "dpsupervise --format=" text line json
   expect_completions "dpsupervise --registers=" yes no
+  expect_completions "dpsupervise --mechanism=" auto seccomp dispatch
   expect_completions "dpsupervise --format j" json
   expect_completions "dpsupervise --on-violation=" kill kill-all log stop gdb deliver signal: errno:
   expect_completions "dpsupervise --on-violation=signal:SIGUS" SIGUSR1 SIGUSR2
