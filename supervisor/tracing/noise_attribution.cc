@@ -1,0 +1,302 @@
+#include "supervisor/tracing/noise_attribution.h"
+
+#include <algorithm>
+#include <climits>
+
+#include "absl/strings/str_cat.h"
+
+namespace dpsupervise {
+namespace {
+
+// A CPU that never takes its IPIs (offline, or its entries untraced) must
+// not hold sends forever; older ones are dropped past this many.
+constexpr size_t kMaxPendingSendsPerCpu = 64;
+
+std::string CauseOf(const NoiseEvent& event) {
+  switch (event.kind) {
+    case NoiseKind::kTimer:
+      return event.timer_function.empty() ? "timer" : absl::StrCat("timer ", event.timer_function);
+    case NoiseKind::kIrq:
+      return absl::StrCat("irq ", event.irq, " ", event.irq_name);
+    case NoiseKind::kSoftirq:
+      return absl::StrCat("softirq ", event.softirq);
+    case NoiseKind::kIpi:
+      if (!event.has_sender) return absl::StrCat("ipi ", event.ipi_type);
+      return absl::StrCat("ipi ", event.ipi_type, " ", event.callsite);
+    case NoiseKind::kPreemption:
+      if (event.by_dpsupervise) return "preemption by dpsupervise";
+      return absl::StrCat("preemption by ", event.by.comm);
+    case NoiseKind::kMigration:
+      return absl::StrCat("migration ", event.from_cpu, "->", event.to_cpu);
+  }
+  return "";
+}
+
+}  // namespace
+
+const char* NoiseKindName(NoiseKind kind) {
+  switch (kind) {
+    case NoiseKind::kTimer:
+      return "timer";
+    case NoiseKind::kIrq:
+      return "irq";
+    case NoiseKind::kIpi:
+      return "ipi";
+    case NoiseKind::kSoftirq:
+      return "softirq";
+    case NoiseKind::kPreemption:
+      return "preemption";
+    case NoiseKind::kMigration:
+      return "migration";
+  }
+  return "?";
+}
+
+std::string SoftirqName(int vector) {
+  // include/linux/interrupt.h, enum { HI_SOFTIRQ = 0, ... }.
+  static const char* const kNames[] = {"HI",    "TIMER",   "NET_TX", "NET_RX",  "BLOCK",
+                                       "IRQ_POLL", "TASKLET", "SCHED",  "HRTIMER", "RCU"};
+  if (vector >= 0 && vector < static_cast<int>(sizeof(kNames) / sizeof(kNames[0]))) {
+    return kNames[vector];
+  }
+  return absl::StrCat(vector);
+}
+
+void NoiseStat::Add(int64_t duration_ns) {
+  ++count;
+  total_ns += duration_ns;
+  max_ns = std::max(max_ns, duration_ns);
+}
+
+std::vector<RankedCause> TopCauses(const NoiseThreadTally& tally, size_t limit) {
+  std::vector<RankedCause> ranked;
+  for (const auto& [key, stat] : tally.by_cause) ranked.push_back({key.first, key.second, stat});
+  std::stable_sort(ranked.begin(), ranked.end(), [](const RankedCause& a, const RankedCause& b) {
+    if (a.stat.total_ns != b.stat.total_ns) return a.stat.total_ns > b.stat.total_ns;
+    return a.stat.count > b.stat.count;
+  });
+  if (ranked.size() > limit) ranked.resize(limit);
+  return ranked;
+}
+
+void NoiseAttribution::WindowBegins(pid_t pid, pid_t tid, const std::string& thread,
+                                    int64_t time_ns) {
+  StrictThread& strict = strict_[tid];
+  strict.pid = pid;
+  strict.name = thread;
+  strict.windows.push_back({time_ns, INT64_MAX});
+}
+
+void NoiseAttribution::WindowEnds(pid_t tid, int64_t time_ns) {
+  auto it = strict_.find(tid);
+  if (it == strict_.end() || it->second.windows.empty()) return;
+  Window& last = it->second.windows.back();
+  if (last.end_ns == INT64_MAX) last.end_ns = time_ns;
+}
+
+const NoiseAttribution::StrictThread* NoiseAttribution::StrictAt(pid_t tid,
+                                                                 int64_t time_ns) const {
+  if (tid <= 0) return nullptr;  // the idle task
+  auto it = strict_.find(tid);
+  if (it == strict_.end()) return nullptr;
+  for (const Window& window : it->second.windows) {
+    if (time_ns >= window.begin_ns && time_ns < window.end_ns) return &it->second;
+  }
+  return nullptr;
+}
+
+NoiseEvent NoiseAttribution::NewEvent(const StrictThread& thread, pid_t tid, int cpu,
+                                      NoiseKind kind, int64_t start_ns) const {
+  NoiseEvent event;
+  event.pid = thread.pid;
+  event.tid = tid;
+  event.thread = thread.name;
+  event.cpu = cpu;
+  event.kind = kind;
+  event.start_ns = start_ns;
+  return event;
+}
+
+void NoiseAttribution::Finish(NoiseEvent& event, int64_t end_ns, std::vector<NoiseEvent>* done) {
+  event.duration_ns = std::max<int64_t>(0, end_ns - event.start_ns);
+  event.cause = CauseOf(event);
+  NoiseThreadTally& tally = tallies_[event.tid];
+  tally.pid = event.pid;
+  tally.tid = event.tid;
+  tally.thread = event.thread;
+  tally.by_kind[event.kind].Add(event.duration_ns);
+  tally.by_cause[{event.kind, event.cause}].Add(event.duration_ns);
+  done->push_back(std::move(event));
+}
+
+std::vector<NoiseEvent> NoiseAttribution::Feed(const TraceRecord& record) {
+  std::vector<NoiseEvent> done;
+  switch (record.type) {
+    case TraceEventType::kSchedSwitch:
+      OnSwitch(record, &done);
+      break;
+    case TraceEventType::kSchedMigrate:
+      OnMigrate(record, &done);
+      break;
+    case TraceEventType::kIpiSend:
+      OnSend(record);
+      break;
+    case TraceEventType::kIpiEntry:
+      OnEntry(record, NoiseKind::kIpi, TraceEventType::kIpiExit);
+      break;
+    case TraceEventType::kTimerEntry:
+      OnEntry(record, NoiseKind::kTimer, TraceEventType::kTimerExit);
+      break;
+    case TraceEventType::kIrqEntry:
+      OnEntry(record, NoiseKind::kIrq, TraceEventType::kIrqExit);
+      break;
+    case TraceEventType::kSoftirqEntry:
+      OnEntry(record, NoiseKind::kSoftirq, TraceEventType::kSoftirqExit);
+      break;
+    case TraceEventType::kHrtimerExpireEntry:
+      OnHrtimer(record);
+      break;
+    case TraceEventType::kIpiExit:
+    case TraceEventType::kTimerExit:
+    case TraceEventType::kIrqExit:
+    case TraceEventType::kSoftirqExit:
+      OnExit(record, &done);
+      break;
+  }
+  return done;
+}
+
+void NoiseAttribution::OnSwitch(const TraceRecord& record, std::vector<NoiseEvent>* done) {
+  if (!record.prev_comm.empty()) comms_[record.prev_tid] = record.prev_comm;
+  if (!record.next_comm.empty()) comms_[record.next_tid] = record.next_comm;
+  // A strict thread comes back: its time off the CPU ends.
+  auto back = off_cpu_.find(record.next_tid);
+  if (back != off_cpu_.end()) {
+    NoiseEvent event = std::move(back->second);
+    off_cpu_.erase(back);
+    const StrictThread* still = StrictAt(record.next_tid, record.time_ns);
+    // A ptrace stop the window ends in is the leave itself (or the
+    // thread's end), not noise; any other time off the CPU is cut at the
+    // window's end.
+    if (still != nullptr || !event.by_dpsupervise) {
+      int64_t end_ns = record.time_ns;
+      if (still == nullptr) {
+        for (const Window& window : strict_[record.next_tid].windows) {
+          if (event.start_ns >= window.begin_ns && event.start_ns < window.end_ns) {
+            end_ns = std::min(end_ns, window.end_ns);
+          }
+        }
+      }
+      Finish(event, end_ns, done);
+    }
+  }
+  const StrictThread* strict = StrictAt(record.prev_tid, record.time_ns);
+  if (strict == nullptr) return;
+  const bool preempted = (record.prev_state & kNotRunnableStates) == 0;
+  const bool stopped = (record.prev_state & (kTracedState | kStoppedState)) != 0;
+  // Blocking on its own (a syscall, a page fault) is a kernel entry the
+  // thread made: a violation already, not noise.
+  if (!preempted && !stopped) return;
+  NoiseEvent event =
+      NewEvent(*strict, record.prev_tid, record.cpu, NoiseKind::kPreemption, record.time_ns);
+  event.by.tid = record.next_tid;
+  event.by.comm = record.next_comm;
+  event.by.cpu = record.cpu;
+  event.by.pid = record.next_tid == 0 ? 0 : options_.tgid_of(record.next_tid);
+  // Every ptrace stop of a traced thread is dpsupervise's doing.
+  event.by_dpsupervise = stopped || (event.by.pid != 0 && event.by.pid == options_.own_pid);
+  off_cpu_[record.prev_tid] = std::move(event);
+}
+
+void NoiseAttribution::OnMigrate(const TraceRecord& record, std::vector<NoiseEvent>* done) {
+  const StrictThread* strict = StrictAt(record.migrated_tid, record.time_ns);
+  if (strict == nullptr || record.orig_cpu == record.dest_cpu) return;
+  NoiseEvent event = NewEvent(*strict, record.migrated_tid, record.orig_cpu,
+                              NoiseKind::kMigration, record.time_ns);
+  event.from_cpu = record.orig_cpu;
+  event.to_cpu = record.dest_cpu;
+  Finish(event, record.time_ns, done);
+}
+
+void NoiseAttribution::OnSend(const TraceRecord& record) {
+  PendingSend send;
+  send.time_ns = record.time_ns;
+  send.reschedule = record.callback.empty();
+  send.in_interrupt = record.in_interrupt;
+  send.callsite = record.callsite;
+  send.callback = record.callback;
+  if (!record.in_interrupt) {
+    send.sender.pid = record.pid;
+    send.sender.tid = record.tid;
+    send.sender.comm = options_.comm_of(record.tid);
+    if (send.sender.comm.empty()) {
+      auto known = comms_.find(record.tid);
+      if (known != comms_.end()) send.sender.comm = known->second;
+    }
+  }
+  send.sender.cpu = record.cpu;
+  for (int target : record.target_cpus) {
+    std::deque<PendingSend>& pending = sends_[target];
+    pending.push_back(send);
+    if (pending.size() > kMaxPendingSendsPerCpu) pending.pop_front();
+  }
+}
+
+void NoiseAttribution::AttachSender(int cpu, int64_t arrival_ns, NoiseEvent* event) {
+  // Every arrival takes its send off the queue, whoever it interrupts, so a
+  // send is never matched to a later IPI. irq_work is raised by the CPU
+  // itself: no send to match.
+  if (event->ipi_type == "irq_work") return;
+  const bool reschedule = event->ipi_type == "reschedule";
+  std::deque<PendingSend>& pending = sends_[cpu];
+  for (auto it = pending.begin(); it != pending.end(); ++it) {
+    if (it->time_ns > arrival_ns) break;
+    if (it->reschedule != reschedule) continue;
+    event->has_sender = true;
+    event->sender_in_interrupt = it->in_interrupt;
+    event->sender = it->sender;
+    event->callsite = it->callsite;
+    event->callback = it->callback;
+    pending.erase(it);
+    return;
+  }
+}
+
+void NoiseAttribution::OnEntry(const TraceRecord& record, NoiseKind kind,
+                               TraceEventType exit_type) {
+  const StrictThread* strict = StrictAt(record.tid, record.time_ns);
+  NoiseEvent event;
+  if (strict != nullptr) event = NewEvent(*strict, record.tid, record.cpu, kind, record.time_ns);
+  event.ipi_type = record.ipi_type;
+  if (kind == NoiseKind::kIpi) AttachSender(record.cpu, record.time_ns, &event);
+  if (strict == nullptr) return;
+  event.irq = record.irq;
+  event.irq_name = record.irq_name;
+  if (kind == NoiseKind::kSoftirq) event.softirq = SoftirqName(record.softirq_vector);
+  open_[record.cpu].push_back({exit_type, std::move(event)});
+}
+
+void NoiseAttribution::OnHrtimer(const TraceRecord& record) {
+  auto it = open_.find(record.cpu);
+  if (it == open_.end() || it->second.empty()) return;
+  NoiseEvent& innermost = it->second.back().event;
+  if (innermost.kind != NoiseKind::kTimer) return;
+  if (!innermost.timer_function.empty()) innermost.timer_function += ",";
+  innermost.timer_function += record.function;
+}
+
+void NoiseAttribution::OnExit(const TraceRecord& record, std::vector<NoiseEvent>* done) {
+  auto it = open_.find(record.cpu);
+  if (it == open_.end()) return;
+  std::vector<OpenInterruption>& stack = it->second;
+  for (size_t i = stack.size(); i-- > 0;) {
+    if (stack[i].exit_type != record.type) continue;
+    // Entries above it whose exits were lost (ring buffer overflow) end
+    // here too rather than swallow every later exit.
+    for (size_t j = stack.size(); j-- > i;) Finish(stack[j].event, record.time_ns, done);
+    stack.resize(i);
+    return;
+  }
+}
+
+}  // namespace dpsupervise

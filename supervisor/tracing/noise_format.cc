@@ -1,0 +1,157 @@
+#include "supervisor/tracing/noise_format.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace dpsupervise {
+namespace {
+
+using Json = nlohmann::ordered_json;  // "type" first, as in every report record
+
+Json TaskJson(const TaskIdentity& task) {
+  return Json{{"pid", task.pid}, {"tid", task.tid}, {"comm", task.comm}, {"cpu", task.cpu}};
+}
+
+// 1234 ns as "1.2 us", and so on: summaries are read by people.
+std::string Duration(int64_t ns) {
+  if (ns < 1000) return absl::StrCat(ns, " ns");
+  if (ns < 1000000) return absl::StrFormat("%.1f us", ns / 1e3);
+  if (ns < 1000000000) return absl::StrFormat("%.1f ms", ns / 1e6);
+  return absl::StrFormat("%.2f s", ns / 1e9);
+}
+
+std::string Detail(const NoiseEvent& event) {
+  switch (event.kind) {
+    case NoiseKind::kIpi: {
+      std::string text = event.ipi_type;
+      if (!event.has_sender) return absl::StrCat(text, ", sender not seen");
+      if (event.sender_in_interrupt) {
+        absl::StrAppend(&text, " sent from interrupt context on cpu ", event.sender.cpu);
+      } else {
+        absl::StrAppend(&text, " from ", event.sender.comm, " (pid ", event.sender.pid, " tid ",
+                        event.sender.tid, " cpu ", event.sender.cpu, ")");
+      }
+      return absl::StrCat(text, " by ", event.callsite);
+    }
+    case NoiseKind::kPreemption:
+      if (event.by_dpsupervise) return "by dpsupervise (its ptrace stop or its own thread)";
+      return absl::StrCat("by ", event.by.comm, " (pid ", event.by.pid, " tid ", event.by.tid, ")");
+    case NoiseKind::kMigration:
+      return absl::StrCat("cpu ", event.from_cpu, " -> ", event.to_cpu);
+    case NoiseKind::kTimer:
+    case NoiseKind::kIrq:
+    case NoiseKind::kSoftirq:
+      return event.cause;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string FormatTextNoiseEvent(const NoiseEvent& event) {
+  return absl::StrCat("noise: thread ", event.thread, " (pid ", event.pid, " tid ", event.tid,
+                      ") cpu ", event.cpu, " at ", event.start_ns, ": ",
+                      NoiseKindName(event.kind), " ", Duration(event.duration_ns), ", ",
+                      Detail(event), "\n");
+}
+
+std::string FormatJsonNoiseEvent(const NoiseEvent& event) {
+  Json j{{"type", "noise"},
+         {"pid", event.pid},
+         {"tid", event.tid},
+         {"thread", event.thread},
+         {"cpu", event.cpu},
+         {"kind", NoiseKindName(event.kind)},
+         {"start_ns", event.start_ns},
+         {"duration_ns", event.duration_ns},
+         {"cause", event.cause}};
+  switch (event.kind) {
+    case NoiseKind::kIpi:
+      j["ipi_type"] = event.ipi_type;
+      if (event.has_sender) {
+        Json sender = TaskJson(event.sender);
+        sender["callsite"] = event.callsite;
+        sender["callback"] = event.callback;
+        sender["in_interrupt"] = event.sender_in_interrupt;
+        j["sender"] = sender;
+      }
+      break;
+    case NoiseKind::kPreemption:
+      j["by"] = TaskJson(event.by);
+      j["by_dpsupervise"] = event.by_dpsupervise;
+      break;
+    case NoiseKind::kMigration:
+      j["from_cpu"] = event.from_cpu;
+      j["to_cpu"] = event.to_cpu;
+      break;
+    case NoiseKind::kIrq:
+      j["irq"] = event.irq;
+      j["irq_name"] = event.irq_name;
+      break;
+    case NoiseKind::kSoftirq:
+      j["softirq"] = event.softirq;
+      break;
+    case NoiseKind::kTimer:
+      j["timer_function"] = event.timer_function;
+      break;
+  }
+  return j.dump() + "\n";
+}
+
+std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
+                                   long long lost_records) {
+  std::string text = "noise summary (kernel tracepoints):\n";
+  if (tallies.empty()) absl::StrAppend(&text, "  no strict thread was interrupted\n");
+  for (const auto& [tid, tally] : tallies) {
+    NoiseStat all;
+    for (const auto& [kind, stat] : tally.by_kind) {
+      all.count += stat.count;
+      all.total_ns += stat.total_ns;
+    }
+    absl::StrAppend(&text, "  thread ", tally.thread, " (pid ", tally.pid, " tid ", tid, "): ",
+                    all.count, " interruptions, ", Duration(all.total_ns), " stolen\n");
+    for (const auto& [kind, stat] : tally.by_kind) {
+      absl::StrAppend(&text, "    ", NoiseKindName(kind), ": ", stat.count, ", ",
+                      Duration(stat.total_ns), " (max ", Duration(stat.max_ns), ")\n");
+    }
+    absl::StrAppend(&text, "    top causes:\n");
+    for (const RankedCause& cause : TopCauses(tally, kTopCauses)) {
+      absl::StrAppend(&text, "      ", Duration(cause.stat.total_ns), " in ", cause.stat.count,
+                      " (max ", Duration(cause.stat.max_ns), "): ", cause.cause, "\n");
+    }
+  }
+  if (lost_records > 0) {
+    absl::StrAppend(&text, "  ", lost_records,
+                    " trace records lost (ring buffer full): the figures above are low\n");
+  }
+  return text;
+}
+
+std::string FormatJsonNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
+                                   long long lost_records) {
+  std::string lines;
+  for (const auto& [tid, tally] : tallies) {
+    Json by_kind = Json::object();
+    for (const auto& [kind, stat] : tally.by_kind) {
+      by_kind[NoiseKindName(kind)] = {
+          {"count", stat.count}, {"total_ns", stat.total_ns}, {"max_ns", stat.max_ns}};
+    }
+    Json causes = Json::array();
+    for (const RankedCause& cause : TopCauses(tally, kTopCauses)) {
+      causes.push_back({{"kind", NoiseKindName(cause.kind)},
+                        {"cause", cause.cause},
+                        {"count", cause.stat.count},
+                        {"total_ns", cause.stat.total_ns},
+                        {"max_ns", cause.stat.max_ns}});
+    }
+    Json j{{"type", "noise_summary"}, {"pid", tally.pid},      {"tid", tid},
+           {"thread", tally.thread},  {"by_kind", by_kind},    {"top_causes", causes},
+           {"lost_records", lost_records}};
+    lines += j.dump() + "\n";
+  }
+  return lines;
+}
+
+}  // namespace dpsupervise

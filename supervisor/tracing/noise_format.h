@@ -1,0 +1,29 @@
+// noise_format.h: noise events and the per-thread noise summary as report
+// lines, text or JSON (one record a line). Fields: docs/report.md.
+#ifndef DPSUPERVISE_SUPERVISOR_TRACING_NOISE_FORMAT_H_
+#define DPSUPERVISE_SUPERVISOR_TRACING_NOISE_FORMAT_H_
+
+#include <string>
+
+#include "supervisor/tracing/noise_attribution.h"
+
+namespace dpsupervise {
+
+// How many causes the summary ranks per thread.
+inline constexpr size_t kTopCauses = 10;
+
+// One line each, ending in '\n'.
+std::string FormatTextNoiseEvent(const NoiseEvent& event);
+std::string FormatJsonNoiseEvent(const NoiseEvent& event);
+
+// Every traced strict thread's noise by kind and its top causes, and the
+// records the kernel dropped (lost_records > 0: the figures are low).
+std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
+                                   long long lost_records);
+// One {"type":"noise_summary"} record per thread.
+std::string FormatJsonNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
+                                   long long lost_records);
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_TRACING_NOISE_FORMAT_H_

@@ -1,0 +1,345 @@
+#include "supervisor/tracing/tracepoint_session.h"
+
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/mount.h>
+#include <traceevent/event-parse.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "supervisor/noise/preflight.h"
+#include "supervisor/os/procfs.h"
+
+namespace dpsupervise {
+namespace {
+
+// Per CPU: 128 pages hold about 20 ms of a busy CPU's records many times
+// over; overflow is counted (PERF_RECORD_LOST), never silent.
+constexpr size_t kRingPages = 128;
+
+// common_flags bits (kernel/trace/trace.h, enum trace_flag_type).
+constexpr unsigned kHardirqFlag = 0x08;
+constexpr unsigned kSoftirqFlag = 0x10;
+constexpr unsigned kNmiFlag = 0x40;
+
+struct Wanted {
+  const char* system;
+  const char* name;
+  TraceEventType type;
+  const char* ipi_type;
+};
+
+// irq_work is missing: the kernel refuses to sample irq_work_exit
+// (TRACE_EVENT_PERF_PERM, EPERM: perf's own wakeups are irq_work).
+constexpr Wanted kWanted[] = {
+    {"sched", "sched_switch", TraceEventType::kSchedSwitch, nullptr},
+    {"sched", "sched_migrate_task", TraceEventType::kSchedMigrate, nullptr},
+    {"ipi", "ipi_send_cpu", TraceEventType::kIpiSend, nullptr},
+    {"ipi", "ipi_send_cpumask", TraceEventType::kIpiSend, nullptr},
+    {"irq_vectors", "call_function_entry", TraceEventType::kIpiEntry, "call_function"},
+    {"irq_vectors", "call_function_exit", TraceEventType::kIpiExit, "call_function"},
+    {"irq_vectors", "call_function_single_entry", TraceEventType::kIpiEntry,
+     "call_function_single"},
+    {"irq_vectors", "call_function_single_exit", TraceEventType::kIpiExit, "call_function_single"},
+    {"irq_vectors", "reschedule_entry", TraceEventType::kIpiEntry, "reschedule"},
+    {"irq_vectors", "reschedule_exit", TraceEventType::kIpiExit, "reschedule"},
+    {"irq_vectors", "local_timer_entry", TraceEventType::kTimerEntry, nullptr},
+    {"irq_vectors", "local_timer_exit", TraceEventType::kTimerExit, nullptr},
+    {"timer", "hrtimer_expire_entry", TraceEventType::kHrtimerExpireEntry, nullptr},
+    {"irq", "irq_handler_entry", TraceEventType::kIrqEntry, nullptr},
+    {"irq", "irq_handler_exit", TraceEventType::kIrqExit, nullptr},
+    {"irq", "softirq_entry", TraceEventType::kSoftirqEntry, nullptr},
+    {"irq", "softirq_exit", TraceEventType::kSoftirqExit, nullptr},
+};
+
+long PerfEventOpen(perf_event_attr* attr, int cpu) {
+  return syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+absl::Status Errno(const std::string& what) {
+  int error = errno;
+  std::string hint;
+  if (error == EACCES || error == EPERM) hint = " (needs root or CAP_PERFMON)";
+  return absl::PermissionDeniedError(absl::StrCat(what, ": ", strerror(error), hint));
+}
+
+// A numeric field of `record`; 0 when the event has no such field.
+unsigned long long Number(tep_event* event, const char* name, const void* data) {
+  tep_format_field* field = tep_find_any_field(event, name);
+  unsigned long long value = 0;
+  if (field == nullptr || tep_read_number_field(field, data, &value) != 0) return 0;
+  return value;
+}
+
+// A string field (fixed char array or __data_loc), up to its NUL.
+std::string Text(tep_event* event, const char* name, tep_record* record) {
+  int length = 0;
+  auto* raw = static_cast<const char*>(tep_get_field_raw(nullptr, event, name, record, &length, 0));
+  if (raw == nullptr || length <= 0) return "";
+  return std::string(raw, strnlen(raw, length));
+}
+
+// The kernel function at `address`, or the address in hex.
+std::string Function(tep_handle* tep, unsigned long long address) {
+  if (address == 0) return "";
+  const char* name = tep_find_function(tep, address);
+  if (name != nullptr) return name;
+  return absl::StrCat("0x", absl::Hex(address));
+}
+
+// The CPUs set in a cpumask field (an array of unsigned longs).
+std::vector<int> Cpus(tep_event* event, const char* name, tep_record* record) {
+  int length = 0;
+  auto* raw = static_cast<const uint8_t*>(tep_get_field_raw(nullptr, event, name, record, &length, 0));
+  std::vector<int> cpus;
+  if (raw == nullptr) return cpus;
+  for (int byte = 0; byte < length; ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      if (raw[byte] & (1u << bit)) cpus.push_back(byte * 8 + bit);
+    }
+  }
+  return cpus;
+}
+
+constexpr char kTracingDir[] = "/sys/kernel/tracing";
+
+// tracefs, mounted at its usual place when it is not yet (it is not at
+// boot on many systems).
+absl::Status MountTracefs() {
+  const std::string probe = absl::StrCat(kTracingDir, "/events/sched/sched_switch/format");
+  if (access(probe.c_str(), R_OK) == 0) return absl::OkStatus();
+  if (mount("nodev", kTracingDir, "tracefs", 0, nullptr) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("tracefs is not mounted on ", kTracingDir,
+                                                      " and mounting it failed: ",
+                                                      strerror(errno), " (needs root)"));
+  }
+  return absl::OkStatus();
+}
+
+// Reads a tracepoint's format file into `tep`.
+absl::StatusOr<tep_event*> LoadFormat(tep_handle* tep, const Wanted& wanted) {
+  const std::string path =
+      absl::StrCat(kTracingDir, "/events/", wanted.system, "/", wanted.name, "/format");
+  auto format = ReadKernelFile(path);
+  if (!format.ok()) {
+    return absl::NotFoundError(absl::StrCat("no tracepoint ", wanted.system, ":", wanted.name,
+                                            " (", format.status().message(), ")"));
+  }
+  if (tep_parse_event(tep, format->data(), format->size(), wanted.system) != TEP_ERRNO__SUCCESS) {
+    return absl::DataLossError(absl::StrCat("cannot parse ", path));
+  }
+  tep_event* event = tep_find_event_by_name(tep, wanted.system, wanted.name);
+  if (event == nullptr) return absl::DataLossError(absl::StrCat("cannot parse ", path));
+  return event;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TracepointSession>> TracepointSession::Open() {
+  absl::Status mounted = MountTracefs();
+  if (!mounted.ok()) return mounted;
+  std::unique_ptr<TracepointSession> session(new TracepointSession());
+  session->tep_ = tep_alloc();
+  if (session->tep_ == nullptr) return absl::ResourceExhaustedError("tep_alloc failed");
+  tep_set_long_size(session->tep_, sizeof(long));
+  // Callsites and timer functions are kernel addresses; their names come
+  // from kallsyms (addresses read as 0 without privilege: then hex stays).
+  auto kallsyms = ReadKernelFile("/proc/kallsyms");
+  if (kallsyms.ok()) tep_parse_kallsyms(session->tep_, kallsyms->c_str());
+  session->tracepoints_.reserve(sizeof(kWanted) / sizeof(kWanted[0]));
+  for (const Wanted& wanted : kWanted) {
+    auto event = LoadFormat(session->tep_, wanted);
+    if (!event.ok()) return event.status();
+    session->tracepoints_.push_back({wanted.type, *event, wanted.ipi_type});
+  }
+  auto online = ReadKernelFile("/sys/devices/system/cpu/online");
+  if (!online.ok()) return online.status();
+  auto cpus = ParseCpuList(*online);
+  if (!cpus.ok()) return cpus.status();
+  for (int cpu : *cpus) {
+    absl::Status opened = session->OpenCpu(cpu);
+    if (!opened.ok()) return opened;
+  }
+  return session;
+}
+
+TracepointSession::~TracepointSession() {
+  for (CpuBuffer& buffer : buffers_) munmap(buffer.map, buffer.map_size);
+  for (int fd : fds_) close(fd);
+  if (tep_ != nullptr) tep_free(tep_);
+}
+
+absl::Status TracepointSession::OpenCpu(int cpu) {
+  const size_t page = sysconf(_SC_PAGESIZE);
+  int leader = -1;
+  for (const Tracepoint& tracepoint : tracepoints_) {
+    perf_event_attr attr{};
+    attr.size = sizeof(attr);
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.config = tracepoint.event->id;
+    attr.sample_period = 1;
+    attr.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+                       PERF_SAMPLE_CPU | PERF_SAMPLE_RAW;
+    // perf refuses CLOCK_REALTIME (not NMI-safe): samples are stamped
+    // with CLOCK_MONOTONIC and shifted to the violations' clock on reading.
+    attr.use_clockid = 1;
+    attr.clockid = CLOCK_MONOTONIC;
+    // Wake the reader only when the buffer is full: it polls instead.
+    attr.watermark = 1;
+    attr.wakeup_watermark = kRingPages * page;
+    long fd = PerfEventOpen(&attr, cpu);
+    if (fd < 0) {
+      return Errno(absl::StrCat("perf_event_open(", tracepoint.event->system, ":",
+                                tracepoint.event->name, ", cpu ", cpu, ")"));
+    }
+    fds_.push_back(static_cast<int>(fd));
+    uint64_t id = 0;
+    if (ioctl(fd, PERF_EVENT_IOC_ID, &id) != 0) return Errno("PERF_EVENT_IOC_ID");
+    by_sample_id_[id] = &tracepoint;
+    if (leader < 0) {
+      leader = static_cast<int>(fd);
+      const size_t size = (kRingPages + 1) * page;
+      void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, leader, 0);
+      if (map == MAP_FAILED) return Errno(absl::StrCat("mmap of the cpu ", cpu, " ring buffer"));
+      buffers_.push_back({cpu, leader, map, size});
+    } else if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, leader) != 0) {
+      return Errno("PERF_EVENT_IOC_SET_OUTPUT");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TracepointSession::Drain(std::vector<TraceRecord>* records) {
+  // Measured at every drain, so a clock step moves only the records after it.
+  timespec realtime, monotonic;
+  clock_gettime(CLOCK_REALTIME, &realtime);
+  clock_gettime(CLOCK_MONOTONIC, &monotonic);
+  realtime_offset_ns_ = (realtime.tv_sec - monotonic.tv_sec) * 1000000000LL +
+                        (realtime.tv_nsec - monotonic.tv_nsec);
+  for (CpuBuffer& buffer : buffers_) {
+    absl::Status drained = DrainCpu(buffer, records);
+    if (!drained.ok()) return drained;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TracepointSession::DrainCpu(CpuBuffer& buffer, std::vector<TraceRecord>* records) {
+  auto* control = static_cast<perf_event_mmap_page*>(buffer.map);
+  const size_t page = sysconf(_SC_PAGESIZE);
+  const uint8_t* data = static_cast<const uint8_t*>(buffer.map) + page;
+  const uint64_t data_size = kRingPages * page;
+  const uint64_t head = __atomic_load_n(&control->data_head, __ATOMIC_ACQUIRE);
+  uint64_t tail = control->data_tail;
+  while (tail < head) {
+    perf_event_header header;
+    const uint64_t offset = tail % data_size;
+    // A record may wrap around the buffer's end: copy it whole first.
+    wrapped_.resize(sizeof(header));
+    for (size_t i = 0; i < sizeof(header); ++i) wrapped_[i] = data[(offset + i) % data_size];
+    memcpy(&header, wrapped_.data(), sizeof(header));
+    if (header.size < sizeof(header)) return absl::DataLossError("a perf record of size 0");
+    wrapped_.resize(header.size);
+    for (size_t i = 0; i < header.size; ++i) wrapped_[i] = data[(offset + i) % data_size];
+    if (header.type == PERF_RECORD_LOST) {
+      // struct { header; u64 id; u64 lost; }
+      uint64_t lost = 0;
+      memcpy(&lost, wrapped_.data() + sizeof(header) + sizeof(uint64_t), sizeof(lost));
+      lost_records_ += static_cast<long long>(lost);
+    } else if (header.type == PERF_RECORD_SAMPLE) {
+      TraceRecord record;
+      absl::Status decoded =
+          DecodeSample(wrapped_.data() + sizeof(header), header.size - sizeof(header), &record);
+      if (!decoded.ok()) return decoded;
+      records->push_back(std::move(record));
+    }
+    tail += header.size;
+  }
+  __atomic_store_n(&control->data_tail, tail, __ATOMIC_RELEASE);
+  return absl::OkStatus();
+}
+
+absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
+                                             TraceRecord* record) {
+  // The layout sample_type asks for: id; pid, tid; time; cpu, reserved;
+  // raw size; raw data.
+  struct Fixed {
+    uint64_t id;
+    uint32_t pid, tid;
+    uint64_t time;
+    uint32_t cpu, reserved;
+    uint32_t raw_size;
+  } __attribute__((packed)) fixed;
+  if (size < sizeof(fixed)) return absl::DataLossError("a truncated perf sample");
+  memcpy(&fixed, sample, sizeof(fixed));
+  if (sizeof(fixed) + fixed.raw_size > size) return absl::DataLossError("a truncated raw sample");
+  auto it = by_sample_id_.find(fixed.id);
+  if (it == by_sample_id_.end()) return absl::DataLossError("a sample of an unknown event");
+  const Tracepoint& tracepoint = *it->second;
+  tep_event* event = tracepoint.event;
+  void* raw = const_cast<uint8_t*>(sample + sizeof(fixed));
+  tep_record tep_sample{};
+  tep_sample.data = raw;
+  tep_sample.size = static_cast<int>(fixed.raw_size);
+  tep_sample.cpu = static_cast<int>(fixed.cpu);
+
+  record->type = tracepoint.type;
+  record->time_ns = static_cast<int64_t>(fixed.time) + realtime_offset_ns_;
+  record->cpu = static_cast<int>(fixed.cpu);
+  record->pid = static_cast<pid_t>(fixed.pid);
+  record->tid = static_cast<pid_t>(fixed.tid);
+  const unsigned flags = Number(event, "common_flags", raw);
+  record->in_interrupt = (flags & (kHardirqFlag | kSoftirqFlag | kNmiFlag)) != 0;
+  if (tracepoint.ipi_type != nullptr) record->ipi_type = tracepoint.ipi_type;
+  switch (tracepoint.type) {
+    case TraceEventType::kSchedSwitch:
+      record->prev_tid = static_cast<pid_t>(Number(event, "prev_pid", raw));
+      record->prev_comm = Text(event, "prev_comm", &tep_sample);
+      record->prev_state = static_cast<long>(Number(event, "prev_state", raw));
+      record->next_tid = static_cast<pid_t>(Number(event, "next_pid", raw));
+      record->next_comm = Text(event, "next_comm", &tep_sample);
+      break;
+    case TraceEventType::kSchedMigrate:
+      record->migrated_tid = static_cast<pid_t>(Number(event, "pid", raw));
+      record->orig_cpu = static_cast<int>(Number(event, "orig_cpu", raw));
+      record->dest_cpu = static_cast<int>(Number(event, "dest_cpu", raw));
+      break;
+    case TraceEventType::kIpiSend:
+      if (tep_find_field(event, "cpumask") != nullptr) {
+        record->target_cpus = Cpus(event, "cpumask", &tep_sample);
+      } else {
+        record->target_cpus = {static_cast<int>(Number(event, "cpu", raw))};
+      }
+      record->callsite = Function(tep_, Number(event, "callsite", raw));
+      record->callback = Function(tep_, Number(event, "callback", raw));
+      break;
+    case TraceEventType::kHrtimerExpireEntry:
+      record->function = Function(tep_, Number(event, "function", raw));
+      break;
+    case TraceEventType::kIrqEntry:
+      record->irq_name = Text(event, "name", &tep_sample);
+      [[fallthrough]];
+    case TraceEventType::kIrqExit:
+      record->irq = static_cast<int>(Number(event, "irq", raw));
+      break;
+    case TraceEventType::kSoftirqEntry:
+    case TraceEventType::kSoftirqExit:
+      record->softirq_vector = static_cast<int>(Number(event, "vec", raw));
+      break;
+    case TraceEventType::kIpiEntry:
+    case TraceEventType::kIpiExit:
+    case TraceEventType::kTimerEntry:
+    case TraceEventType::kTimerExit:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dpsupervise

@@ -1,0 +1,278 @@
+// Noise attribution and its report lines, fed synthetic tracepoint records
+// (tracing/noise_attribution.h, tracing/noise_format.h).
+#include "supervisor/tracing/noise_attribution.h"
+
+#include <nlohmann/json.hpp>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "supervisor/tracing/noise_format.h"
+
+namespace dpsupervise {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr pid_t kOwnPid = 50;         // dpsupervise
+constexpr pid_t kProgram = 100;       // the supervised process
+constexpr pid_t kWorker = 101;        // its strict thread, on CPU 1
+constexpr pid_t kSender = 102;        // another thread of it, on CPU 0
+constexpr pid_t kHog = 300;           // another process
+constexpr int64_t kBegin = 1000000;   // the window
+constexpr int64_t kEnd = 9000000;
+
+NoiseAttribution::Options TestOptions() {
+  NoiseAttribution::Options options;
+  options.own_pid = kOwnPid;
+  options.tgid_of = [](pid_t tid) -> pid_t {
+    if (tid == kSender || tid == kWorker) return kProgram;
+    return tid;
+  };
+  options.comm_of = [](pid_t tid) -> std::string { return tid == kSender ? "ipi-sender" : ""; };
+  return options;
+}
+
+class NoiseAttributionTest : public ::testing::Test {
+ protected:
+  NoiseAttributionTest() : attribution_(TestOptions()) {
+    attribution_.WindowBegins(kProgram, kWorker, "worker", kBegin);
+    attribution_.WindowEnds(kWorker, kEnd);
+  }
+
+  // A record on `cpu` at `time`, the current task there being `tid`.
+  static TraceRecord Record(TraceEventType type, int64_t time, int cpu, pid_t tid) {
+    TraceRecord record;
+    record.type = type;
+    record.time_ns = time;
+    record.cpu = cpu;
+    record.tid = tid;
+    record.pid = TestOptions().tgid_of(tid);
+    return record;
+  }
+  static TraceRecord Send(int64_t time, pid_t sender, const std::string& callback) {
+    TraceRecord record = Record(TraceEventType::kIpiSend, time, 0, sender);
+    record.target_cpus = {1};
+    record.callsite = "membarrier_private_expedited";
+    record.callback = callback;
+    return record;
+  }
+  static TraceRecord Ipi(TraceEventType type, int64_t time, pid_t current,
+                         const std::string& ipi_type) {
+    TraceRecord record = Record(type, time, 1, current);
+    record.ipi_type = ipi_type;
+    return record;
+  }
+  static TraceRecord Switch(int64_t time, pid_t prev, long prev_state, pid_t next,
+                            const std::string& next_comm) {
+    TraceRecord record = Record(TraceEventType::kSchedSwitch, time, 1, prev);
+    record.prev_tid = prev;
+    record.prev_state = prev_state;
+    record.next_tid = next;
+    record.next_comm = next_comm;
+    return record;
+  }
+
+  // Feeds `records` in order; every noise event they complete.
+  std::vector<NoiseEvent> FeedAll(const std::vector<TraceRecord>& records) {
+    std::vector<NoiseEvent> events;
+    for (const TraceRecord& record : records) {
+      for (NoiseEvent& event : attribution_.Feed(record)) events.push_back(std::move(event));
+    }
+    return events;
+  }
+
+  NoiseAttribution attribution_;
+};
+
+TEST_F(NoiseAttributionTest, IpiNamesItsSenderAndCallsite) {
+  auto events = FeedAll({Send(2000000, kSender, "ipi_mb"),
+                         Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "call_function_single"),
+                         Ipi(TraceEventType::kIpiExit, 2001800, kWorker, "call_function_single")});
+  ASSERT_THAT(events, SizeIs(1));
+  const NoiseEvent& ipi = events[0];
+  EXPECT_EQ(ipi.kind, NoiseKind::kIpi);
+  EXPECT_EQ(ipi.tid, kWorker);
+  EXPECT_EQ(ipi.pid, kProgram);
+  EXPECT_EQ(ipi.thread, "worker");
+  EXPECT_EQ(ipi.cpu, 1);
+  EXPECT_EQ(ipi.start_ns, 2001000);
+  EXPECT_EQ(ipi.duration_ns, 800);
+  EXPECT_TRUE(ipi.has_sender);
+  EXPECT_FALSE(ipi.sender_in_interrupt);
+  EXPECT_EQ(ipi.sender.tid, kSender);
+  EXPECT_EQ(ipi.sender.pid, kProgram);
+  EXPECT_EQ(ipi.sender.comm, "ipi-sender");
+  EXPECT_EQ(ipi.sender.cpu, 0);
+  EXPECT_EQ(ipi.callsite, "membarrier_private_expedited");
+  EXPECT_EQ(ipi.callback, "ipi_mb");
+  EXPECT_EQ(ipi.cause, "ipi call_function_single membarrier_private_expedited");
+}
+
+TEST_F(NoiseAttributionTest, IpiSentFromInterruptContextBlamesNoTask) {
+  TraceRecord send = Send(2000000, kHog, "");
+  send.in_interrupt = true;
+  auto events = FeedAll({send, Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "reschedule"),
+                         Ipi(TraceEventType::kIpiExit, 2001500, kWorker, "reschedule")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_TRUE(events[0].has_sender);
+  EXPECT_TRUE(events[0].sender_in_interrupt);
+  EXPECT_EQ(events[0].sender.tid, 0);
+  EXPECT_EQ(events[0].sender.cpu, 0);
+}
+
+TEST_F(NoiseAttributionTest, ArrivalAtAnotherTaskStillTakesItsSend) {
+  // The first IPI interrupts the idle task (the worker was not running):
+  // no noise, but its send must not be blamed for the second, unsent one.
+  auto events =
+      FeedAll({Send(2000000, kSender, "ipi_mb"),
+               Ipi(TraceEventType::kIpiEntry, 2001000, 0, "call_function_single"),
+               Ipi(TraceEventType::kIpiExit, 2001500, 0, "call_function_single"),
+               Ipi(TraceEventType::kIpiEntry, 3000000, kWorker, "call_function_single"),
+               Ipi(TraceEventType::kIpiExit, 3000500, kWorker, "call_function_single")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_FALSE(events[0].has_sender);
+  EXPECT_EQ(events[0].cause, "ipi call_function_single");
+}
+
+TEST_F(NoiseAttributionTest, PreemptionSaysWhatRanInsteadAndForHowLong) {
+  auto events = FeedAll({Switch(2000000, kWorker, 0, kHog, "cpu-hog"),
+                         Switch(2005000, kHog, 0, kWorker, "worker")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].kind, NoiseKind::kPreemption);
+  EXPECT_EQ(events[0].duration_ns, 5000);
+  EXPECT_EQ(events[0].by.comm, "cpu-hog");
+  EXPECT_EQ(events[0].by.tid, kHog);
+  EXPECT_EQ(events[0].by.pid, kHog);
+  EXPECT_FALSE(events[0].by_dpsupervise);
+  EXPECT_EQ(events[0].cause, "preemption by cpu-hog");
+}
+
+TEST_F(NoiseAttributionTest, KernelPreemptionCountsToo) {
+  auto events = FeedAll({Switch(2000000, kWorker, 0x100, kHog, "cpu-hog"),
+                         Switch(2001000, kHog, 0, kWorker, "worker")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].kind, NoiseKind::kPreemption);
+}
+
+TEST_F(NoiseAttributionTest, PtraceStopIsBlamedOnDpsupervise) {
+  auto events = FeedAll({Switch(2000000, kWorker, kTracedState, 0, "swapper/1"),
+                         Switch(2300000, 0, 0, kWorker, "worker")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_TRUE(events[0].by_dpsupervise);
+  EXPECT_EQ(events[0].cause, "preemption by dpsupervise");
+}
+
+TEST_F(NoiseAttributionTest, DpsupervisesOwnThreadIsBlamedOnDpsupervise) {
+  auto events = FeedAll({Switch(2000000, kWorker, 0, kOwnPid, "dpsupervise"),
+                         Switch(2000700, kOwnPid, 1, kWorker, "worker")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_TRUE(events[0].by_dpsupervise);
+}
+
+TEST_F(NoiseAttributionTest, TheStopThatEndsTheWindowIsNotNoise) {
+  auto events = FeedAll({Switch(8900000, kWorker, kTracedState, 0, "swapper/1"),
+                         Switch(9500000, 0, 0, kWorker, "worker")});
+  EXPECT_THAT(events, IsEmpty());
+}
+
+TEST_F(NoiseAttributionTest, PreemptionIsCutAtTheWindowsEnd) {
+  auto events = FeedAll({Switch(8900000, kWorker, 0, kHog, "cpu-hog"),
+                         Switch(9500000, kHog, 0, kWorker, "worker")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].duration_ns, 100000);
+}
+
+TEST_F(NoiseAttributionTest, BlockingOnItsOwnIsNotNoise) {
+  // Sleeping (S) is a kernel entry the thread made: a violation already.
+  auto events = FeedAll({Switch(2000000, kWorker, 1, kHog, "cpu-hog"),
+                         Switch(2005000, kHog, 0, kWorker, "worker")});
+  EXPECT_THAT(events, IsEmpty());
+}
+
+TEST_F(NoiseAttributionTest, NothingOutsideTheWindow) {
+  auto events = FeedAll({Record(TraceEventType::kTimerEntry, 500000, 1, kWorker),
+                         Record(TraceEventType::kTimerExit, 501000, 1, kWorker),
+                         Record(TraceEventType::kTimerEntry, 9500000, 1, kWorker),
+                         Record(TraceEventType::kTimerExit, 9501000, 1, kWorker)});
+  EXPECT_THAT(events, IsEmpty());
+}
+
+TEST_F(NoiseAttributionTest, TimerIrqSoftirqAndMigrationNameTheirCause) {
+  TraceRecord hrtimer = Record(TraceEventType::kHrtimerExpireEntry, 2000100, 1, kWorker);
+  hrtimer.function = "tick_nohz_handler";
+  TraceRecord irq_entry = Record(TraceEventType::kIrqEntry, 3000000, 1, kWorker);
+  irq_entry.irq = 24;
+  irq_entry.irq_name = "virtio0-input.0";
+  TraceRecord irq_exit = Record(TraceEventType::kIrqExit, 3002000, 1, kWorker);
+  irq_exit.irq = 24;
+  TraceRecord softirq_entry = Record(TraceEventType::kSoftirqEntry, 4000000, 1, kWorker);
+  softirq_entry.softirq_vector = 9;
+  TraceRecord softirq_exit = Record(TraceEventType::kSoftirqExit, 4003000, 1, kWorker);
+  softirq_exit.softirq_vector = 9;
+  TraceRecord migrate = Record(TraceEventType::kSchedMigrate, 5000000, 0, kHog);
+  migrate.migrated_tid = kWorker;
+  migrate.orig_cpu = 1;
+  migrate.dest_cpu = 0;
+  auto events = FeedAll({Record(TraceEventType::kTimerEntry, 2000000, 1, kWorker), hrtimer,
+                         Record(TraceEventType::kTimerExit, 2001000, 1, kWorker), irq_entry,
+                         irq_exit, softirq_entry, softirq_exit, migrate});
+  ASSERT_THAT(events, SizeIs(4));
+  EXPECT_EQ(events[0].cause, "timer tick_nohz_handler");
+  EXPECT_EQ(events[0].duration_ns, 1000);
+  EXPECT_EQ(events[1].cause, "irq 24 virtio0-input.0");
+  EXPECT_EQ(events[1].duration_ns, 2000);
+  EXPECT_EQ(events[2].cause, "softirq RCU");
+  EXPECT_EQ(events[3].kind, NoiseKind::kMigration);
+  EXPECT_EQ(events[3].cause, "migration 1->0");
+  EXPECT_EQ(events[3].to_cpu, 0);
+}
+
+TEST_F(NoiseAttributionTest, TalliesRankCausesByTotalTime) {
+  FeedAll({Record(TraceEventType::kTimerEntry, 2000000, 1, kWorker),
+           Record(TraceEventType::kTimerExit, 2001000, 1, kWorker),
+           Record(TraceEventType::kTimerEntry, 3000000, 1, kWorker),
+           Record(TraceEventType::kTimerExit, 3003000, 1, kWorker),
+           Switch(4000000, kWorker, 0, kHog, "cpu-hog"), Switch(4010000, kHog, 0, kWorker, "w")});
+  const NoiseThreadTally& tally = attribution_.tallies().at(kWorker);
+  EXPECT_EQ(tally.by_kind.at(NoiseKind::kTimer).count, 2);
+  EXPECT_EQ(tally.by_kind.at(NoiseKind::kTimer).total_ns, 4000);
+  EXPECT_EQ(tally.by_kind.at(NoiseKind::kTimer).max_ns, 3000);
+  std::vector<std::string> causes;
+  for (const RankedCause& cause : TopCauses(tally, 10)) causes.push_back(cause.cause);
+  EXPECT_THAT(causes, ElementsAre("preemption by cpu-hog", "timer"));
+}
+
+TEST_F(NoiseAttributionTest, JsonRecordHasTheDocumentedFields) {
+  auto events = FeedAll({Send(2000000, kSender, "ipi_mb"),
+                         Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "call_function_single"),
+                         Ipi(TraceEventType::kIpiExit, 2001800, kWorker, "call_function_single")});
+  ASSERT_THAT(events, SizeIs(1));
+  auto json = nlohmann::json::parse(FormatJsonNoiseEvent(events[0]));
+  EXPECT_EQ(json["type"], "noise");
+  EXPECT_EQ(json["kind"], "ipi");
+  EXPECT_EQ(json["tid"], kWorker);
+  EXPECT_EQ(json["pid"], kProgram);
+  EXPECT_EQ(json["thread"], "worker");
+  EXPECT_EQ(json["cpu"], 1);
+  EXPECT_EQ(json["start_ns"], 2001000);
+  EXPECT_EQ(json["duration_ns"], 800);
+  EXPECT_EQ(json["ipi_type"], "call_function_single");
+  EXPECT_EQ(json["sender"]["comm"], "ipi-sender");
+  EXPECT_EQ(json["sender"]["tid"], kSender);
+  EXPECT_EQ(json["sender"]["callsite"], "membarrier_private_expedited");
+  EXPECT_THAT(FormatTextNoiseEvent(events[0]),
+              HasSubstr("ipi 800 ns, call_function_single from ipi-sender (pid 100 tid 102 cpu 0) "
+                        "by membarrier_private_expedited"));
+  auto summary = nlohmann::json::parse(FormatJsonNoiseSummary(attribution_.tallies(), 3));
+  EXPECT_EQ(summary["type"], "noise_summary");
+  EXPECT_EQ(summary["lost_records"], 3);
+  EXPECT_EQ(summary["by_kind"]["ipi"]["count"], 1);
+  EXPECT_EQ(summary["top_causes"][0]["cause"],
+            "ipi call_function_single membarrier_private_expedited");
+}
+
+}  // namespace
+}  // namespace dpsupervise
