@@ -9,12 +9,12 @@
 # Every option, as --help lists them. Those in _dpsupervise_value_options take
 # a value, given as --name=VALUE or as the next word.
 _dpsupervise_options="--policy= --on-violation= --format= --backtrace-depth= --registers=
-  --output= --log-fd= --report-limit= --strict= --mechanism= --preflight= --summary --error-exitcode=
-  --quiet --check-policy --strict-thread= --strict-cpus= --strict-after= --strict-for= --pid=
-  --enter-at= --enter-at-every --leave-at= --kill-after= --help --version
+  --output= --log-fd= --report-limit= --strict= --mechanism= --preflight= --noise= --summary
+  --error-exitcode= --quiet --check-policy --strict-thread= --strict-cpus= --strict-after=
+  --strict-for= --pid= --enter-at= --enter-at-every --leave-at= --kill-after= --help --version
   -P -o -p -q -h"
 _dpsupervise_value_options=" --policy --on-violation --format --backtrace-depth --registers
-  --output --log-fd --report-limit --strict --mechanism --preflight --error-exitcode
+  --output --log-fd --report-limit --strict --mechanism --preflight --noise --error-exitcode
   --strict-thread --strict-cpus --strict-after --strict-for --pid --enter-at --leave-at
   --kill-after
   -P -o -p "
@@ -43,6 +43,7 @@ _dpsupervise_values() {
     --mechanism) compgen -W "auto seccomp dispatch" -- "$value" ;;
     --strict) compgen -W "prctl exec" -- "$value" ;;
     --preflight) compgen -W "off warn enforce" -- "$value" ;;
+    --noise) compgen -W "off summary events" -- "$value" ;;
     --policy | -P | --output | -o) compgen -f -- "$value" ;;
     --pid | -p) compgen -W "$(ps -e -o pid= 2>/dev/null)" -- "$value" ;;
     # Patterns, durations and code locations: nothing to offer.

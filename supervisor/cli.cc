@@ -42,6 +42,7 @@ struct GivenOptions {
   std::string strict;
   std::string preflight;
   std::string mechanism;
+  std::string noise;
   std::string strict_after;
   std::string strict_for;
   std::string pid;
@@ -119,6 +120,9 @@ constexpr OptionSpec kOptions[] = {
           "happened, even when the kill action ended the program"),
     Switch("quiet", "q", &GivenOptions::quiet,
            "no end-of-run verdict line (\"N violations in T of S strict threads\") in text"),
+    Value("noise", nullptr, "MODE", &GivenOptions::noise,
+          "trace what interrupts strict threads (needs root or CAP_PERFMON): off (default), "
+          "summary (time stolen by kind and cause), events (also one record per interruption)"),
     Switch("check-policy", nullptr, &GivenOptions::check_policy,
            "validate the -P files, print the compiled rules and the BPF size, and exit"),
     List("strict-thread", nullptr, "GLOB", &GivenOptions::strict_threads,
@@ -366,6 +370,9 @@ constexpr Choice<StrictMode> kStrictModes[] = {{"prctl", StrictMode::kPrctl},
 constexpr Choice<PreflightMode> kPreflightModes[] = {{"off", PreflightMode::kOff},
                                                      {"warn", PreflightMode::kWarn},
                                                      {"enforce", PreflightMode::kEnforce}};
+constexpr Choice<NoiseMode> kNoiseModes[] = {{"off", NoiseMode::kOff},
+                                             {"summary", NoiseMode::kSummary},
+                                             {"events", NoiseMode::kEvents}};
 
 template <typename T, size_t N>
 absl::StatusOr<T> ParseChoice(absl::string_view option, absl::string_view text,
@@ -512,6 +519,11 @@ absl::Status ConvertModes(const GivenOptions& given, Options* options) {
     auto preflight = ParseChoice("preflight", given.preflight, kPreflightModes);
     if (!preflight.ok()) return preflight.status();
     options->preflight = *preflight;
+  }
+  if (!given.noise.empty()) {
+    auto noise = ParseChoice("noise", given.noise, kNoiseModes);
+    if (!noise.ok()) return noise.status();
+    options->noise = *noise;
   }
   if (!given.kill_after.empty()) {
     auto kill_after = ParseKillAfter(given.kill_after);

@@ -41,6 +41,13 @@ enum class StrictMode {
 // --mechanism: how a thread is made strict (docs/usage.md).
 enum class Mechanism { kAuto, kSeccomp, kDispatch };
 
+// --noise: what the kernel does to strict threads, from its tracepoints.
+enum class NoiseMode {
+  kOff,      // not traced (the /proc counters of --summary only)
+  kSummary,  // time stolen by kind and cause, per strict thread, at the end
+  kEvents,   // the summary and one report record per noise event
+};
+
 struct Options {
   bool help = false;
   bool version = false;
@@ -58,6 +65,7 @@ struct Options {
   bool summary = false;
   bool quiet = false;                      // -q: no verdict line
   std::optional<int> error_exitcode;       // --error-exitcode: 1..255 when any violation
+  NoiseMode noise = NoiseMode::kOff;        // --noise
   bool check_policy = false;
   std::vector<std::string> strict_threads;  // --strict-thread GLOBs
   std::set<int> strict_cpus;                // --strict-cpus LIST

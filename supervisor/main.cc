@@ -19,6 +19,7 @@
 #include "supervisor/trace/launcher.h"
 #include "supervisor/monitor/monitor.h"
 #include "supervisor/monitor/report_limiter.h"
+#include "supervisor/monitor/noise_trace_notify.h"
 #include "supervisor/monitor/report_notify.h"
 #include "supervisor/os/own_stderr.h"
 #include "supervisor/policy/policy.h"
@@ -175,10 +176,32 @@ int Main(int argc, char** argv) {
   }
   if (!monitor_options.attach) monitor_options.base_filter = &*base_filter;
   monitor_options.strict_filter = &*strict_filter;
-  // The reports listen to the monitor: violations, messages, the summary.
+  // --noise: the kernel's tracepoints, or, when they cannot be followed,
+  // one line saying why and today's /proc counters in the summary.
+  std::unique_ptr<NoiseTraceNotify> noise_notify;
+  bool noise_counters_instead = false;
+  if (options->noise != NoiseMode::kOff) {
+    auto started = NoiseTraceNotify::Start(reports->get(), options->format,
+                                           options->noise == NoiseMode::kEvents);
+    if (started.ok()) {
+      noise_notify = std::move(*started);
+      absl::Status ticking = StartTicker(20);  // the buffers are drained on ticks
+      if (!ticking.ok()) return Fail(ticking);
+    } else {
+      noise_counters_instead = true;
+      const std::string line = absl::StrCat("dpsupervise: --noise: cannot trace the kernel (",
+                                            started.status().message(),
+                                            "); the summary shows /proc noise counters instead\n");
+      (*reports)->Write(options->format == ReportFormat::kJson ? FormatJsonMessage(line) : line);
+    }
+  }
+  const bool summary = options->summary || noise_counters_instead;
+  // The reports listen to the monitor: violations, messages, the summary
+  // and the verdict, which ends the run; before them the noise tracer, whose
+  // summary precedes theirs.
   ReportOptions report_options;
   report_options.format = options->format;
-  report_options.summary = options->summary;
+  report_options.summary = summary;
   report_options.quiet = options->quiet;
   report_options.error_exitcode = options->error_exitcode;
   report_options.registers = options->registers.value_or(options->format != ReportFormat::kLine);
@@ -186,7 +209,11 @@ int Main(int argc, char** argv) {
   ReportNotify report_notify(reports->get(), report_options);
   // In front of the reports: a thread violating in a loop must not flood them.
   ReportLimiter report_limiter(&report_notify, options->report_limit);
-  monitor_options.notify = &report_limiter;
+  std::vector<Notify*> listeners;
+  if (noise_notify != nullptr) listeners.push_back(noise_notify.get());
+  listeners.push_back(&report_limiter);
+  NotifyList notify_list(listeners);
+  monitor_options.notify = &notify_list;
   monitor_options.actions = ResolveActions(policy, options->on_violation);
   // Attaching to a running program must not kill it by surprise: log, unless
   // --on-violation or the policy's `@action default` asks for more.
@@ -198,7 +225,7 @@ int Main(int argc, char** argv) {
   // --preflight wins over the policy's @preflight; warn by default.
   monitor_options.preflight =
       options->preflight.value_or(policy.preflight.value_or(PreflightMode::kWarn));
-  monitor_options.summary = options->summary || options->format == ReportFormat::kJson;
+  monitor_options.summary = summary || options->format == ReportFormat::kJson;
   report_notify.Start(
       StartOf(argc, argv, monitor_options.program_pid, monitor_options.attach));
   Monitor monitor(monitor_options);

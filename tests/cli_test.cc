@@ -148,6 +148,16 @@ TEST_F(CliTest, MechanismChoices) {
               HasSubstr("--mechanism=dispatch cannot apply to --strict=exec"));
 }
 
+TEST_F(CliTest, NoiseModes) {
+  EXPECT_EQ(Parse({"--", "p"}).noise, NoiseMode::kOff);
+  EXPECT_EQ(Parse({"--noise=off", "--", "p"}).noise, NoiseMode::kOff);
+  EXPECT_EQ(Parse({"--noise=summary", "--", "p"}).noise, NoiseMode::kSummary);
+  EXPECT_EQ(Parse({"--noise", "events", "--", "p"}).noise, NoiseMode::kEvents);
+  EXPECT_EQ(Misuse({"--noise=on", "--", "p"}),
+            "invalid value 'on' for --noise: expected off, summary, events");
+  EXPECT_THAT(UsageText(), HasSubstr("--noise=MODE"));
+}
+
 TEST_F(CliTest, BooleanFlags) {
   EXPECT_TRUE(Parse({"--summary", "--", "p"}).summary);
   EXPECT_TRUE(Parse({"--summary=true", "--", "p"}).summary);

@@ -442,6 +442,7 @@ absl::Status Monitor::HandleExitEvent(ThreadState& thread) {
 }
 
 void Monitor::OnTick() {
+  notify_.EventTick();
   if (killing_) return;
   // Libraries loaded later (dlopen) are looked for on every tick.
   if (breakpoints_.has_pending() && program_execed_) {

@@ -33,6 +33,9 @@ class Notify {
   virtual void EventStrictEntryRefused(pid_t tgid, pid_t tid) {}
   // Reports held back by a report limit (ReportLimiter, never the monitor).
   virtual void EventSuppressed(const SuppressedReports& suppressed) {}
+  // A tick of the monitor's loop (when a ticker runs): periodic work such
+  // as draining trace buffers, on the monitor's thread.
+  virtual void EventTick() {}
   // The run is over (the program ended, or dpsupervise detached).
   virtual void EventFinished(const RunSummary& summary) {}
 };
@@ -58,6 +61,9 @@ class NotifyList : public Notify {
   }
   void EventSuppressed(const SuppressedReports& suppressed) override {
     for (Notify* listener : listeners_) listener->EventSuppressed(suppressed);
+  }
+  void EventTick() override {
+    for (Notify* listener : listeners_) listener->EventTick();
   }
   void EventFinished(const RunSummary& summary) override {
     for (Notify* listener : listeners_) listener->EventFinished(summary);

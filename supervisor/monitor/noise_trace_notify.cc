@@ -1,0 +1,118 @@
+#include "supervisor/monitor/noise_trace_notify.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "supervisor/os/procfs.h"
+#include "supervisor/tracing/noise_format.h"
+
+namespace dpsupervise {
+namespace {
+
+// Records are written per CPU; one stamped before the drain may still be
+// being written on another CPU. Records younger than this wait for the
+// next tick, so the merged order never goes back in time.
+constexpr int64_t kSettleNs = 2000000;
+
+int64_t NowNs() {
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);  // the violations' and the samples' clock
+  return now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+NoiseAttribution::Options AttributionOptions() {
+  NoiseAttribution::Options options;
+  options.own_pid = getpid();
+  options.tgid_of = [](pid_t tid) -> pid_t {
+    auto tgid = TaskTgid(tid);
+    return tgid.ok() ? *tgid : 0;
+  };
+  options.comm_of = [](pid_t tid) -> std::string {
+    auto name = TaskName(tid);
+    return name.ok() ? *name : "";
+  };
+  return options;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<NoiseTraceNotify>> NoiseTraceNotify::Start(ReportWriter* writer,
+                                                                          ReportFormat format,
+                                                                          bool events) {
+  auto session = TracepointSession::Open();
+  if (!session.ok()) return session.status();
+  return std::make_unique<NoiseTraceNotify>(std::move(*session), writer, format, events);
+}
+
+NoiseTraceNotify::NoiseTraceNotify(std::unique_ptr<TracepointSession> session,
+                                   ReportWriter* writer, ReportFormat format, bool events)
+    : session_(std::move(session)),
+      writer_(writer),
+      format_(format),
+      events_(events),
+      attribution_(AttributionOptions()) {}
+
+void NoiseTraceNotify::EventStrictEntered(pid_t tgid, pid_t tid) {
+  auto name = TaskName(tid);
+  attribution_.WindowBegins(tgid, tid, name.ok() ? *name : "", NowNs());
+}
+
+void NoiseTraceNotify::EventStrictLeft(pid_t tgid, pid_t tid) {
+  attribution_.WindowEnds(tid, NowNs());
+}
+
+void NoiseTraceNotify::EventTick() { Process(false); }
+
+void NoiseTraceNotify::EventFinished(const RunSummary& summary) {
+  Process(true);
+  if (session_ == nullptr) return;
+  const long long lost = session_->lost_records();
+  if (lost > 0) {
+    Say(absl::StrCat("dpsupervise: noise tracing lost ", lost,
+                     " trace records (ring buffer full): the noise figures are low\n"));
+  }
+  writer_->Write(format_ == ReportFormat::kJson
+                     ? FormatJsonNoiseSummary(attribution_.tallies(), lost)
+                     : FormatTextNoiseSummary(attribution_.tallies(), lost));
+}
+
+void NoiseTraceNotify::Process(bool everything) {
+  if (session_ == nullptr) return;
+  const int64_t drained_at = NowNs();
+  absl::Status drained = session_->Drain(&pending_);
+  if (!drained.ok()) {
+    // Never a silent gap: say so once and stop tracing.
+    Say(absl::StrCat("dpsupervise: noise tracing stopped: ", drained.message(), "\n"));
+    session_.reset();
+    return;
+  }
+  std::stable_sort(pending_.begin(), pending_.end(),
+                   [](const TraceRecord& a, const TraceRecord& b) { return a.time_ns < b.time_ns; });
+  size_t ready = pending_.size();
+  if (!everything) {
+    ready = std::lower_bound(pending_.begin(), pending_.end(), drained_at - kSettleNs,
+                             [](const TraceRecord& record, int64_t limit) {
+                               return record.time_ns < limit;
+                             }) -
+            pending_.begin();
+  }
+  for (size_t i = 0; i < ready; ++i) Write(attribution_.Feed(pending_[i]));
+  pending_.erase(pending_.begin(), pending_.begin() + ready);
+}
+
+void NoiseTraceNotify::Write(const std::vector<NoiseEvent>& events) {
+  if (!events_) return;
+  for (const NoiseEvent& event : events) {
+    writer_->Write(format_ == ReportFormat::kJson ? FormatJsonNoiseEvent(event)
+                                                  : FormatTextNoiseEvent(event));
+  }
+}
+
+void NoiseTraceNotify::Say(const std::string& text) {
+  writer_->Write(format_ == ReportFormat::kJson ? FormatJsonMessage(text) : text);
+}
+
+}  // namespace dpsupervise

@@ -1,0 +1,56 @@
+// noise_trace_notify.h: what the kernel does to strict threads, as a Notify
+// listener. It follows the kernel's tracepoints (TracepointSession) on
+// every tick, tells NoiseAttribution when windows begin and end, writes
+// each noise event to the report stream (--noise=events) and the noise
+// summary at the end. Runs on the monitor's thread: the report stream has
+// one writer.
+#ifndef DPSUPERVISE_SUPERVISOR_MONITOR_NOISE_TRACE_NOTIFY_H_
+#define DPSUPERVISE_SUPERVISOR_MONITOR_NOISE_TRACE_NOTIFY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "supervisor/monitor/notify.h"
+#include "supervisor/report/report.h"
+#include "supervisor/tracing/noise_attribution.h"
+#include "supervisor/tracing/tracepoint_session.h"
+
+namespace dpsupervise {
+
+class NoiseTraceNotify : public Notify {
+ public:
+  // Starts following the tracepoints (TracepointSession::Open: fails
+  // without tracefs or the privilege). `writer` outlives the listener.
+  // `events`: write each noise event, not only the summary. The owner makes
+  // the monitor tick (StartTicker): the buffers are drained on ticks.
+  static absl::StatusOr<std::unique_ptr<NoiseTraceNotify>> Start(ReportWriter* writer,
+                                                                 ReportFormat format,
+                                                                 bool events);
+  NoiseTraceNotify(std::unique_ptr<TracepointSession> session, ReportWriter* writer,
+                   ReportFormat format, bool events);
+
+  void EventStrictEntered(pid_t tgid, pid_t tid) override;
+  void EventStrictLeft(pid_t tgid, pid_t tid) override;
+  void EventTick() override;
+  void EventFinished(const RunSummary& summary) override;
+
+ private:
+  // Reads the buffers and attributes the records old enough that no CPU
+  // can still write an earlier one (`everything`: all of them, at the end).
+  void Process(bool everything);
+  void Write(const std::vector<NoiseEvent>& events);
+  void Say(const std::string& text);
+
+  std::unique_ptr<TracepointSession> session_;
+  ReportWriter* writer_;
+  ReportFormat format_;
+  bool events_;
+  NoiseAttribution attribution_;
+  std::vector<TraceRecord> pending_;  // drained, not attributed yet
+};
+
+}  // namespace dpsupervise
+
+#endif  // DPSUPERVISE_SUPERVISOR_MONITOR_NOISE_TRACE_NOTIFY_H_

@@ -1,0 +1,128 @@
+// End-to-end tests of --noise: the real binary follows the kernel's
+// tracepoints while testdata/noise_sources's worker is strict on CPU 1 and
+// others interrupt it on purpose (an IPI sender thread, a competing
+// process, a violation dpsupervise stops the worker for). Needs root
+// outside Bazel's sandbox and 2 CPUs (tagged no-sandbox); skipped otherwise.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "tests/json_records.h"
+#include "tests/run_util.h"
+
+namespace dptest {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// What noise_sources prints once its worker was interrupted.
+struct Identities {
+  int worker = 0;
+  int sender = 0;
+  int hog = 0;
+};
+
+Identities ParseIdentities(const std::string& out) {
+  Identities ids;
+  const size_t at = out.find("worker=");
+  if (at != std::string::npos) {
+    sscanf(out.c_str() + at, "worker=%d sender=%d hog=%d", &ids.worker, &ids.sender, &ids.hog);
+  }
+  return ids;
+}
+
+class NoiseE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "tracing the kernel needs root";
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs 2 CPUs";
+  }
+  static RunResult RunNoiseSources(const std::vector<std::string>& options) {
+    std::vector<std::string> args = {"--preflight=off", "--on-violation=log"};
+    args.insert(args.end(), options.begin(), options.end());
+    args.push_back("--");
+    args.push_back(TestProgram("noise_sources"));
+    return RunSupervised(args);
+  }
+};
+
+TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
+  RunResult r = RunNoiseSources({"--noise=events", "--format=json"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  const Identities ids = ParseIdentities(r.out);
+  ASSERT_NE(ids.worker, 0) << Describe(r);
+  std::vector<Json> noise = JsonRecords(r.err, "noise");
+  ASSERT_FALSE(noise.empty()) << Describe(r);
+  bool ipi_from_sender = false, preempted_by_hog = false, stopped_by_us = false;
+  for (const Json& event : noise) {
+    EXPECT_EQ(event["tid"], ids.worker) << event;
+    EXPECT_EQ(event["cpu"], 1) << event;
+    EXPECT_GE(event["duration_ns"].get<long long>(), 0) << event;
+    const std::string kind = event["kind"];
+    if (kind == "ipi" && event.contains("sender") && event["sender"]["tid"] == ids.sender) {
+      EXPECT_EQ(event["sender"]["comm"], "ipi-sender") << event;
+      EXPECT_EQ(event["sender"]["cpu"], 0) << event;
+      EXPECT_EQ(event["ipi_type"], "call_function_single") << event;
+      EXPECT_THAT(event["sender"]["callsite"].get<std::string>(), HasSubstr("membarrier"));
+      ipi_from_sender = true;
+    }
+    if (kind == "preemption") {
+      if (event["by"]["pid"] == ids.hog) {
+        EXPECT_EQ(event["by"]["comm"], "cpu-hog") << event;
+        EXPECT_FALSE(event["by_dpsupervise"].get<bool>()) << event;
+        preempted_by_hog = true;
+      }
+      if (event["by_dpsupervise"].get<bool>()) {
+        EXPECT_EQ(event["cause"], "preemption by dpsupervise") << event;
+        stopped_by_us = true;
+      }
+      // dpsupervise's own threads are never blamed on anyone else.
+      if (event["by"]["comm"] == "dpsupervise") {
+        EXPECT_TRUE(event["by_dpsupervise"].get<bool>()) << event;
+      }
+    }
+  }
+  EXPECT_TRUE(ipi_from_sender) << r.err;
+  EXPECT_TRUE(preempted_by_hog) << r.err;
+  EXPECT_TRUE(stopped_by_us) << r.err;
+  std::vector<Json> summaries = JsonRecords(r.err, "noise_summary");
+  ASSERT_EQ(summaries.size(), 1u) << r.err;
+  EXPECT_EQ(summaries[0]["tid"], ids.worker);
+  EXPECT_GE(summaries[0]["by_kind"]["ipi"]["count"].get<long long>(), 1);
+  EXPECT_GE(summaries[0]["by_kind"]["preemption"]["count"].get<long long>(), 2);
+  EXPECT_FALSE(summaries[0]["top_causes"].empty());
+  EXPECT_TRUE(summaries[0].contains("lost_records"));
+}
+
+TEST_F(NoiseE2eTest, SummaryModeWritesTheSummaryAndNoEvents) {
+  RunResult r = RunNoiseSources({"--noise=summary"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  const Identities ids = ParseIdentities(r.out);
+  EXPECT_THAT(r.err, HasSubstr("noise summary (kernel tracepoints):"));
+  EXPECT_THAT(r.err, HasSubstr("thread noise_sources (pid "));
+  EXPECT_THAT(r.err, HasSubstr("tid " + std::to_string(ids.worker) + "): "));
+  EXPECT_THAT(r.err, HasSubstr("    preemption: "));
+  EXPECT_THAT(r.err, HasSubstr("    top causes:\n"));
+  EXPECT_THAT(r.err, Not(HasSubstr("\nnoise: ")));
+}
+
+TEST_F(NoiseE2eTest, WithoutThePrivilegeSaysSoOnceAndShowsTheCounters) {
+  // Root without CAP_PERFMON and CAP_SYS_ADMIN may not trace every task.
+  std::vector<std::string> argv = {"/usr/bin/setpriv", "--bounding-set=-perfmon,-sys_admin", "--",
+                                   Runfile("supervisor/dpsupervise"), "--noise=summary",
+                                   "--preflight=off", "--", TestProgram("strict_compute")};
+  RunResult r = dptest::Run(argv);
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("dpsupervise: --noise: cannot trace the kernel (perf_event_open("));
+  EXPECT_THAT(r.err, HasSubstr("); the summary shows /proc noise counters instead\n"));
+  EXPECT_THAT(r.err, HasSubstr("context switches: voluntary"));
+  EXPECT_THAT(r.err, Not(HasSubstr("noise summary")));
+}
+
+}  // namespace
+}  // namespace dptest
