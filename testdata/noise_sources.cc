@@ -2,14 +2,15 @@
 // purpose, for the --noise end-to-end tests. Once the worker is strict:
 //   - thread "ipi-sender" (on CPU 0) calls
 //     membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) 50 times: each sends an
-//     IPI to CPU 1, where the worker runs;
-//   - process "cpu-hog" (this program run as `noise_sources hog`), pinned to CPU 1, spins for 300 ms: the
-//     scheduler preempts the worker to run it;
+//     IPI to CPU 1 while the worker runs there;
+//   - process "cpu-hog" (this program run as `noise_sources hog`), pinned
+//     to CPU 1 under SCHED_FIFO, wakes 20 times and spins 2 ms: its
+//     wakeups preempt the worker;
 //   - the worker then calls getpid once (run by --on-violation=log): the
 //     stop dpsupervise makes for it is noise dpsupervise causes;
-// then prints "worker=TID sender=TID hog=PID", the worker leaves strict
-// mode and the program exits 0. Needs 2 CPUs
-// (exits 2 otherwise).
+// then the program prints "worker=TID sender=TID hog=PID", the worker
+// leaves strict mode and the program exits 0. Needs 2 CPUs (exits 2
+// otherwise) and root (SCHED_FIFO; exits 7 otherwise).
 #include <linux/membarrier.h>
 #include <sched.h>
 #include <spawn.h>
@@ -79,17 +80,28 @@ void* Sender(void*) {
   return nullptr;
 }
 
-// The competing process: on the worker's CPU, at the same priority.
+// The competing process: on the worker's CPU, SCHED_FIFO, so each of its
+// wakeups preempts whatever ordinary task runs there (the worker, mostly):
+// 20 rounds of sleeping 5 ms and spinning 2 ms.
 int Hog() {
   prctl(PR_SET_NAME, "cpu-hog");
   PinTo(kStrictCpu);
-  timespec start, now;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  do {
-    Spin(100000);
-    clock_gettime(CLOCK_MONOTONIC, &now);
-  } while ((now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec) <
-           300LL * 1000 * 1000);
+  const sched_param fifo{1};
+  if (sched_setscheduler(0, SCHED_FIFO, &fifo) != 0) {
+    fprintf(stderr, "sched_setscheduler(SCHED_FIFO): %s\n", strerror(errno));
+    return 7;
+  }
+  const timespec pause{0, 5 * 1000 * 1000};
+  for (int round = 0; round < 20; ++round) {
+    nanosleep(&pause, nullptr);
+    timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
+      Spin(10000);
+      clock_gettime(CLOCK_MONOTONIC, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec) <
+             2 * 1000 * 1000);
+  }
   return 0;
 }
 
@@ -127,6 +139,10 @@ int main(int argc, char** argv) {
   pthread_join(sender, nullptr);
   int status = 0;
   waitpid(hog, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "cpu-hog failed\n");
+    return 7;
+  }
   printf("worker=%d sender=%d hog=%d\n", g_worker_tid.load(), g_sender_tid.load(), hog);
   fflush(stdout);
   g_stop = true;

@@ -137,6 +137,22 @@ TEST_F(NoiseAttributionTest, ArrivalAtAnotherTaskStillTakesItsSend) {
   EXPECT_EQ(events[0].cause, "ipi call_function_single");
 }
 
+TEST_F(NoiseAttributionTest, AnOlderSendThatNeverArrivedIsNotBlamed) {
+  // A cross-call's send is recorded twice, or queued behind another: the
+  // IPI's cause is the latest send before it.
+  TraceRecord stale = Send(1500000, kHog, "flush_tlb_func");
+  stale.callsite = "on_each_cpu_cond_mask";
+  auto events = FeedAll({stale, Send(2000000, kSender, "ipi_mb"),
+                         Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "call_function_single"),
+                         Ipi(TraceEventType::kIpiExit, 2001500, kWorker, "call_function_single"),
+                         Ipi(TraceEventType::kIpiEntry, 3000000, kWorker, "call_function_single"),
+                         Ipi(TraceEventType::kIpiExit, 3000500, kWorker, "call_function_single")});
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].sender.tid, kSender);
+  EXPECT_EQ(events[0].callsite, "membarrier_private_expedited");
+  EXPECT_FALSE(events[1].has_sender);  // the stale send went with the first
+}
+
 TEST_F(NoiseAttributionTest, PreemptionSaysWhatRanInsteadAndForHowLong) {
   auto events = FeedAll({Switch(2000000, kWorker, 0, kHog, "cpu-hog"),
                          Switch(2005000, kHog, 0, kWorker, "worker")});

@@ -243,23 +243,31 @@ void NoiseAttribution::OnSend(const TraceRecord& record) {
 }
 
 void NoiseAttribution::AttachSender(int cpu, int64_t arrival_ns, NoiseEvent* event) {
-  // Every arrival takes its send off the queue, whoever it interrupts, so a
-  // send is never matched to a later IPI. irq_work is raised by the CPU
-  // itself: no send to match.
-  if (event->ipi_type == "irq_work") return;
+  // The latest send of the arrival's class before it is its cause: an IPI
+  // arrives microseconds after its send. Every older one of that class is
+  // dropped with it: served by the same IPI (the kernel sends one for a
+  // queue of calls), a second record of the same send (ipi_send_cpumask
+  // and ipi_send_cpu both fire for one cross-call), or one whose IPI was
+  // never needed. An arrival takes its send whoever it interrupts, so a
+  // send is never blamed for a later IPI.
   const bool reschedule = event->ipi_type == "reschedule";
   std::deque<PendingSend>& pending = sends_[cpu];
-  for (auto it = pending.begin(); it != pending.end(); ++it) {
-    if (it->time_ns > arrival_ns) break;
-    if (it->reschedule != reschedule) continue;
-    event->has_sender = true;
-    event->sender_in_interrupt = it->in_interrupt;
-    event->sender = it->sender;
-    event->callsite = it->callsite;
-    event->callback = it->callback;
-    pending.erase(it);
-    return;
+  const PendingSend* latest = nullptr;
+  for (const PendingSend& send : pending) {
+    if (send.time_ns > arrival_ns) break;
+    if (send.reschedule == reschedule) latest = &send;
   }
+  if (latest == nullptr) return;
+  event->has_sender = true;
+  event->sender_in_interrupt = latest->in_interrupt;
+  event->sender = latest->sender;
+  event->callsite = latest->callsite;
+  event->callback = latest->callback;
+  pending.erase(std::remove_if(pending.begin(), pending.end(),
+                               [&](const PendingSend& send) {
+                                 return send.time_ns <= arrival_ns && send.reschedule == reschedule;
+                               }),
+                pending.end());
 }
 
 void NoiseAttribution::OnEntry(const TraceRecord& record, NoiseKind kind,
