@@ -93,6 +93,109 @@ RunStart StartOf(int argc, char** argv, pid_t program_pid, bool attached) {
   return start;
 }
 
+// Attaches to -p PID, or launches the program (stopped before its exec);
+// fills the program's part of `monitor_options`.
+absl::Status StartProgram(const Options& options, const BpfProgram& base_filter,
+                          const BpfProgram& strict_filter, MonitorOptions* monitor_options) {
+  if (options.attach_pid != 0) {
+    auto tids = AttachToProcess(options.attach_pid);
+    if (!tids.ok()) return tids.status();
+    // An attached program has no EXITKILL: a forced exit leaves it running.
+    absl::Status bounded =
+        PrepareForcedExit(options.kill_after_seconds, ForcedExitConsequence::kProgramLeftRunning);
+    if (!bounded.ok()) return bounded;
+    absl::Status detach = DetachOnTerminationSignals();
+    if (!detach.ok()) return detach;
+    monitor_options->attach = true;
+    monitor_options->program_pid = options.attach_pid;
+    monitor_options->attached_tids = *tids;
+    monitor_options->program_name = absl::StrCat("process ", options.attach_pid);
+    return absl::OkStatus();
+  }
+  auto path = ResolveProgram(options.program[0]);
+  if (!path.ok()) return path.status();
+  // A misspelt --enter-at fails now rather than never triggering.
+  for (const CodeLocation& location : options.enter_at) {
+    absl::Status found = CheckSymbolInFile(*path, location);
+    if (!found.ok()) return found;
+  }
+  LaunchRequest request;
+  request.path = *path;
+  request.argv = options.program;
+  request.base_filter = &base_filter;
+  request.exec_filter = options.strict == StrictMode::kExec ? &strict_filter : nullptr;
+  auto launched = Launch(request);
+  if (!launched.ok()) return launched.status();
+  absl::Status bounded =
+      PrepareForcedExit(options.kill_after_seconds, ForcedExitConsequence::kProgramKilled);
+  if (!bounded.ok()) return bounded;
+  absl::Status forwarding = ForwardSignalsTo(launched->pid);
+  if (!forwarding.ok()) return forwarding;
+  monitor_options->program_pid = launched->pid;
+  monitor_options->setup_error_fd = launched->setup_error_fd;
+  monitor_options->program_name = options.program[0];
+  return absl::OkStatus();
+}
+
+// --enter-at, --leave-at, --strict-thread, --strict-cpus and their delays;
+// starts the ticker that polls them (and, in attach mode, for a detach).
+absl::Status SetTriggers(const Options& options, MonitorOptions* monitor_options) {
+  monitor_options->enter_at = options.enter_at;
+  monitor_options->leave_at = options.leave_at;
+  monitor_options->enter_at_every = options.enter_at_every;
+  monitor_options->triggers.thread_globs = options.strict_threads;
+  monitor_options->triggers.cpus = options.strict_cpus;
+  monitor_options->triggers.after_seconds = options.strict_after_seconds;
+  monitor_options->triggers.for_seconds = options.strict_for_seconds;
+  if (monitor_options->triggers.any() || monitor_options->attach) return StartTicker(20);
+  return absl::OkStatus();
+}
+
+// --noise: the kernel's tracepoints (null when off), or, when they cannot be
+// followed, one line saying why and *counters_instead: today's /proc
+// counters in the summary.
+absl::StatusOr<std::unique_ptr<NoiseTraceNotify>> StartNoiseTracing(const Options& options,
+                                                                      ReportWriter* reports,
+                                                                      bool* counters_instead) {
+  *counters_instead = false;
+  if (options.noise == NoiseMode::kOff) return nullptr;
+  auto started =
+      NoiseTraceNotify::Start(reports, options.format, options.noise == NoiseMode::kEvents);
+  if (!started.ok()) {
+    *counters_instead = true;
+    const std::string line = absl::StrCat("dpsupervise: --noise: cannot trace the kernel (",
+                                          started.status().message(),
+                                          "); the summary shows /proc noise counters instead\n");
+    reports->Write(options.format == ReportFormat::kJson ? FormatJsonMessage(line) : line);
+    return nullptr;
+  }
+  absl::Status ticking = StartTicker(20);  // the buffers are drained on ticks
+  if (!ticking.ok()) return ticking;
+  return std::move(*started);
+}
+
+ReportOptions ReportOptionsOf(const Options& options, bool summary) {
+  ReportOptions report_options;
+  report_options.format = options.format;
+  report_options.summary = summary;
+  report_options.quiet = options.quiet;
+  report_options.error_exitcode = options.error_exitcode;
+  report_options.registers = options.registers.value_or(options.format != ReportFormat::kLine);
+  report_options.backtrace_depth = options.backtrace_depth;
+  return report_options;
+}
+
+// The action table; attaching to a running program must not kill it by
+// surprise: log, unless --on-violation or the policy's `@action default`
+// asks for more.
+ActionTable ActionsOf(const Options& options, const Policy& policy, bool attach) {
+  ActionTable actions = ResolveActions(policy, options.on_violation);
+  if (attach && !options.on_violation && !policy.default_action) {
+    actions.fallback.kind = ActionKind::kLog;
+  }
+  return actions;
+}
+
 int Main(int argc, char** argv) {
   auto options = ParseCommandLine(std::vector<std::string>(argv, argv + argc));
   if (!options.ok()) return Fail(options.status());
@@ -123,111 +226,39 @@ int Main(int argc, char** argv) {
   // Compiled once, by LoadPolicyFiles's guarded compile check.
   const absl::StatusOr<BpfProgram>& strict_filter = policy.strict_filter;
   if (!strict_filter.ok()) return Fail(strict_filter.status());
-  const bool strict_from_exec = options->strict == StrictMode::kExec;
   MonitorOptions monitor_options;
-  if (options->attach_pid != 0) {
-    auto tids = AttachToProcess(options->attach_pid);
-    if (!tids.ok()) return Fail(tids.status());
-    // An attached program has no EXITKILL: a forced exit leaves it running.
-    absl::Status bounded =
-        PrepareForcedExit(options->kill_after_seconds, ForcedExitConsequence::kProgramLeftRunning);
-    if (!bounded.ok()) return Fail(bounded);
-    absl::Status detach = DetachOnTerminationSignals();
-    if (!detach.ok()) return Fail(detach);
-    monitor_options.attach = true;
-    monitor_options.program_pid = options->attach_pid;
-    monitor_options.attached_tids = *tids;
-    monitor_options.program_name = absl::StrCat("process ", options->attach_pid);
-  } else {
-    auto path = ResolveProgram(options->program[0]);
-    if (!path.ok()) return Fail(path.status());
-    // A misspelt --enter-at fails now rather than never triggering.
-    for (const CodeLocation& location : options->enter_at) {
-      absl::Status found = CheckSymbolInFile(*path, location);
-      if (!found.ok()) return Fail(found);
-    }
-    LaunchRequest request;
-    request.path = *path;
-    request.argv = options->program;
-    request.base_filter = &*base_filter;
-    request.exec_filter = strict_from_exec ? &*strict_filter : nullptr;
-    auto launched = Launch(request);
-    if (!launched.ok()) return Fail(launched.status());
-    absl::Status bounded =
-        PrepareForcedExit(options->kill_after_seconds, ForcedExitConsequence::kProgramKilled);
-    if (!bounded.ok()) return Fail(bounded);
-    absl::Status forwarding = ForwardSignalsTo(launched->pid);
-    if (!forwarding.ok()) return Fail(forwarding);
-    monitor_options.program_pid = launched->pid;
-    monitor_options.setup_error_fd = launched->setup_error_fd;
-    monitor_options.program_name = options->program[0];
-  }
-  monitor_options.enter_at = options->enter_at;
-  monitor_options.leave_at = options->leave_at;
-  monitor_options.enter_at_every = options->enter_at_every;
-  monitor_options.triggers.thread_globs = options->strict_threads;
-  monitor_options.triggers.cpus = options->strict_cpus;
-  monitor_options.triggers.after_seconds = options->strict_after_seconds;
-  monitor_options.triggers.for_seconds = options->strict_for_seconds;
-  // Triggers poll thread names and times; attach mode polls for a detach.
-  if (monitor_options.triggers.any() || monitor_options.attach) {
-    absl::Status ticking = StartTicker(20);
-    if (!ticking.ok()) return Fail(ticking);
-  }
+  absl::Status started = StartProgram(*options, *base_filter, *strict_filter, &monitor_options);
+  if (!started.ok()) return Fail(started);
+  absl::Status triggers = SetTriggers(*options, &monitor_options);
+  if (!triggers.ok()) return Fail(triggers);
   if (!monitor_options.attach) monitor_options.base_filter = &*base_filter;
   monitor_options.strict_filter = &*strict_filter;
-  // --noise: the kernel's tracepoints, or, when they cannot be followed,
-  // one line saying why and today's /proc counters in the summary.
-  std::unique_ptr<NoiseTraceNotify> noise_notify;
+
   bool noise_counters_instead = false;
-  if (options->noise != NoiseMode::kOff) {
-    auto started = NoiseTraceNotify::Start(reports->get(), options->format,
-                                           options->noise == NoiseMode::kEvents);
-    if (started.ok()) {
-      noise_notify = std::move(*started);
-      absl::Status ticking = StartTicker(20);  // the buffers are drained on ticks
-      if (!ticking.ok()) return Fail(ticking);
-    } else {
-      noise_counters_instead = true;
-      const std::string line = absl::StrCat("dpsupervise: --noise: cannot trace the kernel (",
-                                            started.status().message(),
-                                            "); the summary shows /proc noise counters instead\n");
-      (*reports)->Write(options->format == ReportFormat::kJson ? FormatJsonMessage(line) : line);
-    }
-  }
+  auto noise_notify = StartNoiseTracing(*options, reports->get(), &noise_counters_instead);
+  if (!noise_notify.ok()) return Fail(noise_notify.status());
   const bool summary = options->summary || noise_counters_instead;
   // The reports listen to the monitor: violations, messages, the summary
   // and the verdict, which ends the run; before them the noise tracer, whose
-  // summary precedes theirs.
-  ReportOptions report_options;
-  report_options.format = options->format;
-  report_options.summary = summary;
-  report_options.quiet = options->quiet;
-  report_options.error_exitcode = options->error_exitcode;
-  report_options.registers = options->registers.value_or(options->format != ReportFormat::kLine);
-  report_options.backtrace_depth = options->backtrace_depth;
-  ReportNotify report_notify(reports->get(), report_options);
-  // In front of the reports: a thread violating in a loop must not flood them.
+  // summary precedes theirs. In front of the reports, a limiter: a thread
+  // violating in a loop must not flood them.
+  ReportNotify report_notify(reports->get(), ReportOptionsOf(*options, summary));
   ReportLimiter report_limiter(&report_notify, options->report_limit);
   std::vector<Notify*> listeners;
-  if (noise_notify != nullptr) listeners.push_back(noise_notify.get());
+  if (*noise_notify != nullptr) listeners.push_back(noise_notify->get());
   listeners.push_back(&report_limiter);
   NotifyList notify_list(listeners);
   monitor_options.notify = &notify_list;
-  monitor_options.actions = ResolveActions(policy, options->on_violation);
-  // Attaching to a running program must not kill it by surprise: log, unless
-  // --on-violation or the policy's `@action default` asks for more.
-  if (monitor_options.attach && !options->on_violation && !policy.default_action) {
-    monitor_options.actions.fallback.kind = ActionKind::kLog;
-  }
+
+  const bool strict_from_exec = options->strict == StrictMode::kExec;
+  monitor_options.actions = ActionsOf(*options, policy, monitor_options.attach);
   monitor_options.strict_from_exec = strict_from_exec;
   monitor_options.mechanism = ChooseStrictMechanism(options->mechanism, policy, strict_from_exec);
   // --preflight wins over the policy's @preflight; warn by default.
   monitor_options.preflight =
       options->preflight.value_or(policy.preflight.value_or(PreflightMode::kWarn));
   monitor_options.summary = summary || options->format == ReportFormat::kJson;
-  report_notify.Start(
-      StartOf(argc, argv, monitor_options.program_pid, monitor_options.attach));
+  report_notify.Start(StartOf(argc, argv, monitor_options.program_pid, monitor_options.attach));
   Monitor monitor(monitor_options);
   if (monitor_options.attach) {
     absl::Status armed = monitor.ArmAttached();
