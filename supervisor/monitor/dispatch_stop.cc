@@ -90,12 +90,18 @@ absl::Status Monitor::SwitchDispatchOn(ThreadState& thread) {
 void Monitor::SwitchDispatchOff(ThreadState& thread) {
   if (!thread.syscalls.dispatched) return;
   thread.syscalls.dispatched = false;
+  thread.syscalls.stale_dispatch_sigsys = true;
   // Mid re-execution it is off already.
   if (!thread.syscalls.reexecuting) (void)SetSyscallUserDispatch(thread.tid, false);
 }
 
 bool Monitor::IsDispatchedSyscall(const ThreadState& thread, const siginfo_t& info) {
-  if (!thread.syscalls.dispatched || info.si_code != kSysUserDispatch) return false;
+  if (!thread.syscalls.dispatched) return false;
+  return IsKernelDispatchSigsys(thread, info);
+}
+
+bool Monitor::IsKernelDispatchSigsys(const ThreadState& thread, const siginfo_t& info) {
+  if (info.si_code != kSysUserDispatch) return false;
   // A thread of the program can queue itself a SIGSYS with any si_code
   // (rt_tgsigqueueinfo): the kernel's own stands at the syscall it names,
   // just after the instruction, with rax rolled back to the number.

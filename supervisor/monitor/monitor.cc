@@ -272,6 +272,18 @@ absl::Status Monitor::HandleSignalStop(ThreadState& thread, int signal) {
   if (!info.ok()) return info.status();
   RestoreHeldSignal(thread, &*info);
   if (thread.syscalls.reexecuting) AbandonReexecution(thread);
+  const bool stale_dispatch_sigsys = thread.syscalls.stale_dispatch_sigsys;
+  thread.syscalls.stale_dispatch_sigsys = false;
+  if (signal == SIGSYS && stale_dispatch_sigsys && !thread.syscalls.dispatched &&
+      IsKernelDispatchSigsys(thread, *info)) {
+    // Caught by dispatch just before it was switched off (a --strict-for
+    // leave met first): the syscall did not run. It runs now, natively.
+    auto regs = GetRegs(thread.tid);
+    if (!regs.ok()) return regs.status();
+    absl::Status rewound = SetRegs(thread.tid, RewoundToSyscall(*regs));
+    if (!rewound.ok()) return rewound;
+    return Resume(thread, 0);
+  }
   // A strict thread's syscall under syscall user dispatch; a SIGSYS of a
   // seccomp filter's RET_TRAP (SYS_SECCOMP) or from a sender goes on below.
   if (signal == SIGSYS && IsDispatchedSyscall(thread, *info)) {

@@ -208,6 +208,9 @@ class Monitor {
   // A SIGSYS stop of a dispatched thread raised by its dispatch, not by a
   // seccomp filter's RET_TRAP or by a sender.
   bool IsDispatchedSyscall(const ThreadState& thread, const siginfo_t& info);
+  // Whether `info` is a SIGSYS the kernel's syscall user dispatch raised at
+  // the syscall `thread` is stopped after (whether dispatch is on or not).
+  bool IsKernelDispatchSigsys(const ThreadState& thread, const siginfo_t& info);
   // Judges and acts on a dispatched syscall, as HandleSeccompStop does.
   absl::Status HandleDispatchedSyscall(ThreadState& thread, const siginfo_t& info);
   // Lets the syscall the thread is stopped at run: re-executed with dispatch

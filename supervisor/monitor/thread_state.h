@@ -94,6 +94,10 @@ struct SyscallState {
   // of the thread arrives as a SIGSYS, nothing was injected, and leaving
   // switches it off. Never set on a thread that is not strict.
   bool dispatched = false;
+  // Dispatch was just switched off: a syscall it caught just before (its
+  // SIGSYS queued, met first by an interrupt or another stop) may still be
+  // delivered. Cleared at the thread's next signal-delivery-stop.
+  bool stale_dispatch_sigsys = false;
   // Stopped at such a SIGSYS: letting the syscall run means re-executing it.
   bool at_dispatch_stop = false;
   // A dispatched syscall being re-executed with dispatch off, until its
