@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "supervisor/noise/preflight.h"
+#include "supervisor/policy/edit_distance.h"
 
 namespace dpsupervise {
 namespace {
@@ -198,21 +199,6 @@ absl::Status SetSwitch(const OptionSpec& spec, absl::string_view value, GivenOpt
   return absl::OkStatus();
 }
 
-// The edit distance (insertions, deletions, substitutions) from a to b.
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 // The misuse of an unknown option `arg`, with the long option it most
 // likely meant ("--sumary": did you mean --summary?) when one is close.

@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/dataplane.h"
 #include "supervisor/policy/action.h"
+#include "supervisor/policy/edit_distance.h"
 #include "supervisor/syscalls/signal_names.h"
 
 namespace dpsupervise {
@@ -189,21 +190,6 @@ constexpr NamedConstant kConstants[] = {
 
 // ---------------------------------------------------------------------------
 // "Did you mean" suggestions for misspelt syscall and constant names.
-
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 }  // namespace
 

@@ -56,6 +56,7 @@ readonly sources=(
   supervisor/policy/policy.cc
   supervisor/policy/policy_compile_check.cc
   supervisor/policy/policy_constants.cc
+  supervisor/policy/edit_distance.cc
   supervisor/policy/policy_lexer.cc
   supervisor/policy/policy_lowering.cc
   supervisor/policy/policy_merge.cc
