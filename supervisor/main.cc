@@ -2,6 +2,7 @@
 // This file only wires the typed Options (supervisor/cli.h) into the
 // components.
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +92,17 @@ RunStart StartOf(int argc, char** argv, pid_t program_pid, bool attached) {
   clock_gettime(CLOCK_REALTIME, &now);
   start.time_ns = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
   return start;
+}
+
+// The monitor holds a descriptor per thread (its page-fault event): the
+// soft limit goes up to the hard one. Only now, once the program is
+// launched: it must inherit its limits unchanged (a program that select()s
+// relies on descriptors staying below 1024).
+void RaiseOpenFileLimit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur >= files.rlim_max) return;
+  files.rlim_cur = files.rlim_max;
+  (void)setrlimit(RLIMIT_NOFILE, &files);
 }
 
 // Attaches to -p PID, or launches the program (stopped before its exec);
@@ -229,6 +241,7 @@ int Main(int argc, char** argv) {
   MonitorOptions monitor_options;
   absl::Status started = StartProgram(*options, *base_filter, *strict_filter, &monitor_options);
   if (!started.ok()) return Fail(started);
+  RaiseOpenFileLimit();
   absl::Status triggers = SetTriggers(*options, &monitor_options);
   if (!triggers.ok()) return Fail(triggers);
   if (!monitor_options.attach) monitor_options.base_filter = &*base_filter;

@@ -107,6 +107,19 @@ TEST(BasicE2E, PathLookupFindsPrograms) {
   EXPECT_EQ(r.exit_status, 7) << Describe(r);
 }
 
+// dpsupervise raises its own descriptor limit (one page-fault event per
+// thread), never the program's: the program gets the limits it was given.
+TEST(BasicE2E, ProgramKeepsItsDescriptorLimit) {
+  const std::string limits = "ulimit -Sn 512; ulimit -Hn 4096; ";
+  RunResult native = dptest::Run({"/bin/sh", "-c", limits + "ulimit -Sn; ulimit -Hn"});
+  ASSERT_EQ(native.out, "512\n4096\n") << Describe(native);
+  RunResult r = dptest::Run({"/bin/sh", "-c", limits + "exec \"$0\" \"$@\"",
+                             Runfile("supervisor/dpsupervise"), "--", "/bin/sh", "-c",
+                             "ulimit -Sn; ulimit -Hn"});
+  EXPECT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_EQ(r.out, native.out) << Describe(r);
+}
+
 TEST(BasicE2E, UsageErrorsAreExit2) {
   RunResult r = RunSupervised({});
   EXPECT_EQ(r.exit_status, 2) << Describe(r);

@@ -122,10 +122,11 @@ long TracerOf(pid_t pid) {
 }
 
 // Attached while the program was dumpable, dpsupervise keeps watching it
-// after it is not: a thread named later is made strict (syscalls stepped),
-// its violation reported; only the page-fault event is refused, and the
-// message says why and what to do.
-TEST(NonDumpable, AttachedSupervisorSaysWhyPageFaultsGoUndetected) {
+// after it is not: a thread named later is made strict, its violation
+// reported. Its page-fault event was opened at the attach, while the
+// program was dumpable (every thread's is opened when it is first seen), so
+// page faults stay detected: no "will not be detected" message.
+TEST(NonDumpable, AttachedSupervisorKeepsPageFaultsOpenedWhileDumpable) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run dpsupervise as uid 65534";
   if (access(kSetpriv, X_OK) != 0) GTEST_SKIP() << kSetpriv << " (util-linux) is not installed";
   UnprivilegedCopies copies;
@@ -141,12 +142,7 @@ TEST(NonDumpable, AttachedSupervisorSaysWhyPageFaultsGoUndetected) {
   kill(pid, SIGUSR2);  // non-dumpable now, then the worker is named
   ASSERT_TRUE(program.WaitForStdout("named")) << program.out();
   ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered (attached")) << supervisor.err();
-  EXPECT_THAT(supervisor.err(),
-              HasSubstr("page faults of strict threads will not be detected: "
-                        "perf_event_open(PAGE_FAULTS, tid "));
-  EXPECT_THAT(supervisor.err(),
-              HasSubstr("Permission denied: process " + std::to_string(pid) + " is not dumpable"));
-  EXPECT_THAT(supervisor.err(), HasSubstr("or keep the program dumpable"));
+  EXPECT_THAT(supervisor.err(), Not(HasSubstr("will not be detected"))) << supervisor.err();
   kill(pid, SIGUSR2);  // the worker's open()
   ASSERT_TRUE(supervisor.WaitForStderr("action:  log")) << supervisor.err();
   // Its path cannot be read: the address stands in for it.

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -139,9 +140,12 @@ Monitor::Monitor(const MonitorOptions& options)
     main.syscalls.strict_filter_installed = options_.strict_from_exec;
   }
   if (options_.attach) program_execed_ = true;
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) open_file_budget_ = files.rlim_cur / 2;
 }
 
 absl::Status Monitor::ArmAttached() {
+  for (auto& [tid, thread] : threads_) PrepareFaultDetector(thread);
   return breakpoints_.ArmPending(threads_.LiveTid(options_.program_pid));
 }
 
@@ -185,6 +189,7 @@ absl::StatusOr<int> Monitor::Run() {
       return handled;
     }
     windows_.TakeDueSnapshots(threads_);
+    RunDeferredEntryChecks();
   }
   if (!program_execed_) {
     absl::Status setup = ReadSetupError(options_.setup_error_fd, options_.program_name);
@@ -372,9 +377,14 @@ absl::Status Monitor::HandleNewTask(ThreadState& parent, int event) {
     if (!armed.ok()) return armed;
     CheckForeignFilters(child);
   }
+  const pid_t child_tid = child.tid;
   ThreadState* parent_again = threads_.Find(parent_tid);
-  if (parent_again == nullptr) return Continue(parent_tid);
-  return Resume(*parent_again);
+  absl::Status resumed = parent_again == nullptr ? Continue(parent_tid) : Resume(*parent_again);
+  // The child waits at its first stop until the monitor serves it: opening
+  // its event now, with the parent already running, delays neither.
+  ThreadState* child_again = threads_.Find(child_tid);
+  if (child_again != nullptr) PrepareFaultDetector(*child_again);
+  return resumed;
 }
 
 absl::Status Monitor::HandleExec(ThreadState& thread) {
@@ -404,10 +414,11 @@ absl::Status Monitor::HandleExec(ThreadState& thread) {
       if (!prefaulted.ok()) return prefaulted;
     }
   }
+  // exec removed the page-fault event (remove_on_exec): open a new one.
+  execed.faults.detector = PageFaultDetector();
+  execed.faults.seen = 0;
+  PrepareFaultDetector(execed);
   if (execed.strict()) {
-    // exec removed the page-fault event (remove_on_exec): open a new one.
-    execed.faults.detector = PageFaultDetector();
-    execed.faults.seen = 0;
     absl::Status armed = ArmPageFaults(execed);
     if (!armed.ok()) return armed;
     UnblockPageFaultTrap(execed);

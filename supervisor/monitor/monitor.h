@@ -142,9 +142,21 @@ class Monitor {
   absl::StatusOr<long> StartStrict(ThreadState& thread, uint32_t flags, bool dispatch = false);
   void SayEntryRefused(const ThreadState& thread, absl::string_view why);
   absl::Status ArmPageFaults(ThreadState& thread);
+  // Opens the thread's page-fault event disabled, ahead of any strict
+  // entry, so that the entry only enables it (the open is most of a first
+  // entry's cost otherwise). Done for every thread when it is first seen and
+  // after exec (which removes the event). A failure is not said here: the
+  // entry opens again and says why, or refuses, as without this.
+  void PrepareFaultDetector(ThreadState& thread);
   void LeaveStrict(ThreadState& thread);
-  // Preflight checks; returns the prctl's error (0: proceed).
+  // Preflight checks; returns the prctl's error (0: proceed). Under
+  // --preflight=warn they decide nothing, so they wait for
+  // RunDeferredEntryChecks: the entry does not pay for their /proc and
+  // /sys reads.
   long RunEntryChecks(ThreadState& thread);
+  // The --preflight=warn checks of the threads that entered in this batch
+  // of stops, run once they are running again.
+  void RunDeferredEntryChecks();
   // A trigger's PTRACE_INTERRUPT stop.
   absl::Status HandleInterrupt(ThreadState& thread);
   // Installs the strict filter on a thread stopped anywhere; sets
@@ -295,6 +307,9 @@ class Monitor {
   // gdb processes we started: our children, but not the program's.
   std::set<pid_t> debugger_pids_;
   bool warned_no_page_faults_ = false;
+  std::vector<pid_t> entry_checks_due_;
+  // How many threads may hold a page-fault event opened ahead of entry.
+  size_t open_file_budget_ = 0;
   // The kernel refused PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG (before 6.4).
   bool kernel_lacks_dispatch_ = false;
 };

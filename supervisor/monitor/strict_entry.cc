@@ -146,8 +146,8 @@ long Monitor::RunEntryChecks(ThreadState& thread) {
   const bool enforce = options_.preflight == PreflightMode::kEnforce;
   // Warnings are said once per thread; enforcement judges every entry.
   if (!enforce && thread.preflight_reported) return 0;
-  std::vector<PreflightFinding> findings = RunPreflight(thread.tgid, thread.tid);
   if (enforce) {
+    std::vector<PreflightFinding> findings = RunPreflight(thread.tgid, thread.tid);
     absl::Status verdict = CheckPreflight(findings, true);
     if (!verdict.ok()) {
       Say(absl::StrCat("dpsupervise: ", TaskLabel(thread.tid),
@@ -158,9 +158,19 @@ long Monitor::RunEntryChecks(ThreadState& thread) {
     return 0;
   }
   thread.preflight_reported = true;
-  const std::string text = FormatFindings(findings, TaskLabel(thread.tid));
-  if (!text.empty()) Say(text);
+  entry_checks_due_.push_back(thread.tid);
   return 0;
+}
+
+void Monitor::RunDeferredEntryChecks() {
+  for (pid_t tid : entry_checks_due_) {
+    const ThreadState* thread = threads_.Find(tid);
+    if (thread == nullptr) continue;
+    const std::string text =
+        FormatFindings(RunPreflight(thread->tgid, thread->tid), TaskLabel(thread->tid));
+    if (!text.empty()) Say(text);
+  }
+  entry_checks_due_.clear();
 }
 
 absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
@@ -181,6 +191,16 @@ absl::Status Monitor::ArmPageFaults(ThreadState& thread) {
                      detector.status().message(), "; detecting syscalls, traps and signals only\n"));
   }
   return absl::OkStatus();
+}
+
+void Monitor::PrepareFaultDetector(ThreadState& thread) {
+  if (thread.faults.detector.open()) return;
+  // One descriptor per thread: a program with more threads than half our
+  // descriptor limit keeps the rest for /proc reads and the reports; its
+  // further threads open theirs at entry, as without this.
+  if (threads_.size() > open_file_budget_) return;
+  auto detector = PageFaultDetector::Open(thread.tid, /*enabled=*/false);
+  if (detector.ok()) thread.faults.detector = std::move(*detector);
 }
 
 void Monitor::LeaveStrict(ThreadState& thread) {

@@ -61,6 +61,7 @@ class ThreadTable {
   Map::iterator end() { return threads_.end(); }
   Map::const_iterator begin() const { return threads_.begin(); }
   Map::const_iterator end() const { return threads_.end(); }
+  size_t size() const { return threads_.size(); }
 
  private:
   TgidOf tgid_of_;

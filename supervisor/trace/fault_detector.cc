@@ -18,7 +18,7 @@
 
 namespace dpsupervise {
 
-absl::StatusOr<PageFaultDetector> PageFaultDetector::Open(pid_t tid) {
+absl::StatusOr<PageFaultDetector> PageFaultDetector::Open(pid_t tid, bool enabled) {
   perf_event_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.size = sizeof(attr);
@@ -34,6 +34,7 @@ absl::StatusOr<PageFaultDetector> PageFaultDetector::Open(pid_t tid) {
   // address-space assumptions.
   attr.remove_on_exec = 1;
   attr.sig_data = kPageFaultCookie;
+  attr.disabled = enabled ? 0 : 1;
   int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC));
   if (fd < 0) {
     const int err = errno;
@@ -54,7 +55,7 @@ absl::StatusOr<PageFaultDetector> PageFaultDetector::Open(pid_t tid) {
     return absl::UnavailableError(
         absl::StrCat("perf_event_open(PAGE_FAULTS, tid ", tid, "): ", strerror(err), why));
   }
-  return PageFaultDetector(fd);
+  return PageFaultDetector(fd, enabled);
 }
 
 PageFaultDetector::PageFaultDetector(PageFaultDetector&& other) noexcept
