@@ -8,12 +8,12 @@
 
 # Every option, as --help lists them. Those in _dpsupervise_value_options take
 # a value, given as --name=VALUE or as the next word.
-_dpsupervise_options="--policy= --on-violation= --format= --backtrace-depth= --registers=
+_dpsupervise_options="--policy= --on-violation= --action= --format= --backtrace-depth= --registers=
   --output= --log-fd= --report-limit= --strict= --mechanism= --preflight= --noise= --summary
   --error-exitcode= --quiet --check-policy --strict-thread= --strict-cpus= --strict-after=
   --strict-for= --pid= --enter-at= --enter-at-every --leave-at= --kill-after= --help --version
   -P -o -p -q -h"
-_dpsupervise_value_options=" --policy --on-violation --format --backtrace-depth --registers
+_dpsupervise_value_options=" --policy --on-violation --action --format --backtrace-depth --registers
   --output --log-fd --report-limit --strict --mechanism --preflight --noise --error-exitcode
   --strict-thread --strict-cpus --strict-after --strict-for --pid --enter-at --leave-at
   --kill-after
@@ -22,6 +22,8 @@ _dpsupervise_value_options=" --policy --on-violation --format --backtrace-depth 
 # The actions of --on-violation (supervisor/policy/action.cc). "signal" and "errno"
 # take their argument after ':' in one word (a blank would need quoting).
 _dpsupervise_actions="kill kill-all log stop gdb deliver signal: errno:"
+# The kinds --action takes before its '=' (supervisor/model/violation.cc).
+_dpsupervise_kinds="syscall page_fault trap signal ipi irq timer softirq preemption migration"
 # The errno values most used with the errno action; any name from EPERM to
 # EHWPOISON, or a number, is accepted too.
 _dpsupervise_errnos="EPERM ENOENT EINTR EIO EBADF EAGAIN ENOMEM EACCES EFAULT EBUSY
@@ -36,6 +38,12 @@ _dpsupervise_values() {
         signal:*) compgen -P signal: -A signal -- "${value#signal:}" ;;
         errno:*) compgen -P errno: -W "$_dpsupervise_errnos" -- "${value#errno:}" ;;
         *) compgen -W "$_dpsupervise_actions" -- "$value" ;;
+      esac
+      ;;
+    --action)
+      case $value in
+        *=*) _dpsupervise_values --on-violation "${value#*=}" | sed "s/^/${value%%=*}=/" ;;
+        *) compgen -S = -W "$_dpsupervise_kinds" -- "$value" ;;
       esac
       ;;
     --format) compgen -W "text line json" -- "$value" ;;

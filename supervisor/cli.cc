@@ -38,6 +38,7 @@ struct GivenOptions {
   std::vector<std::string> enter_at;
   std::vector<std::string> leave_at;
   std::string on_violation;
+  std::vector<std::string> actions;
   std::string format;
   std::string output;
   std::string strict;
@@ -92,6 +93,12 @@ constexpr OptionSpec kOptions[] = {
     Value("on-violation", nullptr, "ACTION", &GivenOptions::on_violation,
           "ACTION for violations the policy gives no action: kill (default: the violating "
           "process; log with -p), kill-all, signal SIG, stop, gdb, log, deliver, errno E"),
+    List("action", nullptr, "KIND=ACTION", &GivenOptions::actions,
+         "option --action needs KIND=ACTION",
+         "ACTION for violations of KIND, over the policy's (repeatable; e.g. syscall=log, "
+         "ipi=signal:SIGUSR1): syscall, page_fault, trap, signal, or an interruption kind "
+         "(ipi, irq, timer, softirq, preemption, migration: traced with --noise, acted on only "
+         "when named)"),
     Value("format", nullptr, "FORMAT", &GivenOptions::format,
           "report format: text, line (one line per violation) or json (JSON lines)"),
     Value("backtrace-depth", nullptr, "N", &GivenOptions::backtrace_depth,
@@ -566,7 +573,28 @@ absl::StatusOr<std::vector<CodeLocation>> ParseLocations(absl::string_view optio
   return locations;
 }
 
-// Converts --on-violation, --enter-at and --leave-at, last: main.cc once
+// One --action: "KIND=ACTION", the action as --on-violation takes it.
+absl::StatusOr<std::pair<ViolationKind, Action>> ParseKindAction(const std::string& text) {
+  const size_t equals = text.find('=');
+  const std::string kind_name = text.substr(0, equals);
+  auto kind = ViolationKindFromName(kind_name);
+  if (equals == std::string::npos || !kind) {
+    return Usage(absl::StrCat("--action: found '", kind_name, "', expected KIND=ACTION, KIND ",
+                              ViolationKindList()));
+  }
+  auto action = ParseAction(absl::string_view(text).substr(equals + 1));
+  if (!action.ok()) {
+    return Usage(absl::StrCat("--action=", kind_name, ": ", OneLine(action.status().message())));
+  }
+  if (!ActionAppliesTo(action->kind, *kind)) {
+    return Usage(absl::StrCat("--action=", kind_name, ": '", action->ToString(),
+                              "' does not apply to ", kind_name, " violations (errno only to "
+                              "syscalls, deliver only to traps and signals)"));
+  }
+  return std::make_pair(*kind, *action);
+}
+
+// Converts --on-violation, --action, --enter-at and --leave-at, last: main.cc once
 // parsed them after every other check, and their misuse keeps that place.
 absl::Status ConvertActionAndLocations(const GivenOptions& given, Options* options) {
   if (!given.on_violation.empty()) {
@@ -575,6 +603,11 @@ absl::Status ConvertActionAndLocations(const GivenOptions& given, Options* optio
       return Usage(absl::StrCat("--on-violation: ", OneLine(action.status().message())));
     }
     options->on_violation = *action;
+  }
+  for (const std::string& text : given.actions) {
+    auto per_kind = ParseKindAction(text);
+    if (!per_kind.ok()) return per_kind.status();
+    options->actions[per_kind->first] = per_kind->second;
   }
   auto enter_at = ParseLocations("enter-at", given.enter_at);
   if (!enter_at.ok()) return enter_at.status();

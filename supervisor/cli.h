@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -53,6 +54,7 @@ struct Options {
   bool version = false;
   std::vector<std::string> policies;       // -P, in order
   std::optional<Action> on_violation;      // none: the policy's default, else kill
+  std::map<ViolationKind, Action> actions;  // --action=KIND=ACTION, over the policy's
   ReportFormat format = ReportFormat::kText;
   std::string output;                      // -o: report file; empty for stderr
   int log_fd = -1;                         // --log-fd: inherited descriptor; -1: none

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -166,13 +167,36 @@ absl::Status SetTriggers(const Options& options, MonitorOptions* monitor_options
 // --noise: the kernel's tracepoints (null when off), or, when they cannot be
 // followed, one line saying why and *counters_instead: today's /proc
 // counters in the summary.
+// Ticks while interruptions are acted on: each waits up to a tick, plus
+// the 2 ms the tracer lets records settle, before it is read.
+constexpr int kInterruptionTickMs = 5;
+
+// An interruption kind given an action needs the tracepoints, whatever
+// --noise says (off: they are followed for the actions, nothing else is
+// written); when they cannot be followed that is a usage error: the action
+// would silently never happen.
 absl::StatusOr<std::unique_ptr<NoiseTraceNotify>> StartNoiseTracing(const Options& options,
+                                                                      const ActionTable& actions,
                                                                       ReportWriter* reports,
                                                                       bool* counters_instead) {
   *counters_instead = false;
-  if (options.noise == NoiseMode::kOff) return nullptr;
+  std::set<ViolationKind> act_on;
+  for (const auto& [kind, action] : actions.per_kind) {
+    if (IsInterruptionKind(kind)) act_on.insert(kind);
+  }
+  if (options.noise == NoiseMode::kOff && act_on.empty()) return nullptr;
   auto started =
       NoiseTraceNotify::Start(reports, options.format, options.noise == NoiseMode::kEvents);
+  if (!started.ok() && !act_on.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "an action is given for ", ViolationKindName(*act_on.begin()),
+        " interruptions, but the kernel's tracepoints cannot be followed (",
+        started.status().message(), "): run as root or with CAP_PERFMON, or drop the action"));
+  }
+  if (started.ok()) {
+    (*started)->ActOn(act_on);
+    (*started)->SetWriting(options.noise != NoiseMode::kOff, options.noise == NoiseMode::kEvents);
+  }
   if (!started.ok()) {
     *counters_instead = true;
     const std::string line = absl::StrCat("dpsupervise: --noise: cannot trace the kernel (",
@@ -181,7 +205,9 @@ absl::StatusOr<std::unique_ptr<NoiseTraceNotify>> StartNoiseTracing(const Option
     reports->Write(options.format == ReportFormat::kJson ? FormatJsonMessage(line) : line);
     return nullptr;
   }
-  absl::Status ticking = StartTicker(20);  // the buffers are drained on ticks
+  // The buffers are drained on ticks; an action waits for the tick that
+  // reads its interruption, so it ticks faster then.
+  absl::Status ticking = StartTicker(act_on.empty() ? 20 : kInterruptionTickMs);
   if (!ticking.ok()) return ticking;
   return std::move(*started);
 }
@@ -201,7 +227,7 @@ ReportOptions ReportOptionsOf(const Options& options, bool summary) {
 // surprise: log, unless --on-violation or the policy's `@action default`
 // asks for more.
 ActionTable ActionsOf(const Options& options, const Policy& policy, bool attach) {
-  ActionTable actions = ResolveActions(policy, options.on_violation);
+  ActionTable actions = ResolveActions(policy, options.on_violation, options.actions);
   if (attach && !options.on_violation && !policy.default_action) {
     actions.fallback.kind = ActionKind::kLog;
   }
@@ -239,6 +265,13 @@ int Main(int argc, char** argv) {
   const absl::StatusOr<BpfProgram>& strict_filter = policy.strict_filter;
   if (!strict_filter.ok()) return Fail(strict_filter.status());
   MonitorOptions monitor_options;
+  monitor_options.actions = ActionsOf(*options, policy, options->attach_pid != 0);
+  // Before the program starts: an action that cannot be taken stops us here.
+  bool noise_counters_instead = false;
+  auto noise_notify = StartNoiseTracing(*options, monitor_options.actions, reports->get(),
+                                        &noise_counters_instead);
+  if (!noise_notify.ok()) return Fail(noise_notify.status());
+  monitor_options.interruptions = noise_notify->get();
   absl::Status started = StartProgram(*options, *base_filter, *strict_filter, &monitor_options);
   if (!started.ok()) return Fail(started);
   RaiseOpenFileLimit();
@@ -247,9 +280,6 @@ int Main(int argc, char** argv) {
   if (!monitor_options.attach) monitor_options.base_filter = &*base_filter;
   monitor_options.strict_filter = &*strict_filter;
 
-  bool noise_counters_instead = false;
-  auto noise_notify = StartNoiseTracing(*options, reports->get(), &noise_counters_instead);
-  if (!noise_notify.ok()) return Fail(noise_notify.status());
   const bool summary = options->summary || noise_counters_instead;
   // The reports listen to the monitor: violations, messages, the summary
   // and the verdict, which ends the run; before them the noise tracer, whose
@@ -264,7 +294,6 @@ int Main(int argc, char** argv) {
   monitor_options.notify = &notify_list;
 
   const bool strict_from_exec = options->strict == StrictMode::kExec;
-  monitor_options.actions = ActionsOf(*options, policy, monitor_options.attach);
   monitor_options.strict_from_exec = strict_from_exec;
   monitor_options.mechanism = ChooseStrictMechanism(options->mechanism, policy, strict_from_exec);
   // --preflight wins over the policy's @preflight; warn by default.

@@ -116,7 +116,16 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"stop", ViolationKind::kSignal, SIGUSR1, 0x401000, {"stop resend 10"}},
         Case{"gdb", ViolationKind::kSyscall, 0, 0x401000, {"rewind", "gdb resend 0"}},
         Case{"gdb", ViolationKind::kSyscall, 0, kVsyscallPc, {"gdb after syscall"}},
-        Case{"gdb", ViolationKind::kSignal, SIGUSR1, 0x401000, {"gdb resend 10"}}));
+        Case{"gdb", ViolationKind::kSignal, SIGUSR1, 0x401000, {"gdb resend 10"}},
+        // Interruptions: the thread sits at our PTRACE_INTERRUPT stop, with
+        // no signal of its own and no syscall to rewind.
+        Case{"kill", ViolationKind::kIpi, 0, 0x401000, {"kill process"}},
+        Case{"kill-all", ViolationKind::kPreemption, 0, 0x401000, {"kill program"}},
+        Case{"log", ViolationKind::kTimer, 0, 0x401000, {"resume 0"}},
+        Case{"signal SIGUSR2", ViolationKind::kIpi, 0, 0x401000,
+             {"leave strict", "queue 12", "resume 0"}},
+        Case{"stop", ViolationKind::kMigration, 0, 0x401000, {"stop resend 0"}},
+        Case{"gdb", ViolationKind::kIrq, 0, 0x401000, {"gdb resend 0"}}));
 
 TEST(ExecuteAction, AFailedStepEndsTheAction) {
   FakeTracee tracee;

@@ -92,5 +92,38 @@ TEST(ActionTableTest, WhichActionsApplyToWhichKinds) {
   }
 }
 
+// Interruptions (ipi, irq, ...) are noise unless their kind is named: the
+// default action, --on-violation and PR_DATAPLANE_SIG do not make them
+// violations; once named, the usual order holds for them too.
+TEST(ActionTableTest, InterruptionsAreActedOnOnlyWhenNamed) {
+  Policy policy;
+  policy.default_action = Of(ActionKind::kLog);
+  ActionTable table = Resolve(policy, "stop");
+  EXPECT_FALSE(table.ActsOnInterruptions());
+  for (ViolationKind kind : kAllViolationKinds) {
+    EXPECT_EQ(table.Acts(kind), !IsInterruptionKind(kind)) << ViolationKindName(kind);
+  }
+  policy.actions[ViolationKind::kIpi] = Signal(SIGUSR2);
+  table = ResolveActions(policy, std::nullopt,
+                         {{ViolationKind::kPreemption, Of(ActionKind::kLog)}});
+  EXPECT_TRUE(table.ActsOnInterruptions());
+  EXPECT_TRUE(table.Acts(ViolationKind::kIpi));
+  EXPECT_TRUE(table.Acts(ViolationKind::kPreemption));
+  EXPECT_FALSE(table.Acts(ViolationKind::kTimer));
+  EXPECT_EQ(table.For(ViolationKind::kIpi, 0), Signal(SIGUSR2));
+  EXPECT_EQ(table.For(ViolationKind::kIpi, SIGUSR1), Signal(SIGUSR1));
+  EXPECT_EQ(table.For(ViolationKind::kPreemption, 0), Of(ActionKind::kLog));
+}
+
+// --action=KIND=ACTION wins over the policy's @action KIND.
+TEST(ActionTableTest, CommandLineKindActionsOverrideThePolicy) {
+  Policy policy;
+  policy.actions[ViolationKind::kSyscall] = Of(ActionKind::kKill);
+  const ActionTable table =
+      ResolveActions(policy, std::nullopt, {{ViolationKind::kSyscall, Errno(EPERM)}});
+  EXPECT_EQ(table.For(ViolationKind::kSyscall, 0), Errno(EPERM));
+  EXPECT_EQ(table.For(ViolationKind::kTrap, 0), Of(ActionKind::kKill));
+}
+
 }  // namespace
 }  // namespace dpsupervise

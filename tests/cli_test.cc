@@ -114,6 +114,29 @@ TEST_F(CliTest, OnViolationInBothLongForms) {
   EXPECT_EQ(ActionText(Parse({"--on-violation=log", "p"})), "log");
 }
 
+TEST_F(CliTest, ActionPerKindIsRepeatableAndLastWins) {
+  Options o = Parse({"--action=ipi=signal:SIGUSR1", "--action", "syscall=errno:EPERM",
+                     "--action=preemption=log", "--action=syscall=log", "--", "p"});
+  ASSERT_EQ(o.actions.size(), 3u);
+  EXPECT_EQ(o.actions.at(ViolationKind::kIpi).ToString(), "signal SIGUSR1");
+  EXPECT_EQ(o.actions.at(ViolationKind::kPreemption).ToString(), "log");
+  EXPECT_EQ(o.actions.at(ViolationKind::kSyscall).ToString(), "log");
+}
+
+TEST_F(CliTest, ActionPerKindMisuse) {
+  EXPECT_EQ(Misuse({"--action=ipi", "p"}),
+            "--action: found 'ipi', expected KIND=ACTION, KIND syscall, page_fault, trap, "
+            "signal, ipi, irq, timer, softirq, preemption or migration");
+  EXPECT_EQ(Misuse({"--action=tick=log", "p"}),
+            "--action: found 'tick', expected KIND=ACTION, KIND syscall, page_fault, trap, "
+            "signal, ipi, irq, timer, softirq, preemption or migration");
+  EXPECT_THAT(Misuse({"--action=ipi=sometimes", "p"}),
+              HasSubstr("--action=ipi: found 'sometimes'"));
+  EXPECT_EQ(Misuse({"--action=ipi=errno:EPERM", "p"}),
+            "--action=ipi: 'errno EPERM' does not apply to ipi violations (errno only to "
+            "syscalls, deliver only to traps and signals)");
+}
+
 TEST_F(CliTest, FormatInBothLongForms) {
   EXPECT_EQ(Parse({"--format=json", "--", "p"}).format, ReportFormat::kJson);
   EXPECT_EQ(Parse({"--format", "json", "--", "p"}).format, ReportFormat::kJson);

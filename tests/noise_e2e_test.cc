@@ -5,6 +5,7 @@
 // outside Bazel's sandbox and 2 CPUs (tagged no-sandbox); skipped otherwise.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -122,6 +123,63 @@ TEST_F(NoiseE2eTest, SummaryModeWritesTheSummaryAndNoEvents) {
   EXPECT_THAT(r.err, HasSubstr("    preemption: "));
   EXPECT_THAT(r.err, HasSubstr("    top causes:\n"));
   EXPECT_THAT(r.err, Not(HasSubstr("\nnoise: ")));
+}
+
+// --action=ipi=log: each IPI the sender makes is a violation of the
+// worker, reported with the event's attribution and where the worker was;
+// tracing for an action writes no noise records or summary of its own.
+TEST_F(NoiseE2eTest, AnIpiGivenAnActionIsAViolationNamingItsSender) {
+  RunResult r = RunNoiseSources({"--action=ipi=log", "--format=json", "--report-limit=off"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  const Identities ids = ParseIdentities(r.out);
+  ASSERT_NE(ids.worker, 0) << Describe(r);
+  EXPECT_TRUE(JsonRecords(r.err, "noise").empty()) << r.err;
+  EXPECT_TRUE(JsonRecords(r.err, "noise_summary").empty()) << r.err;
+  int from_sender = 0;
+  for (const Json& v : JsonRecords(r.err, "violation")) {
+    if (v["kind"] != "ipi") continue;
+    EXPECT_EQ(v["tid"], ids.worker) << v;
+    EXPECT_EQ(v["action"], "log") << v;
+    ASSERT_TRUE(v["interruption"].is_object()) << v;
+    EXPECT_EQ(v["interruption"]["kind"], "ipi") << v;
+    EXPECT_LE(v["interruption"]["start_ns"].get<long long>(), v["time_ns"].get<long long>());
+    // dpsupervise's own IPIs (its interrupt's kick) are never violations.
+    if (v["interruption"].contains("sender")) {
+      EXPECT_NE(v["interruption"]["sender"]["comm"], "dpsupervise") << v;
+      if (v["interruption"]["sender"]["tid"] == ids.sender) ++from_sender;
+    }
+    // Where the worker was when stopped for the report: its spin loop.
+    ASSERT_FALSE(v["backtrace"].empty()) << v;
+  }
+  EXPECT_GE(from_sender, 1) << r.err;
+  std::vector<Json> summary = JsonRecords(r.err, "summary");
+  ASSERT_EQ(summary.size(), 1u);
+  EXPECT_GE(summary[0]["threads"][0]["violations"]["ipi"].get<long long>(), from_sender);
+}
+
+// --action=ipi=signal:SIGUSR1: the worker gets SIGUSR1 (it has no handler,
+// so the program dies of it) at the first IPI read.
+TEST_F(NoiseE2eTest, AnIpiActionSignalsTheInterruptedThread) {
+  RunResult r = RunNoiseSources({"--action=ipi=signal:SIGUSR1", "--format=json"});
+  EXPECT_EQ(r.exit_status, 128 + SIGUSR1) << Describe(r);
+  std::vector<Json> violations = JsonRecords(r.err, "violation");
+  ASSERT_FALSE(violations.empty()) << r.err;
+  EXPECT_EQ(violations[0]["kind"], "ipi") << violations[0];
+  EXPECT_EQ(violations[0]["action"], "signal SIGUSR1");
+}
+
+// A kind nobody can trace cannot be acted on: a usage error before the
+// program starts, not an action that silently never happens.
+TEST_F(NoiseE2eTest, AnActionThatNeedsTracingIsRefusedWithoutIt) {
+  std::vector<std::string> argv = {"/usr/bin/setpriv", "--bounding-set=-perfmon,-sys_admin", "--",
+                                   Runfile("supervisor/dpsupervise"), "--action=preemption=kill",
+                                   "--", TestProgram("strict_compute")};
+  RunResult r = dptest::Run(argv);
+  EXPECT_EQ(r.exit_status, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("dpsupervise: an action is given for preemption interruptions, "
+                               "but the kernel's tracepoints cannot be followed ("));
+  EXPECT_THAT(r.err, HasSubstr("run as root or with CAP_PERFMON, or drop the action"));
+  EXPECT_THAT(r.out, Not(HasSubstr("supervised=")));  // the program never ran
 }
 
 TEST_F(NoiseE2eTest, WithoutThePrivilegeSaysSoOnceAndShowsTheCounters) {

@@ -201,6 +201,9 @@ test_completion() {
   expect_completions "dpsupervise --format j" json
   expect_completions "dpsupervise --on-violation=" kill kill-all log stop gdb deliver signal: errno:
   expect_completions "dpsupervise --on-violation=signal:SIGUS" SIGUSR1 SIGUSR2
+  expect_completions "dpsupervise --action=p" page_fault= preemption=
+  expect_completions "dpsupervise --action=ipi=si" signal:
+  expect_completions "dpsupervise --action=ipi=signal:SIGUS" SIGUSR1 SIGUSR2
   expect_completions "dpsupervise --on-violation errno:EPE" EPERM
   expect_completions "dpsupervise --preflight=" off warn enforce
   expect_completions "dpsupervise --strict=" prctl exec

@@ -106,6 +106,10 @@ TEST(PolicyParserTest, Directives) {
   ASSERT_TRUE(action.kind.has_value());
   EXPECT_EQ(*action.kind, ViolationKind::kPageFault);
   EXPECT_EQ(action.action.kind, ActionKind::kLog);
+  action = ParseAs<ActionStatement>("@action ipi signal SIGUSR1");
+  ASSERT_TRUE(action.kind.has_value());
+  EXPECT_EQ(*action.kind, ViolationKind::kIpi);
+  EXPECT_EQ(action.action.ToString(), "signal SIGUSR1");
   action = ParseAs<ActionStatement>("@action default signal SIGUSR1");
   EXPECT_FALSE(action.kind.has_value());
   EXPECT_EQ(action.action.kind, ActionKind::kSignal);
@@ -156,11 +160,14 @@ TEST(PolicyParserTest, DirectiveErrors) {
               HasSubstr("expected a file path without NUL bytes"));
   EXPECT_THAT(ErrorOf("@default kill"),
               HasSubstr("(for minijail's '@default ACTION' write '@action syscall ACTION')"));
+  EXPECT_THAT(ErrorOf("@action preemption deliver"),
+              HasSubstr("found 'deliver', expected an action for preemption violations (kill, "
+                        "kill-all, signal SIG, stop, gdb or log)"));
   EXPECT_THAT(ErrorOf("@action page_fault errno EPERM"),
               HasSubstr("found 'errno', expected an action for page_fault violations"));
   EXPECT_THAT(ErrorOf("@action sometimes kill"),
-              HasSubstr("expected a violation kind (syscall, page_fault, trap, signal or "
-                        "default)"));
+              HasSubstr("expected a violation kind (syscall, page_fault, trap, signal, ipi, "
+                        "irq, timer, softirq, preemption, migration or default)"));
   EXPECT_THAT(ErrorOf("@preflight maybe"),
               HasSubstr("found 'maybe', expected off, warn or enforce"));
   EXPECT_THAT(ErrorOf("@preflight warn now"),

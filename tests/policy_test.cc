@@ -834,7 +834,8 @@ const Malformed kMalformed[] = {
                       "@action or @preflight) (for minijail's '@default ACTION' write "
                       "'@action syscall ACTION')"},
     {"@action", "t.policy:1:8: error: found end of line, expected a violation kind (syscall, "
-                "page_fault, trap, signal or default)"},
+                "page_fault, trap, signal, ipi, irq, timer, softirq, preemption, migration or "
+                "default)"},
     {"@action pagefault log", "t.policy:1:9: error: found 'pagefault', expected a violation "
                               "kind"},
     {"@action syscall", "t.policy:1:16: error: found end of line, expected an action (kill, "

@@ -169,6 +169,23 @@ Violation SignalViolation() {
   return v;
 }
 
+Violation IpiViolation() {
+  Violation v = BaseViolation(ViolationKind::kIpi);
+  v.interruption.start_ns = 1700000000120000000LL;
+  v.interruption.duration_ns = 1700;
+  v.interruption.cause = "ipi call_function_single membarrier_private_expedited";
+  v.interruption.detail =
+      "call_function_single from ipi-sender (pid 1234 tid 1236 cpu 0) by "
+      "membarrier_private_expedited";
+  v.interruption.noise_record =
+      R"({"type":"noise","pid":1234,"tid":1235,"kind":"ipi","start_ns":1700000000120000000,)"
+      R"("duration_ns":1700,"sender":{"pid":1234,"tid":1236,"comm":"ipi-sender","cpu":0}})";
+  v.backtrace = SampleBacktrace();
+  v.action = "signal SIGUSR1";
+  v.action_detail = "signal SIGUSR1 (thread 1235 left strict mode)";
+  return v;
+}
+
 json ParseLine(const std::string& line) {
   EXPECT_THAT(line, EndsWith("\n"));
   EXPECT_EQ(Count(line, "\n"), 1u) << line;
@@ -529,6 +546,35 @@ TEST(JsonReport, SyscallHasEveryDocumentedField) {
   EXPECT_TRUE(j["backtrace_error"].is_null());
   EXPECT_EQ(j["action"], "kill");
   EXPECT_EQ(j["action_detail"], "kill (SIGKILL to the whole program)");
+}
+
+// An interruption made a violation: the headline names it with its
+// attribution and duration, its section when it was, the JSON carries the
+// event's noise record whole.
+TEST(TextReport, InterruptionHeadlineAndSection) {
+  const std::string text = FormatTextReport(IpiViolation());
+  EXPECT_EQ(FirstLine(text),
+            "dpsupervise: worker/1235 (cpu 3): strict mode violated by ipi call_function_single "
+            "from ipi-sender (pid 1234 tid 1236 cpu 0) by membarrier_private_expedited (1.7 us)");
+  EXPECT_THAT(text, HasSubstr("\n  kind:    ipi\n"));
+  EXPECT_THAT(text,
+              HasSubstr("\n  cause:   ipi call_function_single membarrier_private_expedited\n"));
+  EXPECT_THAT(text, HasSubstr("\n  lasted:  1.7 us, from "));
+  EXPECT_THAT(text, HasSubstr("\n  action:  signal SIGUSR1 (thread 1235 left strict mode)\n"));
+  EXPECT_THAT(FormatLineReport(IpiViolation(), TextReportOptions{}),
+              HasSubstr(" worker/1235 ipi call_function_single from ipi-sender"));
+}
+
+TEST(JsonReport, InterruptionCarriesItsNoiseRecord) {
+  const json j = ParseLine(FormatJsonReport(IpiViolation()));
+  EXPECT_EQ(j["kind"], "ipi");
+  ASSERT_TRUE(j["interruption"].is_object()) << j;
+  EXPECT_EQ(j["interruption"]["type"], "noise");
+  EXPECT_EQ(j["interruption"]["duration_ns"], 1700);
+  EXPECT_EQ(j["interruption"]["sender"]["tid"], 1236);
+  EXPECT_FALSE(j.contains("syscall"));
+  EXPECT_FALSE(j.contains("signal"));
+  EXPECT_EQ(j["action"], "signal SIGUSR1");
 }
 
 TEST(JsonReport, RegistersAreAllLowerCaseHexWithFullPrecision) {

@@ -18,21 +18,48 @@
 
 namespace dpsupervise {
 
-enum class ViolationKind { kSyscall, kPageFault, kTrap, kSignal };
+// The first four are kernel entries the thread makes. The others are
+// interruptions: what the kernel does to a strict thread, seen after the
+// fact in its tracepoints (--noise); they are violations only for a kind
+// given an action by name (ActionTable::Acts), noise otherwise.
+enum class ViolationKind {
+  kSyscall,
+  kPageFault,
+  kTrap,
+  kSignal,
+  kIpi,
+  kIrq,
+  kTimer,
+  kSoftirq,
+  kPreemption,
+  kMigration,
+};
 
 // Every kind, in the order reports, summaries and policies list them. A new
 // kind is added to the enum and here; the build's -Werror (-Wswitch) then
 // names every switch that must handle it (switches over ViolationKind have
 // no `default`).
 inline constexpr ViolationKind kAllViolationKinds[] = {
-    ViolationKind::kSyscall, ViolationKind::kPageFault, ViolationKind::kTrap,
-    ViolationKind::kSignal};
+    ViolationKind::kSyscall, ViolationKind::kPageFault,  ViolationKind::kTrap,
+    ViolationKind::kSignal,  ViolationKind::kIpi,        ViolationKind::kIrq,
+    ViolationKind::kTimer,   ViolationKind::kSoftirq,    ViolationKind::kPreemption,
+    ViolationKind::kMigration};
 
-// "syscall", "page_fault", "trap", "signal": the names policies and JSON use.
+// "syscall", "page_fault", "trap", "signal", "ipi", "irq", "timer",
+// "softirq", "preemption", "migration": the names policies and JSON use
+// (the interruption kinds are the noise events' kind names).
 const char* ViolationKindName(ViolationKind kind);
 
 // The kind named `name` (as ViolationKindName gives it), or nullopt.
 std::optional<ViolationKind> ViolationKindFromName(absl::string_view name);
+
+// An interruption kind (ipi .. migration): seen in the kernel's
+// tracepoints after the fact, not at a stop of the thread's own.
+bool IsInterruptionKind(ViolationKind kind);
+
+// The kinds' names joined with ", " and the last with " or "
+// ("syscall, page_fault, ... or migration"), for messages.
+std::string ViolationKindList();
 
 struct SyscallDetails {
   SyscallAbi abi = SyscallAbi::kX86_64;
@@ -80,6 +107,22 @@ struct SignalDetails {
   std::string foreign_instruction;
 };
 
+// An interruption of a strict thread (kinds kIpi .. kMigration), as the
+// noise tracer attributed it (its noise record, docs/report.md).
+struct InterruptionDetails {
+  int64_t start_ns = 0;     // when it began (the noise record's clock)
+  int64_t duration_ns = 0;  // entry to exit, or time off the CPU
+  // What the noise summary groups by: "ipi call_function_single
+  // membarrier_private_expedited", "preemption by cpu-hog", "irq 24 virtio0".
+  std::string cause;
+  // The noise line's detail: "call_function_single from ipi-sender (pid 9
+  // tid 10 cpu 0) by membarrier_private_expedited", "by cpu-hog (pid ..)".
+  std::string detail;
+  // The event's JSON noise record, one line: the violation's JSON carries
+  // it whole as its "interruption" (same fields, one definition).
+  std::string noise_record;
+};
+
 // One frame of a symbolized backtrace.
 struct Frame {
   uint64_t pc = 0;
@@ -102,6 +145,7 @@ struct Violation {
   user_regs_struct regs{};
   SyscallDetails syscall;  // kind == kSyscall
   SignalDetails signal;    // kinds kPageFault, kTrap, kSignal
+  InterruptionDetails interruption;  // kinds kIpi .. kMigration
   // Innermost first; frames[0].pc == regs.rip. Empty when not symbolized.
   std::vector<Frame> backtrace;
   std::string backtrace_error;  // why there is no backtrace, if none

@@ -15,6 +15,13 @@ absl::Status Log(const Violation& violation, int stop_signal, Tracee& tracee) {
     case ViolationKind::kTrap:
     case ViolationKind::kSignal:
       return tracee.Resume(stop_signal);  // as without dpsupervise
+    case ViolationKind::kIpi:
+    case ViolationKind::kIrq:
+    case ViolationKind::kTimer:
+    case ViolationKind::kSoftirq:
+    case ViolationKind::kPreemption:
+    case ViolationKind::kMigration:
+      return tracee.Resume(0);  // stopped by our interrupt: nothing to give back
   }
   return tracee.Resume(0);
 }
@@ -47,6 +54,19 @@ absl::Status Signal(const Violation& violation, int stop_signal, int signal, Tra
       absl::Status queued = tracee.QueueSignal(signal);
       if (!queued.ok()) return queued;
       return tracee.Resume(stop_signal);
+    }
+    case ViolationKind::kIpi:
+    case ViolationKind::kIrq:
+    case ViolationKind::kTimer:
+    case ViolationKind::kSoftirq:
+    case ViolationKind::kPreemption:
+    case ViolationKind::kMigration:
+    {
+      // Stopped by our interrupt, wherever it was (in a syscall the policy
+      // allows, it restarts): the signal is delivered as it runs on.
+      absl::Status queued = tracee.QueueSignal(signal);
+      if (!queued.ok()) return queued;
+      return tracee.Resume(0);
     }
   }
   return tracee.Resume(0);

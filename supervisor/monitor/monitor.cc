@@ -107,6 +107,56 @@ class Monitor::StoppedThread : public Tracee {
   ThreadState& thread_;
 };
 
+void Monitor::TakeInterruptions() {
+  if (options_.interruptions == nullptr) return;
+  for (Violation& violation : options_.interruptions->TakeInterruptions()) {
+    ThreadState* thread = threads_.Find(violation.tid);
+    // A window already over (or a thread gone, or on its way to a
+    // debugger): the interruption stays noise, counted in the summary.
+    if (thread == nullptr || !thread->strict() || Killing(*thread) ||
+        HandingOver(thread->tgid)) {
+      continue;
+    }
+    const bool requested = thread->interrupt_requested();
+    thread->pending_interruptions.push_back(std::move(violation));
+    if (!requested) (void)Interrupt(thread->tid);
+  }
+}
+
+absl::Status Monitor::HandleInterruptions(ThreadState& thread) {
+  std::vector<Violation> pending;
+  pending.swap(thread.pending_interruptions);
+  auto regs = GetRegs(thread.tid);
+  if (!regs.ok()) return regs.status();
+  for (size_t i = 0; i < pending.size(); ++i) {
+    // Where the thread is now, and when it was stopped for the report; the
+    // interruption's own time is in its details.
+    Violation stopped = NewViolation(pending[i].kind, thread.tgid, thread.tid, *regs);
+    Violation& violation = pending[i];
+    violation.regs = stopped.regs;
+    violation.time_ns = stopped.time_ns;
+    violation.process_name = stopped.process_name;
+    if (violation.thread_name.empty()) violation.thread_name = stopped.thread_name;
+    const Action action = RecordViolation(thread, &violation, 1);
+    notify_.EventViolation(violation);
+    // One action per stop: a log lets the next one be reported; any other
+    // ends the thread's strict window (or the thread), and the rest of
+    // this batch stays noise.
+    if (action.kind != ActionKind::kLog || i + 1 == pending.size()) {
+      StoppedThread tracee(*this, thread);
+      const bool leave_due = thread.state == StrictState::kLeaveRequested;
+      absl::Status acted = ExecuteAction(action, violation, 0, tracee);
+      // A --strict-for leave that met this stop is asked for again.
+      ThreadState* still = threads_.Find(thread.tid);
+      if (acted.ok() && leave_due && still != nullptr && still->interrupt_requested()) {
+        (void)Interrupt(still->tid);
+      }
+      return acted;
+    }
+  }
+  return Resume(thread);
+}
+
 absl::Status Monitor::HandleViolation(ThreadState& thread, Violation violation,
                                       int stop_signal) {
   const Action action = RecordViolation(thread, &violation, 1);
@@ -268,6 +318,7 @@ absl::Status Monitor::HandleEventStop(ThreadState& thread, int signal) {
   // while still reporting its next events. Any other event stop (a new task's
   // first stop, PTRACE_INTERRUPT) just resumes.
   if (IsGroupStopSignal(signal)) return Listen(thread.tid);
+  if (!thread.pending_interruptions.empty()) return HandleInterruptions(thread);
   if (thread.interrupt_requested()) return HandleInterrupt(thread);
   return Resume(thread);
 }
@@ -467,6 +518,7 @@ absl::Status Monitor::HandleExitEvent(ThreadState& thread) {
 void Monitor::OnTick() {
   notify_.EventTick();
   if (killing_) return;
+  TakeInterruptions();
   // Libraries loaded later (dlopen) are looked for on every tick.
   if (breakpoints_.has_pending() && program_execed_) {
     absl::Status armed = breakpoints_.ArmPending(threads_.LiveTid(options_.program_pid));

@@ -73,6 +73,9 @@ struct MonitorOptions {
   bool enter_at_every = false;
   std::vector<CodeLocation> leave_at;
   StrictMechanism mechanism = StrictMechanism::kSeccomp;
+  // Interruptions to act on (the noise tracer), read on every tick; null:
+  // none. Outlives the monitor.
+  InterruptionSource* interruptions = nullptr;
 };
 
 // The monitor dispatches stops and owns the thread table; the work is its
@@ -142,6 +145,11 @@ class Monitor {
   absl::StatusOr<long> StartStrict(ThreadState& thread, uint32_t flags, bool dispatch = false);
   void SayEntryRefused(const ThreadState& thread, absl::string_view why);
   absl::Status ArmPageFaults(ThreadState& thread);
+  // Interruptions read on this tick: each strict thread concerned is
+  // interrupted, and reported and acted on at that stop
+  // (HandleInterruptions).
+  void TakeInterruptions();
+  absl::Status HandleInterruptions(ThreadState& thread);
   // Opens the thread's page-fault event disabled, ahead of any strict
   // entry, so that the entry only enables it (the open is most of a first
   // entry's cost otherwise). Done for every thread when it is first seen and

@@ -37,6 +37,42 @@ NoiseAttribution::Options AttributionOptions() {
   return options;
 }
 
+ViolationKind KindOf(NoiseKind kind) {
+  switch (kind) {
+    case NoiseKind::kTimer:
+      return ViolationKind::kTimer;
+    case NoiseKind::kIrq:
+      return ViolationKind::kIrq;
+    case NoiseKind::kIpi:
+      return ViolationKind::kIpi;
+    case NoiseKind::kSoftirq:
+      return ViolationKind::kSoftirq;
+    case NoiseKind::kPreemption:
+      return ViolationKind::kPreemption;
+    case NoiseKind::kMigration:
+      return ViolationKind::kMigration;
+  }
+  return ViolationKind::kIrq;
+}
+
+// The violation the monitor completes (registers, backtrace, action).
+Violation InterruptionViolation(const NoiseEvent& event) {
+  Violation v;
+  v.kind = KindOf(event.kind);
+  v.pid = event.pid;
+  v.tid = event.tid;
+  v.thread_name = event.thread;
+  v.cpu = event.cpu;
+  v.interruption.start_ns = event.start_ns;
+  v.interruption.duration_ns = event.duration_ns;
+  v.interruption.cause = event.cause;
+  v.interruption.detail = NoiseEventDetail(event);
+  std::string record = FormatJsonNoiseEvent(event);
+  if (!record.empty() && record.back() == '\n') record.pop_back();
+  v.interruption.noise_record = std::move(record);
+  return v;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NoiseTraceNotify>> NoiseTraceNotify::Start(ReportWriter* writer,
@@ -74,9 +110,31 @@ void NoiseTraceNotify::EventFinished(const RunSummary& summary) {
     Say(absl::StrCat("dpsupervise: noise tracing lost ", lost,
                      " trace records (ring buffer full): the noise figures are low\n"));
   }
+  if (!summary_) return;
   writer_->Write(format_ == ReportFormat::kJson
                      ? FormatJsonNoiseSummary(attribution_.tallies(), lost)
                      : FormatTextNoiseSummary(attribution_.tallies(), lost));
+}
+
+std::vector<Violation> NoiseTraceNotify::TakeInterruptions() {
+  std::vector<Violation> taken;
+  taken.swap(interruptions_);
+  return taken;
+}
+
+void NoiseTraceNotify::KeepInterruptions(const std::vector<NoiseEvent>& events) {
+  if (act_on_.empty()) return;
+  for (const NoiseEvent& event : events) {
+    // dpsupervise's own stops are never someone else's interruption.
+    if (event.by_dpsupervise) continue;
+    if (event.kind == NoiseKind::kIpi && event.has_sender && !event.sender_in_interrupt &&
+        event.sender.pid == getpid()) {
+      continue;  // ours: the kick of a PTRACE_INTERRUPT or a signal we sent
+    }
+    if (act_on_.count(KindOf(event.kind)) > 0) {
+      interruptions_.push_back(InterruptionViolation(event));
+    }
+  }
 }
 
 void NoiseTraceNotify::Process(bool everything) {
@@ -99,7 +157,11 @@ void NoiseTraceNotify::Process(bool everything) {
                              }) -
             pending_.begin();
   }
-  for (size_t i = 0; i < ready; ++i) Write(attribution_.Feed(pending_[i]));
+  for (size_t i = 0; i < ready; ++i) {
+    const std::vector<NoiseEvent> events = attribution_.Feed(pending_[i]);
+    Write(events);
+    KeepInterruptions(events);
+  }
   pending_.erase(pending_.begin(), pending_.begin() + ready);
 }
 

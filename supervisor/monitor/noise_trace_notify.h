@@ -8,10 +8,12 @@
 #define DPSUPERVISE_SUPERVISOR_MONITOR_NOISE_TRACE_NOTIFY_H_
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "supervisor/model/violation.h"
 #include "supervisor/monitor/notify.h"
 #include "supervisor/report/report.h"
 #include "supervisor/tracing/noise_attribution.h"
@@ -19,7 +21,7 @@
 
 namespace dpsupervise {
 
-class NoiseTraceNotify : public Notify {
+class NoiseTraceNotify : public Notify, public InterruptionSource {
  public:
   // Starts following the tracepoints (TracepointSession::Open: fails
   // without tracefs or the privilege). `writer` outlives the listener.
@@ -36,17 +38,32 @@ class NoiseTraceNotify : public Notify {
   void EventTick() override;
   void EventFinished(const RunSummary& summary) override;
 
+  // The interruption kinds to hand to the monitor (TakeInterruptions);
+  // none by default: noise is only counted and written.
+  void ActOn(std::set<ViolationKind> kinds) { act_on_ = std::move(kinds); }
+  std::vector<Violation> TakeInterruptions() override;
+  // Whether the events and the summary are written (--noise=summary or
+  // events); tracing only for an action writes neither.
+  void SetWriting(bool summary, bool events) {
+    summary_ = summary;
+    events_ = events;
+  }
+
  private:
   // Reads the buffers and attributes the records old enough that no CPU
   // can still write an earlier one (`everything`: all of them, at the end).
   void Process(bool everything);
   void Write(const std::vector<NoiseEvent>& events);
+  void KeepInterruptions(const std::vector<NoiseEvent>& events);
   void Say(const std::string& text);
 
   std::unique_ptr<TracepointSession> session_;
   ReportWriter* writer_;
   ReportFormat format_;
   bool events_;
+  bool summary_ = true;
+  std::set<ViolationKind> act_on_;
+  std::vector<Violation> interruptions_;  // for the monitor, not taken yet
   NoiseAttribution attribution_;
   std::vector<TraceRecord> pending_;  // drained, not attributed yet
 };

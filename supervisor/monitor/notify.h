@@ -40,6 +40,17 @@ class Notify {
   virtual void EventFinished(const RunSummary& summary) {}
 };
 
+// Where the monitor learns of interruptions it must act on (the kinds a
+// policy or --action names): taken on each tick, after the listeners'.
+class InterruptionSource {
+ public:
+  virtual ~InterruptionSource() = default;
+  // The interruptions attributed since the last call, as violations with
+  // their kind, thread, CPU and `interruption` filled in; the monitor stops
+  // the thread to add its registers and backtrace, report and act.
+  virtual std::vector<Violation> TakeInterruptions() = 0;
+};
+
 // Passes every event to each of a list of listeners, in order.
 class NotifyList : public Notify {
  public:

@@ -1,5 +1,8 @@
 #include "supervisor/monitor/report_limiter.h"
 
+#include <functional>
+#include <string>
+
 #include "absl/strings/str_format.h"
 
 namespace dpsupervise {
@@ -15,6 +18,13 @@ std::string SiteOf(const Violation& v) {
       return absl::StrFormat("pc 0x%x", v.regs.rip);
     case ViolationKind::kSignal:
       return v.signal.signal_name;
+    case ViolationKind::kIpi:
+    case ViolationKind::kIrq:
+    case ViolationKind::kTimer:
+    case ViolationKind::kSoftirq:
+    case ViolationKind::kPreemption:
+    case ViolationKind::kMigration:
+      return v.interruption.cause;
   }
   return "";
 }
@@ -33,6 +43,14 @@ ReportLimiter::SeriesKey ReportLimiter::KeyOf(const Violation& v) {
       break;
     case ViolationKind::kSignal:
       site = static_cast<uint64_t>(v.signal.signo);
+      break;
+    case ViolationKind::kIpi:
+    case ViolationKind::kIrq:
+    case ViolationKind::kTimer:
+    case ViolationKind::kSoftirq:
+    case ViolationKind::kPreemption:
+    case ViolationKind::kMigration:
+      site = std::hash<std::string>()(v.interruption.cause);
       break;
   }
   return {v.tid, static_cast<int>(v.kind), site};

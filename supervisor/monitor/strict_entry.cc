@@ -212,6 +212,8 @@ void Monitor::LeaveStrict(ThreadState& thread) {
     notify_.EventStrictLeft(thread.tgid, thread.tid);
   }
   thread.BecomeNotStrict();
+  // Interruptions of the window just over are noise now, not acted on.
+  thread.pending_interruptions.clear();
   // Disarming can only fail if the thread is gone; its exit is handled then.
   (void)thread.faults.detector.Disable();
   RestoreProgramSignalMask(thread);

@@ -102,6 +102,14 @@ void StrictWindows::CountCallSite(const Violation& violation, long long count) {
       break;
     case ViolationKind::kPageFault:
       break;
+    case ViolationKind::kIpi:
+    case ViolationKind::kIrq:
+    case ViolationKind::kTimer:
+    case ViolationKind::kSoftirq:
+    case ViolationKind::kPreemption:
+    case ViolationKind::kMigration:
+      key.call = violation.interruption.cause;
+      break;
   }
   key.site = violation.backtrace.empty() ? "?" : FormatFrameLocation(violation.backtrace[0]);
   for (CallSiteCount& seen : call_sites_) {

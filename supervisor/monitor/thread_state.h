@@ -17,6 +17,7 @@
 #include "lib/dataplane.h"
 #include "supervisor/model/summary.h"
 #include "supervisor/noise/noise.h"
+#include "supervisor/model/violation.h"
 #include "supervisor/symbols/symbolize.h"
 #include "supervisor/trace/fault_detector.h"
 #include "supervisor/trace/inject.h"
@@ -163,13 +164,18 @@ struct ThreadState {
   // Signals held back while stepping over a breakpoint, re-queued with
   // tgkill: their original siginfo, restored at their delivery stop.
   std::vector<siginfo_t> held_signals;
+  // Interruptions of its strict window to act on (InterruptionSource),
+  // waiting for the thread's PTRACE_INTERRUPT stop.
+  std::vector<Violation> pending_interruptions;
 
   bool strict() const {
     return state == StrictState::kStrict || state == StrictState::kLeaveRequested;
   }
-  // A trigger's PTRACE_INTERRUPT is outstanding.
+  // A PTRACE_INTERRUPT is outstanding: a trigger's, or for interruptions
+  // to act on.
   bool interrupt_requested() const {
-    return state == StrictState::kEntryRequested || state == StrictState::kLeaveRequested;
+    return state == StrictState::kEntryRequested || state == StrictState::kLeaveRequested ||
+           !pending_interruptions.empty();
   }
   // The signal the thread asked for with PR_DATAPLANE_SIG, or 0.
   int violation_signal() const { return PR_DATAPLANE_SIG_OF(dataplane_flags); }

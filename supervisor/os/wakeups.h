@@ -10,7 +10,8 @@
 
 namespace dpsupervise {
 
-// SIGALRM every `interval_ms` (setitimer). Fails with the syscall's errno.
+// SIGALRM every `interval_ms` (setitimer); called again, the shortest
+// interval asked for stays. Fails with the syscall's errno.
 absl::Status StartTicker(int interval_ms);
 // True once per tick since the last call.
 bool ConsumeTick();

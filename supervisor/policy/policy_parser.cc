@@ -276,14 +276,6 @@ absl::StatusOr<std::vector<SyscallRef>> ParseSyscallList(Cursor& c) {
   }
 }
 
-std::optional<ViolationKind> ParseViolationKind(absl::string_view name) {
-  for (ViolationKind kind : {ViolationKind::kSyscall, ViolationKind::kPageFault,
-                             ViolationKind::kTrap, ViolationKind::kSignal}) {
-    if (name == ViolationKindName(kind)) return kind;
-  }
-  return std::nullopt;
-}
-
 // The rest of the line after `token`, and where it starts (first non-blank).
 absl::string_view RestAfter(const Cursor& c, const Token& token, size_t* pos) {
   absl::string_view text = c.line().text;
@@ -312,9 +304,14 @@ absl::StatusOr<Statement> ParseActionDirective(Cursor& c) {
   const Token& kind_token = c.Next();
   std::optional<ViolationKind> kind;
   const bool is_default = kind_token.Is(TokenKind::kIdentifier, "default");
-  if (kind_token.kind == TokenKind::kIdentifier) kind = ParseViolationKind(kind_token.text);
+  if (kind_token.kind == TokenKind::kIdentifier) kind = ViolationKindFromName(kind_token.text);
   if (!kind && !is_default) {
-    return c.Error(kind_token, "a violation kind (syscall, page_fault, trap, signal or default)");
+    std::string kinds;
+    for (ViolationKind each : kAllViolationKinds) {
+      absl::StrAppend(&kinds, ViolationKindName(each), ", ");
+    }
+    kinds.resize(kinds.size() - 2);
+    return c.Error(kind_token, absl::StrCat("a violation kind (", kinds, " or default)"));
   }
   size_t action_pos = 0;
   const absl::string_view text = RestAfter(c, kind_token, &action_pos);
@@ -327,9 +324,10 @@ absl::StatusOr<Statement> ParseActionDirective(Cursor& c) {
         action_pos,
         absl::StrCat("found '", is_errno ? "errno" : "deliver", "', expected an action for ",
                      ViolationKindName(*kind), " violations (kill, kill-all, signal SIG, stop, ",
-                     *kind == ViolationKind::kSyscall     ? "gdb, log or errno E"
-                     : *kind == ViolationKind::kPageFault ? "gdb or log"
-                                                          : "gdb, log or deliver",
+                     *kind == ViolationKind::kSyscall ? "gdb, log or errno E"
+                     : *kind == ViolationKind::kTrap || *kind == ViolationKind::kSignal
+                         ? "gdb, log or deliver"
+                         : "gdb or log",
                      "): ", is_errno ? "errno only applies to syscalls"
                                      : "deliver only applies to traps and signals"));
   }

@@ -163,6 +163,14 @@ std::string ForeignText(const SignalDetails& s) {
   return absl::StrCat(EscSafe(s.foreign_instruction), ": 32-bit syscall, no IA32 emulation");
 }
 
+// 1234 ns as "1.2 us", and so on (as the noise lines write durations).
+std::string InterruptionDuration(int64_t ns) {
+  if (ns < 1000) return absl::StrCat(ns, " ns");
+  if (ns < 1000000) return absl::StrFormat("%.1f us", ns / 1e3);
+  if (ns < 1000000000) return absl::StrFormat("%.1f ms", ns / 1e6);
+  return absl::StrFormat("%.2f s", ns / 1e9);
+}
+
 // What the thread did, as the headline says it: "syscall getpid()", "page
 // fault at 0x1000 (write)", "trap SIGSEGV (SEGV_MAPERR) at 0x0", ...
 std::string WhatItDid(const Violation& v) {
@@ -191,6 +199,15 @@ std::string WhatItDid(const Violation& v) {
       if (sig.has_sender) {
         absl::StrAppend(&what, " from pid ", sig.sender_pid, " uid ", sig.sender_uid);
       }
+      break;
+    case ViolationKind::kIpi:
+    case ViolationKind::kIrq:
+    case ViolationKind::kTimer:
+    case ViolationKind::kSoftirq:
+    case ViolationKind::kPreemption:
+    case ViolationKind::kMigration:
+      what = absl::StrCat(ViolationKindName(v.kind), " ", EscSafe(v.interruption.detail), " (",
+                          InterruptionDuration(v.interruption.duration_ns), ")");
       break;
   }
   return what;
@@ -420,6 +437,17 @@ std::string FormatTextReport(const Violation& v, const TextReportOptions& option
         out += "  sender:  unknown (kernel or no sender information)\n";
       }
       break;
+    case ViolationKind::kIpi:
+    case ViolationKind::kIrq:
+    case ViolationKind::kTimer:
+    case ViolationKind::kSoftirq:
+    case ViolationKind::kPreemption:
+    case ViolationKind::kMigration:
+      absl::StrAppend(&out, "  cause:   ", EscSafe(v.interruption.cause), "\n");
+      absl::StrAppend(&out, "  detail:  ", EscSafe(v.interruption.detail), "\n");
+      absl::StrAppend(&out, "  lasted:  ", InterruptionDuration(v.interruption.duration_ns),
+                      ", from ", TimeOfDay(v.interruption.start_ns), "\n");
+      break;
   }
   if (!v.note.empty()) absl::StrAppend(&out, "  note:    ", EscSafe(v.note), "\n");
   absl::StrAppend(&out, "  pc:      ", Hex(v.regs.rip));
@@ -485,6 +513,17 @@ std::string FormatJsonReport(const Violation& v) {
     case ViolationKind::kSignal:
       j["signal"] = SignalJson(v.signal);
       break;
+    case ViolationKind::kIpi:
+    case ViolationKind::kIrq:
+    case ViolationKind::kTimer:
+    case ViolationKind::kSoftirq:
+    case ViolationKind::kPreemption:
+    case ViolationKind::kMigration: {
+      // The event's own noise record, whole: one definition of its fields.
+      Json record = Json::parse(v.interruption.noise_record, nullptr, /*allow_exceptions=*/false);
+      j["interruption"] = record.is_discarded() ? Json(nullptr) : std::move(record);
+      break;
+    }
   }
   j["note"] = StringOrNull(v.note);
   j["registers"] = RegistersJson(v.regs);
@@ -520,6 +559,8 @@ std::string FormatTextSummary(const RunSummary& s) {
     for (ViolationKind each : kAllViolationKinds) {
       const char* kind = ViolationKindName(each);
       auto it = t.violations.find(kind);
+      // Interruptions are violations only where acted on: named when seen.
+      if (IsInterruptionKind(each) && it == t.violations.end()) continue;
       absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", kind, " ",
                       it == t.violations.end() ? 0 : it->second);
     }
@@ -567,7 +608,10 @@ std::string FormatJsonSummary(const RunSummary& s) {
     th["strict_seconds"] = t.strict_seconds;
     th["strict_entries"] = t.strict_entries;
     Json violations = Json::object();
-    for (ViolationKind kind : kAllViolationKinds) violations[ViolationKindName(kind)] = 0;
+    for (ViolationKind kind : kAllViolationKinds) {
+      // Interruptions are violations only where acted on: present when seen.
+      if (!IsInterruptionKind(kind)) violations[ViolationKindName(kind)] = 0;
+    }
     for (const auto& [kind, n] : t.violations) violations[kind] = n;
     th["violations"] = std::move(violations);
     th["suppressed_signals"] = t.suppressed_signals;

@@ -50,6 +50,8 @@ std::string Detail(const NoiseEvent& event) {
 
 }  // namespace
 
+std::string NoiseEventDetail(const NoiseEvent& event) { return Detail(event); }
+
 std::string FormatTextNoiseEvent(const NoiseEvent& event) {
   return absl::StrCat("noise: thread ", event.thread, " (pid ", event.pid, " tid ", event.tid,
                       ") cpu ", event.cpu, " at ", event.start_ns, ": ",

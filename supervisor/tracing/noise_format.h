@@ -14,6 +14,10 @@ inline constexpr size_t kTopCauses = 10;
 
 // One line each, ending in '\n'.
 std::string FormatTextNoiseEvent(const NoiseEvent& event);
+// What the text line says of the event after its kind and duration: "
+// call_function_single from ipi-sender (pid 9 tid 10 cpu 0) by
+// membarrier_private_expedited", "by cpu-hog (pid 7 tid 7)", "cpu 1 -> 0".
+std::string NoiseEventDetail(const NoiseEvent& event);
 std::string FormatJsonNoiseEvent(const NoiseEvent& event);
 
 // Every traced strict thread's noise by kind and its top causes, and the
