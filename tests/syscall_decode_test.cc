@@ -1,19 +1,29 @@
 #include "supervisor/syscalls/syscall_decode.h"
 
+#include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/futex.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 
 #include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "supervisor/syscalls/syscall_flags.h"
 #include "supervisor/syscalls/syscall_names.h"
 
 namespace dpsupervise {
@@ -114,7 +124,7 @@ TEST(SyscallDecodeTest, ZeroLengthBufferIsEmptyString) {
 
 TEST(SyscallDecodeTest, UnreadablePointerFallsBackToHex) {
   EXPECT_EQ(Call(kNrWrite, {1, 0x7ffd1234, 5, 0, 0, 0}), "write(1, 0x7ffd1234, 5)");
-  EXPECT_EQ(Call(kNrOpenat, {3, 0xdead0000, 0, 0, 0, 0}), "openat(3, 0xdead0000, 0, 000)");
+  EXPECT_EQ(Call(kNrOpenat, {3, 0xdead0000, 0, 0, 0, 0}), "openat(3, 0xdead0000, O_RDONLY)");
 }
 
 TEST(SyscallDecodeTest, MissingReaderFallsBackToHex) {
@@ -126,11 +136,13 @@ TEST(SyscallDecodeTest, OpenatRendersAtFdcwdPathFlagsAndMode) {
   FakeMemory memory;
   memory.Add(0x2000, std::string("/etc/passwd\0garbage", 19));
   const uint64_t at_fdcwd = static_cast<uint64_t>(-100);
+  // Without O_CREAT or O_TMPFILE the kernel ignores the mode: strace leaves
+  // it out, and so does the decoder.
   EXPECT_EQ(Call(kNrOpenat, {at_fdcwd, 0x2000, 0x80000, 0, 0, 0}, memory),
-            R"(openat(AT_FDCWD, "/etc/passwd", 0x80000, 000))");
+            R"(openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC))");
   // glibc may pass AT_FDCWD zero-extended; the kernel reads it as an int.
   EXPECT_EQ(Call(kNrOpenat, {0xffffff9c, 0x2000, 0x241, 0644, 0, 0}, memory),
-            R"(openat(AT_FDCWD, "/etc/passwd", 0x241, 0644))");
+            R"(openat(AT_FDCWD, "/etc/passwd", O_WRONLY|O_CREAT|O_TRUNC, 0644))");
 }
 
 TEST(SyscallDecodeTest, LongStringIsTruncatedAfter64Bytes) {
@@ -178,7 +190,7 @@ TEST(SyscallDecodeTest, KillRendersRealTimeSignalsAsTheProgramNamesThem) {
 TEST(SyscallDecodeTest, NullPointersRenderAsNull) {
   EXPECT_EQ(Call(kNrWrite, {1, 0, 0, 0, 0, 0}), "write(1, NULL, 0)");
   EXPECT_EQ(Call(35, {0, 0, 0, 0, 0, 0}), "nanosleep(NULL, NULL)");
-  EXPECT_EQ(Call(kNrOpenat, {3, 0, 0, 0, 0, 0}), "openat(3, NULL, 0, 000)");
+  EXPECT_EQ(Call(kNrOpenat, {3, 0, 0, 0, 0, 0}), "openat(3, NULL, O_RDONLY)");
 }
 
 TEST(SyscallDecodeTest, UnknownSyscallShowsSixHexArgs) {
@@ -313,7 +325,7 @@ TEST(SyscallDecodeTest, WideParametersUseTheWholeRegister) {
 
 TEST(SyscallDecodeTest, MmapLooksLikeStrace) {
   EXPECT_EQ(Call(kNrMmap, {0, 4096, 0x3, 0x22, static_cast<uint64_t>(-1), 0}),
-            "mmap(NULL, 4096, 0x3, 0x22, -1, 0)");
+            "mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)");
 }
 
 TEST(SyscallDecodeTest, OctalModesHaveLeadingZero) {
@@ -443,6 +455,237 @@ TEST(SyscallDecodeTest, ArgKindNamesMatchTheDocumentedStrings) {
   EXPECT_STREQ(ArgKindName(ArgKind::kBuffer), "buffer");
   EXPECT_STREQ(ArgKindName(ArgKind::kSignal), "signal");
   EXPECT_STREQ(ArgKindName(ArgKind::kOctal), "octal");
+  EXPECT_STREQ(ArgKindName(ArgKind::kEnum), "enum");
+  EXPECT_STREQ(ArgKindName(ArgKind::kFlags), "flags");
+}
+
+// One symbolic argument of one call, rendered as strace 6 renders it (each
+// text was checked against `strace -e trace=...` of the same raw call).
+struct SymbolicCase {
+  uint64_t nr;
+  std::array<uint64_t, 6> args;
+  size_t index;  // of the decoded argument
+  const char* kind;
+  const char* text;
+};
+
+// For failure messages: "nr 9 arg 3 of {0, 0x1000, ...}" rather than bytes.
+void PrintTo(const SymbolicCase& c, std::ostream* os) {
+  *os << "nr " << c.nr << " arg " << c.index << " of {" << std::hex;
+  for (uint64_t arg : c.args) *os << "0x" << arg << ",";
+  *os << std::dec << "} expecting " << c.text;
+}
+
+constexpr uint64_t kMinus1 = 0xffffffff;  // an int -1, as syscall(2) passes it
+
+class SymbolicArgTest : public ::testing::TestWithParam<SymbolicCase> {};
+
+TEST_P(SymbolicArgTest, RendersAsStraceDoes) {
+  const SymbolicCase& c = GetParam();
+  std::vector<DecodedArg> args = DecodeSyscallArgs(c.nr, c.args, FakeMemory().Reader());
+  ASSERT_LT(c.index, args.size());
+  EXPECT_EQ(args[c.index].kind, c.kind);
+  EXPECT_EQ(args[c.index].raw, c.args[c.index]);
+  EXPECT_EQ(args[c.index].text, c.text) << "call " << FormatSyscallCall("nr", args);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Memory, SymbolicArgTest,
+    ::testing::Values(
+        SymbolicCase{SYS_mmap, {0, 4096, 0, 0, kMinus1, 0}, 2, "flags", "PROT_NONE"},
+        SymbolicCase{SYS_mmap, {0, 4096, 0, 0, kMinus1, 0}, 3, "flags", "MAP_FILE"},
+        SymbolicCase{SYS_mmap, {0, 4096, 3, 0x22, kMinus1, 0}, 2, "flags", "PROT_READ|PROT_WRITE"},
+        SymbolicCase{SYS_mmap, {0, 4096, 0x101, 3, kMinus1, 0}, 2, "flags", "PROT_READ|0x100"},
+        SymbolicCase{SYS_mmap, {0, 4096, 0x101, 3, kMinus1, 0}, 3, "flags", "MAP_SHARED_VALIDATE"},
+        SymbolicCase{SYS_mmap, {0, 4096, 0x1000000, 1, kMinus1, 0}, 2, "flags", "PROT_GROWSDOWN"},
+        SymbolicCase{SYS_mmap, {0, 4096, 0x8, 1, kMinus1, 0}, 2, "flags", "PROT_SEM"},
+        SymbolicCase{SYS_mmap, {0, 4096, 0x22, 0x80000002, kMinus1, 0}, 3, "flags",
+                     "MAP_PRIVATE|32<<MAP_HUGE_SHIFT"},
+        SymbolicCase{SYS_mmap, {0, 4096, 1, (21 << 26) | 0x40022, kMinus1, 0}, 3, "flags",
+                     "MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|21<<MAP_HUGE_SHIFT"},
+        SymbolicCase{SYS_mmap, {0, 4096, 1, 0x24, kMinus1, 0}, 3, "flags",
+                     "0x4 /* MAP_??? */|MAP_ANONYMOUS"},
+        SymbolicCase{SYS_mmap, {0, 4096, 1, 0x200002, kMinus1, 0}, 3, "flags", "MAP_PRIVATE|0x200000"},
+        SymbolicCase{SYS_mmap, {0, 4096, 1, 0x80, kMinus1, 0}, 3, "flags", "MAP_FILE|0x80"},
+        SymbolicCase{SYS_mmap, {0, 4096, 1, 0x4902 | 0x2000 | 0x20000, kMinus1, 0}, 3, "flags",
+                     "MAP_PRIVATE|MAP_NORESERVE|MAP_GROWSDOWN|MAP_DENYWRITE|MAP_LOCKED|MAP_STACK"},
+        SymbolicCase{SYS_mprotect, {0, 0, 7, 0, 0, 0}, 2, "flags",
+                     "PROT_READ|PROT_WRITE|PROT_EXEC"},
+        SymbolicCase{SYS_mprotect, {0, 0, 0x100, 0, 0, 0}, 2, "flags", "0x100 /* PROT_??? */"},
+        SymbolicCase{SYS_madvise, {0, 0, 4, 0, 0, 0}, 2, "enum", "MADV_DONTNEED"},
+        SymbolicCase{SYS_madvise, {0, 0, 0, 0, 0, 0}, 2, "enum", "MADV_NORMAL"},
+        SymbolicCase{SYS_madvise, {0, 0, 14, 0, 0, 0}, 2, "enum", "MADV_HUGEPAGE"},
+        SymbolicCase{SYS_madvise, {0, 0, 999, 0, 0, 0}, 2, "enum", "0x3e7 /* MADV_??? */"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, SymbolicArgTest,
+    ::testing::Values(
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0, 0, 0, 0}, 2, "flags", "O_RDONLY"},
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0x80042, 0644, 0, 0}, 2, "flags",
+                     "O_RDWR|O_CREAT|O_CLOEXEC"},
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0x80042, 0644, 0, 0}, 3, "octal", "0644"},
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0x410002, 0600, 0, 0}, 2, "flags", "O_RDWR|O_TMPFILE"},
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0x410002, 0600, 0, 0}, 3, "octal", "0600"},
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0x400000, 01, 0, 0}, 2, "flags", "O_RDONLY|__O_TMPFILE"},
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0x109003, 0, 0, 0}, 2, "flags",
+                     "O_ACCMODE|O_SYNC|O_LARGEFILE"},
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0x40000000, 0, 0, 0}, 2, "flags",
+                     "O_RDONLY|0x40000000"},
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0xb1000, 0, 0, 0}, 2, "flags",
+                     "O_RDONLY|O_DSYNC|O_NOFOLLOW|O_CLOEXEC|O_DIRECTORY"},
+        SymbolicCase{SYS_openat, {kMinus1, 0, 0x2000, 0, 0, 0}, 2, "flags", "O_RDONLY|FASYNC"},
+        SymbolicCase{SYS_open, {0, 0x204800, 0, 0, 0, 0}, 1, "flags",
+                     "O_RDONLY|O_NONBLOCK|O_DIRECT|O_PATH"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 3, 0, 0, 0, 0}, 1, "enum", "F_GETFL"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 1030, 0, 0, 0, 0}, 1, "enum", "F_DUPFD_CLOEXEC"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 1034, 0, 0, 0, 0}, 1, "enum", "F_GET_SEALS"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 999, 0, 0, 0, 0}, 1, "enum", "0x3e7 /* F_??? */"},
+        SymbolicCase{SYS_ioctl, {kMinus1, 0x5401, 0, 0, 0, 0}, 1, "enum", "TCGETS"},
+        SymbolicCase{SYS_ioctl, {kMinus1, 0x541b, 0, 0, 0, 0}, 1, "enum", "FIONREAD"},
+        SymbolicCase{SYS_ioctl, {kMinus1, 0x5421, 0, 0, 0, 0}, 1, "enum", "FIONBIO"},
+        SymbolicCase{SYS_ioctl, {kMinus1, 0x5413, 0, 0, 0, 0}, 1, "enum", "TIOCGWINSZ"},
+        SymbolicCase{SYS_ioctl, {kMinus1, 0x8933, 0, 0, 0, 0}, 1, "enum", "SIOCGIFINDEX"},
+        SymbolicCase{SYS_ioctl, {kMinus1, 0x8946, 0, 0, 0, 0}, 1, "enum", "SIOCETHTOOL"},
+        SymbolicCase{SYS_ioctl, {kMinus1, 0x12345678, 0, 0, 0, 0}, 1, "enum",
+                     "_IOC(_IOC_NONE, 0x56, 0x78, 0x1234)"},
+        SymbolicCase{SYS_ioctl, {kMinus1, 0xc0045678, 0, 0, 0, 0}, 1, "enum",
+                     "_IOC(_IOC_READ|_IOC_WRITE, 0x56, 0x78, 0x4)"},
+        SymbolicCase{SYS_ioctl, {kMinus1, 0x12340000, 0, 0, 0, 0}, 1, "enum",
+                     "_IOC(_IOC_NONE, 0, 0, 0x1234)"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    TimeAndSync, SymbolicArgTest,
+    ::testing::Values(
+        SymbolicCase{SYS_clock_gettime, {1, 0, 0, 0, 0, 0}, 0, "enum", "CLOCK_MONOTONIC"},
+        SymbolicCase{SYS_clock_gettime, {11, 0, 0, 0, 0, 0}, 0, "enum", "CLOCK_TAI"},
+        SymbolicCase{SYS_clock_gettime, {99, 0, 0, 0, 0, 0}, 0, "enum", "0x63 /* CLOCK_??? */"},
+        SymbolicCase{SYS_clock_gettime, {0xfffffffb, 0, 0, 0, 0, 0}, 0, "enum",
+                     "0xfffffffb /* CLOCK_??? */"},
+        SymbolicCase{SYS_clock_getres, {4, 0, 0, 0, 0, 0}, 0, "enum", "CLOCK_MONOTONIC_RAW"},
+        SymbolicCase{SYS_clock_nanosleep, {0, 1, 0, 0, 0, 0}, 0, "enum", "CLOCK_REALTIME"},
+        SymbolicCase{SYS_clock_nanosleep, {0, 1, 0, 0, 0, 0}, 1, "flags", "TIMER_ABSTIME"},
+        SymbolicCase{SYS_clock_nanosleep, {7, 0, 0, 0, 0, 0}, 1, "flags", "0"},
+        SymbolicCase{SYS_clock_nanosleep, {7, 6, 0, 0, 0, 0}, 1, "flags", "0x6 /* TIMER_??? */"},
+        SymbolicCase{SYS_clock_nanosleep, {7, kMinus1, 0, 0, 0, 0}, 1, "flags",
+                     "TIMER_ABSTIME|0xfffffffe"},
+        SymbolicCase{SYS_timer_create, {7, 0, 0, 0, 0, 0}, 0, "enum", "CLOCK_BOOTTIME"},
+        SymbolicCase{SYS_timerfd_create, {1, 0, 0, 0, 0, 0}, 0, "enum", "CLOCK_MONOTONIC"},
+        SymbolicCase{SYS_futex, {0, 128, 0, 0, 0, 0}, 1, "enum", "FUTEX_WAIT_PRIVATE"},
+        SymbolicCase{SYS_futex, {0, 1, 0, 0, 0, 0}, 1, "enum", "FUTEX_WAKE"},
+        SymbolicCase{SYS_futex, {0, 9 | 128 | 256, 0, 0, 0, 0}, 1, "enum",
+                     "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME"},
+        SymbolicCase{SYS_futex, {0, 256, 0, 0, 0, 0}, 1, "enum", "FUTEX_WAIT|FUTEX_CLOCK_REALTIME"},
+        SymbolicCase{SYS_futex, {0, 13 | 128, 0, 0, 0, 0}, 1, "enum", "FUTEX_LOCK_PI2_PRIVATE"},
+        SymbolicCase{SYS_futex, {0, 1 | 128 | 256, 0, 0, 0, 0}, 1, "enum", "0x181 /* FUTEX_??? */"},
+        SymbolicCase{SYS_futex, {0, 0x280, 0, 0, 0, 0}, 1, "enum", "0x280 /* FUTEX_??? */"},
+        SymbolicCase{SYS_futex, {0, 55, 0, 0, 0, 0}, 1, "enum", "0x37 /* FUTEX_??? */"},
+        SymbolicCase{SYS_futex, {0, kMinus1, 0, 0, 0, 0}, 1, "enum", "0xffffffff /* FUTEX_??? */"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    SignalsAndScheduling, SymbolicArgTest,
+    ::testing::Values(
+        SymbolicCase{SYS_rt_sigprocmask, {0, 0, 0, 8, 0, 0}, 0, "enum", "SIG_BLOCK"},
+        SymbolicCase{SYS_rt_sigprocmask, {2, 0, 0, 8, 0, 0}, 0, "enum", "SIG_SETMASK"},
+        SymbolicCase{SYS_rt_sigprocmask, {7, 0, 0, 8, 0, 0}, 0, "enum", "0x7 /* SIG_??? */"},
+        SymbolicCase{SYS_rt_sigaction, {10, 0, 0, 8, 0, 0}, 0, "signal", "SIGUSR1"},
+        SymbolicCase{SYS_prctl, {15, 0, 0, 0, 0, 0}, 0, "enum", "PR_SET_NAME"},
+        SymbolicCase{SYS_prctl, {1, 9, 0, 0, 0, 0}, 0, "enum", "PR_SET_PDEATHSIG"},
+        SymbolicCase{SYS_prctl, {0x59616d61, 0, 0, 0, 0, 0}, 0, "enum", "PR_SET_PTRACER"},
+        SymbolicCase{SYS_prctl, {0x44500001, 2, 0, 0, 0, 0}, 0, "enum", "PR_SET_DATAPLANE"},
+        SymbolicCase{SYS_prctl, {0x12345, 0, 0, 0, 0, 0}, 0, "enum", "0x12345 /* PR_??? */"},
+        SymbolicCase{SYS_sched_setscheduler, {kMinus1, 1, 0, 0, 0, 0}, 1, "enum", "SCHED_FIFO"},
+        SymbolicCase{SYS_sched_setscheduler, {kMinus1, 6, 0, 0, 0, 0}, 1, "enum", "SCHED_DEADLINE"},
+        SymbolicCase{SYS_sched_setscheduler, {kMinus1, 0x40000002, 0, 0, 0, 0}, 1, "enum",
+                     "0x40000002 /* SCHED_??? */"},
+        SymbolicCase{SYS_sched_get_priority_max, {2, 0, 0, 0, 0, 0}, 0, "enum", "SCHED_RR"},
+        SymbolicCase{SYS_epoll_ctl, {kMinus1, 1, kMinus1, 0, 0, 0}, 1, "enum", "EPOLL_CTL_ADD"},
+        SymbolicCase{SYS_epoll_ctl, {kMinus1, 3, kMinus1, 0, 0, 0}, 1, "enum", "EPOLL_CTL_MOD"},
+        SymbolicCase{SYS_epoll_ctl, {kMinus1, 0, kMinus1, 0, 0, 0}, 1, "enum",
+                     "0 /* EPOLL_CTL_??? */"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Sockets, SymbolicArgTest,
+    ::testing::Values(
+        SymbolicCase{SYS_socket, {2, 0x80001, 0, 0, 0, 0}, 0, "enum", "AF_INET"},
+        SymbolicCase{SYS_socket, {2, 0x80001, 0, 0, 0, 0}, 1, "flags", "SOCK_STREAM|SOCK_CLOEXEC"},
+        SymbolicCase{SYS_socket, {1, 0x802, 0, 0, 0, 0}, 0, "enum", "AF_UNIX"},
+        SymbolicCase{SYS_socket, {1, 0x802, 0, 0, 0, 0}, 1, "flags", "SOCK_DGRAM|SOCK_NONBLOCK"},
+        SymbolicCase{SYS_socket, {10, 3, 6, 0, 0, 0}, 0, "enum", "AF_INET6"},
+        SymbolicCase{SYS_socket, {16, 3, 0, 0, 0, 0}, 0, "enum", "AF_NETLINK"},
+        SymbolicCase{SYS_socket, {44, 3, 0, 0, 0, 0}, 0, "enum", "AF_XDP"},
+        SymbolicCase{SYS_socket, {99, 99, 0, 0, 0, 0}, 0, "enum", "0x63 /* AF_??? */"},
+        SymbolicCase{SYS_socket, {99, 99, 0, 0, 0, 0}, 1, "flags", "SOCK_RAW|0x60 /* SOCK_??? */"},
+        SymbolicCase{SYS_socket, {2, 0, 0, 0, 0, 0}, 1, "flags", "0"},
+        SymbolicCase{SYS_socket, {2, 0x80000, 0, 0, 0, 0}, 1, "flags", "SOCK_CLOEXEC"},
+        SymbolicCase{SYS_socket, {2, 0x7, 0, 0, 0, 0}, 1, "flags", "0x7 /* SOCK_??? */"},
+        SymbolicCase{SYS_socket, {2, 0xa, 0, 0, 0, 0}, 1, "flags", "SOCK_PACKET"},
+        SymbolicCase{SYS_socketpair, {1, 5, 0, 0, 0, 0}, 1, "flags", "SOCK_SEQPACKET"},
+        SymbolicCase{SYS_sendto, {kMinus1, 0, 0, 0x40, 0, 0}, 3, "flags", "MSG_DONTWAIT"},
+        SymbolicCase{SYS_sendto, {kMinus1, 0, 0, 0, 0, 0}, 3, "flags", "0"},
+        SymbolicCase{SYS_sendto, {kMinus1, 0, 0, 0x10004040, 0, 0}, 3, "flags",
+                     "MSG_DONTWAIT|MSG_NOSIGNAL|0x10000000"},
+        SymbolicCase{SYS_sendto, {kMinus1, 0, 0, 0x10000000, 0, 0}, 3, "flags",
+                     "0x10000000 /* MSG_??? */"},
+        SymbolicCase{SYS_recvfrom, {kMinus1, 0, 0, 0x40000002, 0, 0}, 3, "flags",
+                     "MSG_PEEK|MSG_CMSG_CLOEXEC"},
+        SymbolicCase{SYS_recvfrom, {kMinus1, 0, 0, 0x80000000, 0, 0}, 3, "flags",
+                     "MSG_CMSG_COMPAT"},
+        SymbolicCase{SYS_recvfrom, {kMinus1, 0, 0, 0x7fffffff, 0, 0}, 3, "flags",
+                     "MSG_OOB|MSG_PEEK|MSG_DONTROUTE|MSG_CTRUNC|MSG_PROBE|MSG_TRUNC|MSG_DONTWAIT|"
+                     "MSG_EOR|MSG_WAITALL|MSG_FIN|MSG_SYN|MSG_CONFIRM|MSG_RST|MSG_ERRQUEUE|"
+                     "MSG_NOSIGNAL|MSG_MORE|MSG_WAITFORONE|MSG_SENDPAGE_NOTLAST|MSG_BATCH|"
+                     "MSG_NO_SHARED_FRAGS|MSG_ZEROCOPY|MSG_FASTOPEN|MSG_CMSG_CLOEXEC|0x1bf00000"},
+        SymbolicCase{SYS_sendmsg, {kMinus1, 0, 0x8000, 0, 0, 0}, 2, "flags", "MSG_MORE"},
+        SymbolicCase{SYS_recvmmsg, {kMinus1, 0, 1, 0x10000, 0, 0}, 3, "flags",
+                     "MSG_WAITFORONE"}));
+
+TEST(SyscallDecodeTest, OpenModeIsShownOnlyWhenTheCallCreatesAFile) {
+  EXPECT_EQ(DecodeSyscallArgs(SYS_open, {0, 0, 0644, 0, 0, 0}, nullptr).size(), 2u);
+  EXPECT_EQ(DecodeSyscallArgs(SYS_open, {0, 0x40, 0644, 0, 0, 0}, nullptr).size(), 3u);
+  EXPECT_EQ(DecodeSyscallArgs(SYS_openat, {0, 0, 0, 0644, 0, 0}, nullptr).size(), 3u);
+  // O_DIRECTORY is half of O_TMPFILE; alone it creates nothing.
+  EXPECT_EQ(DecodeSyscallArgs(SYS_openat, {0, 0, 0x10000, 0644, 0, 0}, nullptr).size(), 3u);
+  EXPECT_EQ(DecodeSyscallArgs(SYS_openat, {0, 0, 0x400000, 0644, 0, 0}, nullptr).size(), 4u);
+}
+
+TEST(SyscallDecodeTest, SymbolicArgumentsHaveAFamilyAndConditionsLookBack) {
+  for (uint64_t nr = 0; nr < 1024; ++nr) {
+    const SyscallSignature* sig = FindX86_64Signature(nr);
+    if (sig == nullptr) continue;
+    for (int i = 0; i < sig->nargs; ++i) {
+      const ArgSpec& arg = sig->args[i];
+      const bool symbolic = arg.kind == ArgKind::kEnum || arg.kind == ArgKind::kFlags;
+      EXPECT_EQ(symbolic, arg.symbols != Symbols::kNone) << sig->name << " arg " << i;
+      if (symbolic) {
+        EXPECT_EQ(arg.kind == ArgKind::kFlags, IsFlagSet(arg.symbols)) << sig->name << " " << i;
+      }
+      EXPECT_LT(arg.shown_if_arg, i) << sig->name << " arg " << i;
+    }
+  }
+}
+
+TEST(SymbolicConstantsTest, NamesAreUniqueAndValuesAreTheHeaders) {
+  std::map<std::string, uint64_t> values;
+  for (const NamedValue& constant : SymbolicConstants()) {
+    EXPECT_TRUE(values.emplace(constant.name, constant.value).second)
+        << "duplicate name " << constant.name;
+  }
+  EXPECT_EQ(values.at("PROT_WRITE"), static_cast<uint64_t>(PROT_WRITE));
+  EXPECT_EQ(values.at("MAP_ANON"), static_cast<uint64_t>(MAP_ANONYMOUS));
+  EXPECT_EQ(values.at("O_NDELAY"), static_cast<uint64_t>(O_NONBLOCK));
+  EXPECT_EQ(values.at("O_LARGEFILE"), 0100000u);  // the kernel's, not glibc's 0
+  EXPECT_EQ(values.at("FUTEX_WAIT_PRIVATE"), static_cast<uint64_t>(FUTEX_WAIT_PRIVATE));
+  EXPECT_EQ(values.at("CLOCK_MONOTONIC"), static_cast<uint64_t>(CLOCK_MONOTONIC));
+  EXPECT_EQ(values.at("SIOCGIFINDEX"), static_cast<uint64_t>(SIOCGIFINDEX));
+  EXPECT_EQ(values.at("PR_SET_NAME"), static_cast<uint64_t>(PR_SET_NAME));
+}
+
+TEST(SymbolicConstantsTest, AliasesNeverShowInARendering) {
+  EXPECT_EQ(RenderSymbolic(Symbols::kMmapFlags, MAP_PRIVATE | MAP_ANON), "MAP_PRIVATE|MAP_ANONYMOUS");
+  EXPECT_EQ(RenderSymbolic(Symbols::kOpenFlags, O_NDELAY), "O_RDONLY|O_NONBLOCK");
+  EXPECT_EQ(RenderSymbolic(Symbols::kOpenFlags, O_RSYNC), "O_RDONLY|O_SYNC");
+  EXPECT_EQ(RenderSymbolic(Symbols::kAddressFamily, AF_LOCAL), "AF_UNIX");
+  EXPECT_EQ(RenderSymbolic(Symbols::kIoctlRequest, TIOCINQ), "FIONREAD");
 }
 
 }  // namespace

@@ -3,11 +3,14 @@
 // (policy_parser.h) and tests.
 //
 // Contract:
-// - ConstantValue: the value of a named constant (open, mmap, fcntl, clock,
-//   socket, futex, membarrier, prctl (with the dataplane options), clone,
-//   wait, signal-mask, scheduler and common ioctl names, then errno names
-//   E* and signal names SIG*), from this machine's headers, which are the
-//   target's (x86-64 only). Negative constants (AT_FDCWD) are sign-extended
+// - ConstantValue: the value of a named constant: every name the reports
+//   print for flags and enumerations (syscall_flags.h: open, mmap, madvise,
+//   fcntl, clock, futex, socket, message, prctl (with the dataplane
+//   options), signal-mask, scheduler and common ioctl names), then *at,
+//   access, seek, seal, mlock, msync, mremap, timerfd, socket option,
+//   eventfd, poll, random, memfd, membarrier, clone and wait names, then
+//   errno names E* and signal names SIG*; from this machine's headers, which
+//   are the target's (x86-64 only). Negative constants (AT_FDCWD) are sign-extended
 //   to 64 bits. Exact, case-sensitive spelling only.
 // - Suggestion: " (did you mean 'X'?)" for the closest candidate within two
 //   edits (and fewer edits than the candidate is long), or "". Cheap for

@@ -1,5 +1,7 @@
 #include "supervisor/syscalls/syscall_decode.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <array>
 #include <cinttypes>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "supervisor/syscalls/signal_names.h"
+#include "supervisor/syscalls/syscall_flags.h"
 
 namespace dpsupervise {
 namespace {
@@ -39,6 +42,32 @@ constexpr ArgSpec Buf(const char* name, int length_arg) {
 }
 constexpr ArgSpec Sig(const char* name) { return {ArgKind::kSignal, name}; }
 constexpr ArgSpec Oct(const char* name) { return {ArgKind::kOctal, name}; }
+constexpr ArgSpec Symbolic(ArgKind kind, const char* name, Symbols symbols, bool wide) {
+  ArgSpec spec{kind, name};
+  spec.wide = wide;
+  spec.symbols = symbols;
+  return spec;
+}
+constexpr ArgSpec Enum(const char* name, Symbols symbols) {
+  return Symbolic(ArgKind::kEnum, name, symbols, false);
+}
+constexpr ArgSpec Flags(const char* name, Symbols symbols) {
+  return Symbolic(ArgKind::kFlags, name, symbols, false);
+}
+constexpr ArgSpec FlagsL(const char* name, Symbols symbols) {
+  return Symbolic(ArgKind::kFlags, name, symbols, true);
+}
+constexpr ArgSpec OpenFlags(const char* name) { return Flags(name, Symbols::kOpenFlags); }
+// The flags that make open and openat read their mode: O_CREAT, and the
+// kernel's single O_TMPFILE bit (glibc's O_TMPFILE adds O_DIRECTORY).
+constexpr uint64_t kOpenCreatesFile = O_CREAT | 020000000;
+// open's mode, shown only when argument `flags_arg` creates a file.
+constexpr ArgSpec OpenMode(const char* name, int flags_arg) {
+  ArgSpec spec = Oct(name);
+  spec.shown_if_arg = flags_arg;
+  spec.shown_if_bits = kOpenCreatesFile;
+  return spec;
+}
 
 struct SyscallEntry {
   uint64_t nr;
@@ -53,7 +82,7 @@ struct SyscallEntry {
 constexpr SyscallEntry kX86_64Syscalls[] = {
     {0, {"read", 3, {Fd("fd"), Ptr("buf"), ULong("count")}}},
     {1, {"write", 3, {Fd("fd"), Buf("buf", 2), ULong("count")}}},
-    {2, {"open", 3, {Str("pathname"), Hex("flags"), Oct("mode")}}},
+    {2, {"open", 3, {Str("pathname"), OpenFlags("flags"), OpenMode("mode", 1)}}},
     {3, {"close", 1, {Fd("fd")}}},
     {4, {"stat", 2, {Str("pathname"), Ptr("statbuf")}}},
     {5, {"fstat", 2, {Fd("fd"), Ptr("statbuf")}}},
@@ -63,14 +92,18 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {9,
      {"mmap",
       6,
-      {Ptr("addr"), ULong("length"), HexL("prot"), HexL("flags"), Fd("fd"), HexL("offset")}}},
-    {10, {"mprotect", 3, {Ptr("addr"), ULong("len"), HexL("prot")}}},
+      {Ptr("addr"), ULong("length"), FlagsL("prot", Symbols::kMmapProt),
+       FlagsL("flags", Symbols::kMmapFlags), Fd("fd"), HexL("offset")}}},
+    {10, {"mprotect", 3, {Ptr("addr"), ULong("len"), FlagsL("prot", Symbols::kMmapProt)}}},
     {11, {"munmap", 2, {Ptr("addr"), ULong("length")}}},
     {12, {"brk", 1, {Ptr("addr")}}},
     {13, {"rt_sigaction", 4, {Sig("signum"), Ptr("act"), Ptr("oldact"), ULong("sigsetsize")}}},
-    {14, {"rt_sigprocmask", 4, {Int("how"), Ptr("set"), Ptr("oldset"), ULong("sigsetsize")}}},
+    {14,
+     {"rt_sigprocmask",
+      4,
+      {Enum("how", Symbols::kSigprocmaskHow), Ptr("set"), Ptr("oldset"), ULong("sigsetsize")}}},
     {15, {"rt_sigreturn", 0, {}}},
-    {16, {"ioctl", 3, {Fd("fd"), Hex("request"), HexL("arg")}}},
+    {16, {"ioctl", 3, {Fd("fd"), Enum("request", Symbols::kIoctlRequest), HexL("arg")}}},
     {17, {"pread64", 4, {Fd("fd"), Ptr("buf"), ULong("count"), Long("offset")}}},
     {18, {"pwrite64", 4, {Fd("fd"), Buf("buf", 2), ULong("count"), Long("offset")}}},
     {19, {"readv", 3, {Fd("fd"), Ptr("iov"), ULong("iovcnt")}}},
@@ -89,7 +122,7 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
        Ptr("new_address")}}},
     {26, {"msync", 3, {Ptr("addr"), ULong("length"), Hex("flags")}}},
     {27, {"mincore", 3, {Ptr("addr"), ULong("length"), Ptr("vec")}}},
-    {28, {"madvise", 3, {Ptr("addr"), ULong("length"), Int("advice")}}},
+    {28, {"madvise", 3, {Ptr("addr"), ULong("length"), Enum("advice", Symbols::kMadviseAdvice)}}},
     {29, {"shmget", 3, {Hex("key"), ULong("size"), Hex("shmflg")}}},
     {30, {"shmat", 3, {Int("shmid"), Ptr("shmaddr"), Hex("shmflg")}}},
     {31, {"shmctl", 3, {Int("shmid"), Int("cmd"), Ptr("buf")}}},
@@ -102,25 +135,35 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {38, {"setitimer", 3, {Int("which"), Ptr("new_value"), Ptr("old_value")}}},
     {39, {"getpid", 0, {}}},
     {40, {"sendfile", 4, {Fd("out_fd"), Fd("in_fd"), Ptr("offset"), ULong("count")}}},
-    {41, {"socket", 3, {Int("domain"), Int("type"), Int("protocol")}}},
+    {41,
+     {"socket",
+      3,
+      {Enum("domain", Symbols::kAddressFamily), Flags("type", Symbols::kSocketType),
+       Int("protocol")}}},
     {42, {"connect", 3, {Fd("sockfd"), Ptr("addr"), Int("addrlen")}}},
     {43, {"accept", 3, {Fd("sockfd"), Ptr("addr"), Ptr("addrlen")}}},
     {44,
      {"sendto",
       6,
-      {Fd("sockfd"), Buf("buf", 2), ULong("len"), Hex("flags"), Ptr("dest_addr"), Int("addrlen")}}},
+      {Fd("sockfd"), Buf("buf", 2), ULong("len"), Flags("flags", Symbols::kMessageFlags),
+       Ptr("dest_addr"), Int("addrlen")}}},
     {45,
      {"recvfrom",
       6,
-      {Fd("sockfd"), Ptr("buf"), ULong("len"), Hex("flags"), Ptr("src_addr"), Ptr("addrlen")}}},
-    {46, {"sendmsg", 3, {Fd("sockfd"), Ptr("msg"), Hex("flags")}}},
-    {47, {"recvmsg", 3, {Fd("sockfd"), Ptr("msg"), Hex("flags")}}},
+      {Fd("sockfd"), Ptr("buf"), ULong("len"), Flags("flags", Symbols::kMessageFlags),
+       Ptr("src_addr"), Ptr("addrlen")}}},
+    {46, {"sendmsg", 3, {Fd("sockfd"), Ptr("msg"), Flags("flags", Symbols::kMessageFlags)}}},
+    {47, {"recvmsg", 3, {Fd("sockfd"), Ptr("msg"), Flags("flags", Symbols::kMessageFlags)}}},
     {48, {"shutdown", 2, {Fd("sockfd"), Int("how")}}},
     {49, {"bind", 3, {Fd("sockfd"), Ptr("addr"), Int("addrlen")}}},
     {50, {"listen", 2, {Fd("sockfd"), Int("backlog")}}},
     {51, {"getsockname", 3, {Fd("sockfd"), Ptr("addr"), Ptr("addrlen")}}},
     {52, {"getpeername", 3, {Fd("sockfd"), Ptr("addr"), Ptr("addrlen")}}},
-    {53, {"socketpair", 4, {Int("domain"), Int("type"), Int("protocol"), Ptr("sv")}}},
+    {53,
+     {"socketpair",
+      4,
+      {Enum("domain", Symbols::kAddressFamily), Flags("type", Symbols::kSocketType),
+       Int("protocol"), Ptr("sv")}}},
     {54,
      {"setsockopt",
       5,
@@ -145,7 +188,7 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {69, {"msgsnd", 4, {Int("msqid"), Ptr("msgp"), ULong("msgsz"), Hex("msgflg")}}},
     {70, {"msgrcv", 5, {Int("msqid"), Ptr("msgp"), ULong("msgsz"), Long("msgtyp"), Hex("msgflg")}}},
     {71, {"msgctl", 3, {Int("msqid"), Int("cmd"), Ptr("buf")}}},
-    {72, {"fcntl", 3, {Fd("fd"), Int("cmd"), HexL("arg")}}},
+    {72, {"fcntl", 3, {Fd("fd"), Enum("cmd", Symbols::kFcntlCmd), HexL("arg")}}},
     {73, {"flock", 2, {Fd("fd"), Int("operation")}}},
     {74, {"fsync", 1, {Fd("fd")}}},
     {75, {"fdatasync", 1, {Fd("fd")}}},
@@ -219,10 +262,11 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {141, {"setpriority", 3, {Int("which"), Int("who"), Int("prio")}}},
     {142, {"sched_setparam", 2, {Int("pid"), Ptr("param")}}},
     {143, {"sched_getparam", 2, {Int("pid"), Ptr("param")}}},
-    {144, {"sched_setscheduler", 3, {Int("pid"), Int("policy"), Ptr("param")}}},
+    {144,
+     {"sched_setscheduler", 3, {Int("pid"), Enum("policy", Symbols::kSchedPolicy), Ptr("param")}}},
     {145, {"sched_getscheduler", 1, {Int("pid")}}},
-    {146, {"sched_get_priority_max", 1, {Int("policy")}}},
-    {147, {"sched_get_priority_min", 1, {Int("policy")}}},
+    {146, {"sched_get_priority_max", 1, {Enum("policy", Symbols::kSchedPolicy)}}},
+    {147, {"sched_get_priority_min", 1, {Enum("policy", Symbols::kSchedPolicy)}}},
     {148, {"sched_rr_get_interval", 2, {Int("pid"), Ptr("tp")}}},
     {149, {"mlock", 2, {Ptr("addr"), ULong("len")}}},
     {150, {"munlock", 2, {Ptr("addr"), ULong("len")}}},
@@ -232,7 +276,11 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {154, {"modify_ldt", 3, {Int("func"), Ptr("ptr"), ULong("bytecount")}}},
     {155, {"pivot_root", 2, {Str("new_root"), Str("put_old")}}},
     {156, {"_sysctl", 1, {Ptr("args")}}},
-    {157, {"prctl", 5, {Int("option"), HexL("arg2"), HexL("arg3"), HexL("arg4"), HexL("arg5")}}},
+    {157,
+     {"prctl",
+      5,
+      {Enum("option", Symbols::kPrctlOption), HexL("arg2"), HexL("arg3"), HexL("arg4"),
+       HexL("arg5")}}},
     {158, {"arch_prctl", 2, {Int("code"), HexL("addr")}}},
     {159, {"adjtimex", 1, {Ptr("buf")}}},
     {160, {"setrlimit", 2, {Int("resource"), Ptr("rlim")}}},
@@ -289,7 +337,8 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {202,
      {"futex",
       6,
-      {Ptr("uaddr"), Int("futex_op"), UInt("val"), Ptr("timeout"), Ptr("uaddr2"), Hex("val3")}}},
+      {Ptr("uaddr"), Enum("futex_op", Symbols::kFutexOp), UInt("val"), Ptr("timeout"), Ptr("uaddr2"),
+       Hex("val3")}}},
     {203, {"sched_setaffinity", 3, {Int("pid"), UInt("cpusetsize"), Ptr("mask")}}},
     {204, {"sched_getaffinity", 3, {Int("pid"), UInt("cpusetsize"), Ptr("mask")}}},
     {205, {"set_thread_area", 1, {Ptr("u_info")}}},
@@ -315,18 +364,25 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {219, {"restart_syscall", 0, {}}},
     {220, {"semtimedop", 4, {Int("semid"), Ptr("sops"), UInt("nsops"), Ptr("timeout")}}},
     {221, {"fadvise64", 4, {Fd("fd"), Long("offset"), ULong("len"), Int("advice")}}},
-    {222, {"timer_create", 3, {Int("clockid"), Ptr("sevp"), Ptr("timerid")}}},
-    {223, {"timer_settime", 4, {Int("timerid"), Hex("flags"), Ptr("new_value"), Ptr("old_value")}}},
+    {222, {"timer_create", 3, {Enum("clockid", Symbols::kClockId), Ptr("sevp"), Ptr("timerid")}}},
+    {223,
+     {"timer_settime",
+      4,
+      {Int("timerid"), Flags("flags", Symbols::kTimerFlags), Ptr("new_value"), Ptr("old_value")}}},
     {224, {"timer_gettime", 2, {Int("timerid"), Ptr("curr_value")}}},
     {225, {"timer_getoverrun", 1, {Int("timerid")}}},
     {226, {"timer_delete", 1, {Int("timerid")}}},
-    {227, {"clock_settime", 2, {Int("clockid"), Ptr("tp")}}},
-    {228, {"clock_gettime", 2, {Int("clockid"), Ptr("tp")}}},
-    {229, {"clock_getres", 2, {Int("clockid"), Ptr("res")}}},
-    {230, {"clock_nanosleep", 4, {Int("clockid"), Hex("flags"), Ptr("request"), Ptr("remain")}}},
+    {227, {"clock_settime", 2, {Enum("clockid", Symbols::kClockId), Ptr("tp")}}},
+    {228, {"clock_gettime", 2, {Enum("clockid", Symbols::kClockId), Ptr("tp")}}},
+    {229, {"clock_getres", 2, {Enum("clockid", Symbols::kClockId), Ptr("res")}}},
+    {230,
+     {"clock_nanosleep",
+      4,
+      {Enum("clockid", Symbols::kClockId), Flags("flags", Symbols::kTimerFlags), Ptr("request"),
+       Ptr("remain")}}},
     {231, {"exit_group", 1, {Int("status")}}},
     {232, {"epoll_wait", 4, {Fd("epfd"), Ptr("events"), Int("maxevents"), Int("timeout")}}},
-    {233, {"epoll_ctl", 4, {Fd("epfd"), Int("op"), Fd("fd"), Ptr("event")}}},
+    {233, {"epoll_ctl", 4, {Fd("epfd"), Enum("op", Symbols::kEpollCtlOp), Fd("fd"), Ptr("event")}}},
     {234, {"tgkill", 3, {Int("tgid"), Int("tid"), Sig("sig")}}},
     {235, {"utimes", 2, {Str("filename"), Ptr("times")}}},
     {236, {"vserver", 5, {HexL("arg0"), HexL("arg1"), HexL("arg2"), HexL("arg3"), HexL("arg4")}}},
@@ -369,7 +425,8 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {254, {"inotify_add_watch", 3, {Fd("fd"), Str("pathname"), Hex("mask")}}},
     {255, {"inotify_rm_watch", 2, {Fd("fd"), Int("wd")}}},
     {256, {"migrate_pages", 4, {Int("pid"), ULong("maxnode"), Ptr("old_nodes"), Ptr("new_nodes")}}},
-    {257, {"openat", 4, {Fd("dirfd"), Str("pathname"), Hex("flags"), Oct("mode")}}},
+    {257,
+     {"openat", 4, {Fd("dirfd"), Str("pathname"), OpenFlags("flags"), OpenMode("mode", 2)}}},
     {258, {"mkdirat", 3, {Fd("dirfd"), Str("pathname"), Oct("mode")}}},
     {259, {"mknodat", 4, {Fd("dirfd"), Str("pathname"), Oct("mode"), Hex("dev")}}},
     {260,
@@ -412,7 +469,7 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
       {Fd("epfd"), Ptr("events"), Int("maxevents"), Int("timeout"), Ptr("sigmask"),
        ULong("sigsetsize")}}},
     {282, {"signalfd", 3, {Fd("fd"), Ptr("mask"), ULong("sizemask")}}},
-    {283, {"timerfd_create", 2, {Int("clockid"), Hex("flags")}}},
+    {283, {"timerfd_create", 2, {Enum("clockid", Symbols::kClockId), Hex("flags")}}},
     {284, {"eventfd", 1, {UInt("initval")}}},
     {285, {"fallocate", 4, {Fd("fd"), Hex("mode"), Long("offset"), Long("len")}}},
     {286, {"timerfd_settime", 4, {Fd("fd"), Hex("flags"), Ptr("new_value"), Ptr("old_value")}}},
@@ -431,7 +488,10 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {298,
      {"perf_event_open", 5, {Ptr("attr"), Int("pid"), Int("cpu"), Fd("group_fd"), HexL("flags")}}},
     {299,
-     {"recvmmsg", 5, {Fd("sockfd"), Ptr("msgvec"), UInt("vlen"), Hex("flags"), Ptr("timeout")}}},
+     {"recvmmsg",
+      5,
+      {Fd("sockfd"), Ptr("msgvec"), UInt("vlen"), Flags("flags", Symbols::kMessageFlags),
+       Ptr("timeout")}}},
     {300, {"fanotify_init", 2, {Hex("flags"), Hex("event_f_flags")}}},
     {301,
      {"fanotify_mark",
@@ -443,9 +503,12 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
       5,
       {Fd("dirfd"), Str("pathname"), Ptr("handle"), Ptr("mount_id"), Hex("flags")}}},
     {304, {"open_by_handle_at", 3, {Fd("mount_fd"), Ptr("handle"), Hex("flags")}}},
-    {305, {"clock_adjtime", 2, {Int("clk_id"), Ptr("buf")}}},
+    {305, {"clock_adjtime", 2, {Enum("clk_id", Symbols::kClockId), Ptr("buf")}}},
     {306, {"syncfs", 1, {Fd("fd")}}},
-    {307, {"sendmmsg", 4, {Fd("sockfd"), Ptr("msgvec"), UInt("vlen"), Hex("flags")}}},
+    {307,
+     {"sendmmsg",
+      4,
+      {Fd("sockfd"), Ptr("msgvec"), UInt("vlen"), Flags("flags", Symbols::kMessageFlags)}}},
     {308, {"setns", 2, {Fd("fd"), Hex("nstype")}}},
     {309, {"getcpu", 3, {Ptr("cpu"), Ptr("node"), Ptr("tcache")}}},
     {310,
@@ -490,7 +553,10 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
      {"pwritev2",
       6,
       {Fd("fd"), Ptr("iov"), ULong("iovcnt"), Long("pos_l"), ULong("pos_h"), Hex("flags")}}},
-    {329, {"pkey_mprotect", 4, {Ptr("addr"), ULong("len"), HexL("prot"), Int("pkey")}}},
+    {329,
+     {"pkey_mprotect",
+      4,
+      {Ptr("addr"), ULong("len"), FlagsL("prot", Symbols::kMmapProt), Int("pkey")}}},
     {330, {"pkey_alloc", 2, {HexL("flags"), HexL("access_rights")}}},
     {331, {"pkey_free", 1, {Int("pkey")}}},
     {332, {"statx", 5, {Fd("dirfd"), Str("pathname"), Hex("flags"), Hex("mask"), Ptr("statxbuf")}}},
@@ -530,7 +596,8 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {440,
      {"process_madvise",
       5,
-      {Fd("pidfd"), Ptr("iovec"), ULong("vlen"), Int("advice"), Hex("flags")}}},
+      {Fd("pidfd"), Ptr("iovec"), ULong("vlen"), Enum("advice", Symbols::kMadviseAdvice),
+       Hex("flags")}}},
     {441,
      {"epoll_pwait2",
       6,
@@ -615,7 +682,8 @@ constexpr std::array<int16_t, kIndexSize> BuildIndex() {
 
 // Compile-time guard for the hand-written table: numbers in range and unique,
 // arity in range, exactly `nargs` named parameters, buffer lengths pointing
-// at another parameter.
+// at another parameter, a family for exactly the symbolic arguments (flags
+// for kFlags, enumerations for kEnum), conditions on earlier arguments.
 constexpr bool TableIsWellFormed() {
   std::array<bool, kIndexSize> seen{};
   for (const SyscallEntry& entry : kX86_64Syscalls) {
@@ -631,6 +699,14 @@ constexpr bool TableIsWellFormed() {
           is_buffer ? arg.length_arg >= 0 && arg.length_arg < sig.nargs && arg.length_arg != i
                     : arg.length_arg == -1;
       if (!length_ok) return false;
+      bool symbolic = arg.kind == ArgKind::kEnum || arg.kind == ArgKind::kFlags;
+      if (symbolic != (arg.symbols != Symbols::kNone)) return false;
+      if (symbolic && (arg.kind == ArgKind::kFlags) != IsFlagSet(arg.symbols)) {
+        return false;
+      }
+      // A condition reads an earlier argument, so that leaving this one out
+      // never shifts the one it depends on.
+      if (arg.shown_if_arg >= i || arg.shown_if_arg < -1) return false;
     }
   }
   return true;
@@ -742,12 +818,19 @@ std::string RenderScalar(const ArgSpec& spec, uint64_t raw) {
       return SignalName(LowInt32(raw));
     case ArgKind::kOctal:
       return FormatOctal(static_cast<uint32_t>(raw));
+    case ArgKind::kEnum:
+    case ArgKind::kFlags:
+      return RenderSymbolic(spec.symbols, ArgumentValue(spec, raw));
     case ArgKind::kPointer:
     case ArgKind::kString:
     case ArgKind::kBuffer:
       break;
   }
   return FormatPointer(raw);
+}
+
+bool IsShown(const ArgSpec& spec, const std::array<uint64_t, 6>& args) {
+  return spec.shown_if_arg < 0 || (args[spec.shown_if_arg] & spec.shown_if_bits) != 0;
 }
 
 DecodedArg DecodeOne(const SyscallSignature& sig, int index, const std::array<uint64_t, 6>& args,
@@ -856,7 +939,9 @@ std::vector<DecodedArg> DecodeSyscallArgs(uint64_t nr, const std::array<uint64_t
   if (sig == nullptr) return DecodeRawArgs(args, -1);
   std::vector<DecodedArg> out;
   out.reserve(sig->nargs);
-  for (int i = 0; i < sig->nargs; ++i) out.push_back(DecodeOne(*sig, i, args, read));
+  for (int i = 0; i < sig->nargs; ++i) {
+    if (IsShown(sig->args[i], args)) out.push_back(DecodeOne(*sig, i, args, read));
+  }
   return out;
 }
 
@@ -906,6 +991,10 @@ const char* ArgKindName(ArgKind kind) {
       return "signal";
     case ArgKind::kOctal:
       return "octal";
+    case ArgKind::kEnum:
+      return "enum";
+    case ArgKind::kFlags:
+      return "flags";
   }
   return "unknown";
 }

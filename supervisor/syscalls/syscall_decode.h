@@ -5,7 +5,8 @@
 // a signature: its name, its arity and how to render each argument. The
 // decoder turns a stopped thread's six argument registers into strings such as
 //   write(1, "hello\n", 6)
-//   openat(AT_FDCWD, "/etc/passwd", 0x80000, 000)
+//   openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC)
+//   mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
 //   kill(1234, SIGTERM)
 // reading strings and buffers from the tracee through a caller-supplied
 // MemoryReader, so this file has no ptrace dependency and is unit-testable.
@@ -24,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "supervisor/syscalls/syscall_flags.h"
+
 namespace dpsupervise {
 
 // How one argument is rendered.
@@ -39,7 +42,24 @@ namespace dpsupervise {
 //   kSignal  signal name (SIGTERM, SIGRTMIN+2: signal_names.h), decimal
 //            outside 1..64 (0)
 //   kOctal   0-prefixed octal, at least 3 digits  0644, 000
-enum class ArgKind { kInt, kUInt, kHex, kFd, kPointer, kString, kBuffer, kSignal, kOctal };
+//   kEnum    one named value of a family (ArgSpec::symbols, syscall_flags.h):
+//            CLOCK_MONOTONIC, FUTEX_WAIT_PRIVATE, TCGETS; unnamed values as
+//            strace shows them: 0x63 /* CLOCK_??? */
+//   kFlags   a set of named flags: PROT_READ|PROT_WRITE, O_RDONLY|O_CLOEXEC,
+//            MAP_PRIVATE|MAP_ANONYMOUS; unnamed bits as |0x100
+enum class ArgKind {
+  kInt,
+  kUInt,
+  kHex,
+  kFd,
+  kPointer,
+  kString,
+  kBuffer,
+  kSignal,
+  kOctal,
+  kEnum,
+  kFlags
+};
 
 struct ArgSpec {
   ArgKind kind;
@@ -52,6 +72,13 @@ struct ArgSpec {
   // bits, so the decoder does too (a -1 fd passed in a 64-bit register as
   // 0x00000000ffffffff must still print as -1).
   bool wide = false;
+  // For kEnum and kFlags: the family of names.
+  Symbols symbols = Symbols::kNone;
+  // When >= 0, the argument exists only if argument `shown_if_arg` has one
+  // of the bits `shown_if_bits` set, and is left out otherwise, as strace
+  // leaves it out: open's mode, read only with O_CREAT or O_TMPFILE.
+  int shown_if_arg = -1;
+  uint64_t shown_if_bits = 0;
 };
 
 struct SyscallSignature {
@@ -69,13 +96,15 @@ using MemoryReader = std::function<std::optional<std::string>(uint64_t addr, siz
 
 struct DecodedArg {
   std::string name;  // e.g. "fd", "buf", "count" (from the signature), or "arg0".. when unknown
-  std::string kind;  // "int","uint","hex","fd","pointer","string","buffer","signal","octal"
+  // "int","uint","hex","fd","pointer","string","buffer","signal","octal","enum","flags"
+  std::string kind;
   uint64_t raw = 0;  // register value
   std::string text;  // rendered strace-style, e.g. 1, 0x7ffd1234, "hello\n"..., SIGTERM, 0644, NULL
 };
 
 // Decodes the arguments of native x86-64 syscall `nr`: one entry per
-// parameter of its signature (none for getpid). For unknown syscalls returns
+// parameter of its signature (none for getpid), except a conditional one
+// (ArgSpec::shown_if_arg) whose condition does not hold. For unknown syscalls returns
 // six kHex args named arg0..arg5, since the arity is not known.
 std::vector<DecodedArg> DecodeSyscallArgs(uint64_t nr, const std::array<uint64_t, 6>& args,
                                           const MemoryReader& read);
