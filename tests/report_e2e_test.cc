@@ -4,7 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -111,6 +114,134 @@ TEST(JsonReport, EveryLineParsesAndHasTheDocumentedFields) {
   ASSERT_NE(summary, nullptr) << r.err;
   EXPECT_EQ((*summary)["exit_status"], 137);
   EXPECT_EQ((*summary)["total_violations"], 1);
+}
+
+// ---------------------------------------------------------------------------
+// Decoding like strace: testdata/decode_calls makes the same raw calls once
+// under strace and once strict under dpsupervise; every argument the
+// decoder renders by name must read as strace renders it.
+
+constexpr char kStrace[] = "/usr/bin/strace";
+// decode_calls's syscalls, and getppid, its markers.
+constexpr char kDecodeCalls[] =
+    "getppid,mmap,mprotect,madvise,open,openat,fcntl,ioctl,clock_gettime,clock_getres,"
+    "clock_nanosleep,futex,epoll_ctl,rt_sigprocmask,rt_sigaction,sched_setscheduler,"
+    "sched_get_priority_max,socket,socketpair,sendto,recvfrom";
+
+struct TracedCall {
+  std::string name;
+  std::vector<std::string> args;  // as written between the parentheses
+};
+
+// "mmap(NULL, 4096, PROT_READ|0x100, _IOC(_IOC_NONE, 0x56, 0, 0)) = -1 ..."
+// -> mmap and its arguments: split at the commas outside quotes, brackets,
+// braces and parentheses.
+TracedCall ParseTracedCall(const std::string& call) {
+  TracedCall parsed;
+  const size_t open = call.find('(');
+  parsed.name = call.substr(0, open);
+  int depth = 0;
+  bool quoted = false;
+  std::string arg;
+  for (size_t i = open + 1; i < call.size(); ++i) {
+    const char c = call[i];
+    if (quoted) {
+      arg += c;
+      if (c == '\\' && i + 1 < call.size()) arg += call[++i];
+      if (c == '"') quoted = false;
+      continue;
+    }
+    if (depth == 0 && (c == ')' || c == ',')) {
+      if (!arg.empty()) parsed.args.push_back(arg);
+      arg.clear();
+      if (c == ')') break;
+      if (i + 1 < call.size() && call[i + 1] == ' ') ++i;
+      continue;
+    }
+    if (c == '"') quoted = true;
+    if (c == '(' || c == '[' || c == '{') ++depth;
+    if (c == ')' || c == ']' || c == '}') --depth;
+    arg += c;
+  }
+  return parsed;
+}
+
+// The calls thread `tid` made between its two getppid() markers, from
+// strace -f -o output ("<tid> call(args) = result" lines).
+std::vector<TracedCall> StraceCallsBetweenMarkers(const std::string& trace, long tid) {
+  std::vector<TracedCall> calls;
+  std::istringstream lines(trace);
+  const std::string prefix = std::to_string(tid) + " ";
+  bool inside = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    // strace pads the pid column: "21    mmap(...".
+    const size_t start = line.find_first_not_of(' ', prefix.size());
+    if (start == std::string::npos) continue;
+    TracedCall call = ParseTracedCall(line.substr(start));
+    if (call.name == "getppid") {
+      if (inside) break;
+      inside = true;
+    } else if (inside) {
+      calls.push_back(std::move(call));
+    }
+  }
+  return calls;
+}
+
+// The syscall records of thread `tid` before its getppid() marker.
+std::vector<Json> DecodedCallsBeforeMarker(const std::string& err, long tid) {
+  std::vector<Json> calls;
+  for (Json& v : JsonViolations(err)) {
+    if (v["kind"] != "syscall" || v["tid"] != tid) continue;
+    if (v["syscall"]["name"] == "getppid") break;
+    calls.push_back(std::move(v["syscall"]));
+  }
+  return calls;
+}
+
+TEST(JsonReport, FlagAndEnumerationArgumentsReadAsStraceRendersThem) {
+  ASSERT_EQ(access(kStrace, X_OK), 0)
+      << kStrace << " is missing: this test compares with strace's output; install the Debian "
+      << "package strace (tools/bazel installs it)";
+  const std::string trace_file = ::testing::TempDir() + "/decode_calls.strace";
+  RunResult traced = dptest::Run({kStrace, "-f", "-qq", "-e", "signal=none", "-e",
+                          std::string("trace=") + kDecodeCalls, "-o", trace_file,
+                          TestProgram("decode_calls"), "plain"});
+  ASSERT_EQ(traced.exit_status, 0) << Describe(traced);
+  std::ifstream trace_stream(trace_file);
+  const std::string trace((std::istreambuf_iterator<char>(trace_stream)),
+                          std::istreambuf_iterator<char>());
+  const std::vector<TracedCall> expected =
+      StraceCallsBetweenMarkers(trace, FindLabeledNumber(traced.out, "worker_tid"));
+
+  RunResult r = RunSupervised({"--preflight=off", "--on-violation=log", "--report-limit=off",
+                               "--format=json", "--", TestProgram("decode_calls"), "strict"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  const std::vector<Json> decoded =
+      DecodedCallsBeforeMarker(r.err, FindLabeledNumber(r.out, "worker_tid"));
+
+  std::string decoded_calls;
+  for (const Json& call : decoded) decoded_calls += call["call"].get<std::string>() + "\n";
+  ASSERT_EQ(decoded.size(), expected.size())
+      << "strace saw:\n" << trace << "\ndpsupervise decoded:\n" << decoded_calls;
+  int compared = 0;
+  for (size_t c = 0; c < decoded.size(); ++c) {
+    const Json& call = decoded[c];
+    ASSERT_EQ(call["name"], expected[c].name) << "call " << c;
+    for (size_t i = 0; i < call["args"].size(); ++i) {
+      const Json& arg = call["args"][i];
+      const std::string kind = arg["kind"];
+      if (kind != "enum" && kind != "flags" && kind != "signal") continue;
+      ASSERT_LT(i, expected[c].args.size()) << call["call"];
+      EXPECT_EQ(arg["text"], expected[c].args[i])
+          << "argument " << arg["name"] << " of dpsupervise's " << call["call"].get<std::string>();
+      ++compared;
+    }
+  }
+  // decode_calls's symbolic arguments, so that the test cannot pass by
+  // comparing nothing.
+  EXPECT_EQ(compared, 61);
 }
 
 // A library mapped after the first report (dlopen) is symbolized in the
