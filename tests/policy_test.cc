@@ -9,8 +9,10 @@
 #include <gtest/gtest.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
@@ -332,6 +334,22 @@ TEST(PolicyTest, NamedConstants) {
           Rule(SYS_tgkill, kAllow, {C(2, SCMP_CMP_EQ, static_cast<uint64_t>(SIGRTMIN))})));
   // exit_group and prctl are always allowed: parsed, no rule.
   EXPECT_THAT(p.rule_sources, SizeIs(11));
+}
+
+// The names the reports print for flags and enumerations
+// (supervisor/syscalls/syscall_flags.h) are the policy's too, including
+// those the policy had no copy of before they were shared.
+TEST(PolicyTest, NamesTheReportsPrintAreConstants) {
+  Policy p = Parse(
+      "ioctl: arg1 == SIOCGIFINDEX\n"
+      "sched_setscheduler: arg1 == SCHED_FIFO\n"
+      "sendto: arg3 == MSG_DONTWAIT|MSG_PROBE\n"
+      "epoll_ctl: arg1 == EPOLL_CTL_MOD\n");
+  EXPECT_THAT(p.rules,
+              ElementsAre(Rule(SYS_ioctl, kAllow, {C(1, SCMP_CMP_EQ, SIOCGIFINDEX)}),
+                          Rule(SYS_sched_setscheduler, kAllow, {C(1, SCMP_CMP_EQ, SCHED_FIFO)}),
+                          Rule(SYS_sendto, kAllow, {C(3, SCMP_CMP_EQ, MSG_DONTWAIT | 0x10)}),
+                          Rule(SYS_epoll_ctl, kAllow, {C(1, SCMP_CMP_EQ, EPOLL_CTL_MOD)})));
 }
 
 TEST(PolicyTest, OrOfAnds) {
