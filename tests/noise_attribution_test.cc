@@ -290,5 +290,134 @@ TEST_F(NoiseAttributionTest, JsonRecordHasTheDocumentedFields) {
             "ipi call_function_single membarrier_private_expedited");
 }
 
+TEST(DurationHistogramTest, P99IsNeverBelowTheExactValueAndAtMostOnePointSixPercentAbove) {
+  NoiseStat stat;
+  // 1 us .. 1 ms in 1 us steps: the exact nearest-rank p99 is 990 us.
+  for (int64_t i = 1; i <= 1000; ++i) stat.Add(i * 1000 + 7);
+  const int64_t exact = 990 * 1000 + 7;
+  EXPECT_GE(stat.P99(), exact);
+  EXPECT_LE(stat.P99(), exact + exact / 64);
+  EXPECT_EQ(stat.count, 1000);
+  EXPECT_EQ(stat.max_ns, 1000007);
+}
+
+TEST(DurationHistogramTest, SmallDurationsAreExactAndFewSamplesGiveTheMax) {
+  NoiseStat stat;
+  for (int64_t ns : {5, 17, 40}) stat.Add(ns);
+  EXPECT_EQ(stat.P99(), 40);  // fewer than 100: the largest
+  EXPECT_EQ(stat.durations.Quantile(0.5, stat.max_ns), 17);
+  NoiseStat one;
+  one.Add(123456789);
+  EXPECT_EQ(one.P99(), 123456789);  // capped at the exact max, not its bucket's end
+  EXPECT_EQ(NoiseStat().P99(), 0);
+}
+
+TEST(DurationHistogramTest, OneOutlierInAHundredIsNotTheP99) {
+  NoiseStat stat;
+  for (int i = 0; i < 99; ++i) stat.Add(2000);
+  stat.Add(40000000);
+  EXPECT_GE(stat.P99(), 2000);
+  EXPECT_LE(stat.P99(), 2000 + 2000 / 64);
+}
+
+TEST(LatencyHistogramTest, BucketsOnOneTwoFiveDecades) {
+  LatencyHistogram histogram;
+  for (int64_t ns : std::vector<int64_t>{0, 999, 1000, 1999, 2000, 4999, 999999, 1000000,
+                                         9999999, 10000000, 5000000000}) {
+    histogram.Add(ns);
+  }
+  EXPECT_EQ(histogram.count(0), 2);   // <1us
+  EXPECT_EQ(histogram.count(1), 2);   // 1-2us
+  EXPECT_EQ(histogram.count(2), 2);   // 2-5us
+  EXPECT_EQ(histogram.count(9), 1);   // 500us-1ms
+  EXPECT_EQ(histogram.count(10), 1);  // 1-2ms
+  EXPECT_EQ(histogram.count(12), 1);  // 5-10ms
+  EXPECT_EQ(histogram.count(13), 2);  // >=10ms
+  std::vector<std::string> labels;
+  for (int i = 0; i < LatencyHistogram::kBuckets; ++i) labels.push_back(LatencyHistogram::Label(i));
+  EXPECT_THAT(labels, ElementsAre("<1us", "1-2us", "2-5us", "5-10us", "10-20us", "20-50us",
+                                  "50-100us", "100-200us", "200-500us", "500us-1ms", "1-2ms",
+                                  "2-5ms", "5-10ms", ">=10ms"));
+  EXPECT_EQ(LatencyHistogram::UpperNs(LatencyHistogram::kBuckets - 1), -1);
+}
+
+TEST(KeepLongestTest, KeepsTheLongestLongestFirstEarlierOfEqualOnesFirst) {
+  struct Event {
+    int64_t duration_ns;
+    int id;
+  };
+  std::vector<Event> longest;
+  int id = 0;
+  for (int64_t ns : {5, 9, 1, 9, 7, 3, 8}) KeepLongest(Event{ns, id++}, 3, &longest);
+  std::vector<int> ids;
+  for (const Event& event : longest) ids.push_back(event.id);
+  EXPECT_THAT(ids, ElementsAre(1, 3, 6));  // 9, 9, 8
+}
+
+TEST_F(NoiseAttributionTest, SummaryKeepsTheLongestWithTheirAttributionAndAHistogram) {
+  TraceRecord migrate = Record(TraceEventType::kSchedMigrate, 7000000, 0, kHog);
+  migrate.migrated_tid = kWorker;
+  migrate.orig_cpu = 1;
+  migrate.dest_cpu = 0;
+  std::vector<TraceRecord> records = {Send(2000000, kSender, "ipi_mb"),
+                                      Ipi(TraceEventType::kIpiEntry, 2001000, kWorker,
+                                          "call_function_single"),
+                                      Ipi(TraceEventType::kIpiExit, 2041000, kWorker,
+                                          "call_function_single"),
+                                      Switch(3000000, kWorker, 0, kHog, "cpu-hog"),
+                                      Switch(3500000, kHog, 0, kWorker, "worker"),
+                                      migrate};
+  // Six ticks of 1..6 us: only the longest of them make the five.
+  for (int i = 1; i <= 6; ++i) {
+    records.push_back(Record(TraceEventType::kTimerEntry, 4000000 + i * 100000, 1, kWorker));
+    records.push_back(
+        Record(TraceEventType::kTimerExit, 4000000 + i * 100000 + i * 1000, 1, kWorker));
+  }
+  FeedAll(records);
+  const NoiseThreadTally& tally = attribution_.tallies().at(kWorker);
+  ASSERT_THAT(tally.longest, SizeIs(kLongestInterruptions));
+  EXPECT_EQ(tally.longest[0].kind, NoiseKind::kPreemption);
+  EXPECT_EQ(tally.longest[0].by.comm, "cpu-hog");
+  EXPECT_EQ(tally.longest[1].kind, NoiseKind::kIpi);
+  EXPECT_EQ(tally.longest[1].sender.comm, "ipi-sender");
+  EXPECT_EQ(tally.longest[2].duration_ns, 6000);
+  EXPECT_EQ(tally.longest[4].duration_ns, 4000);
+  // The migration takes no time: neither a longest nor in the histogram.
+  EXPECT_EQ(tally.latency.count(0), 0);
+  EXPECT_EQ(tally.latency.count(1), 1);  // the 1 us tick
+  EXPECT_EQ(tally.latency.count(2), 3);  // 2, 3, 4 us
+  EXPECT_EQ(tally.latency.count(3), 2);  // 5, 6 us
+  EXPECT_EQ(tally.latency.count(6), 0);
+  EXPECT_EQ(tally.latency.count(5), 1);  // the 40 us IPI
+  EXPECT_EQ(tally.latency.count(9), 1);  // the 500 us preemption
+
+  const std::string text = FormatTextNoiseSummary(attribution_.tallies(), 0);
+  EXPECT_THAT(text, HasSubstr("    timer: 6, 21.0 us (max 6.0 us, p99 6.0 us)\n"));
+  EXPECT_THAT(text, HasSubstr("    longest:\n      500.0 us at 3000000 on cpu 1: preemption, by "
+                              "cpu-hog (pid 300 tid 300)\n      40.0 us at 2001000 on cpu 1: ipi, "
+                              "call_function_single from ipi-sender (pid 100 tid 102 cpu 0) by "
+                              "membarrier_private_expedited\n"));
+  EXPECT_THAT(text, HasSubstr("    durations:\n      1-2us      1\n      2-5us      3\n"
+                              "      5-10us     2\n      10-20us    0\n      20-50us    1\n"
+                              "      50-100us   0\n      100-200us  0\n      200-500us  0\n"
+                              "      500us-1ms  1\n"));
+
+  auto json = nlohmann::json::parse(FormatJsonNoiseSummary(attribution_.tallies(), 0));
+  EXPECT_EQ(json["by_kind"]["timer"]["p99_ns"], 6000);
+  EXPECT_EQ(json["top_causes"][0]["p99_ns"], 500000);
+  ASSERT_EQ(json["longest"].size(), kLongestInterruptions);
+  EXPECT_EQ(json["longest"][0]["kind"], "preemption");
+  EXPECT_EQ(json["longest"][0]["by"]["comm"], "cpu-hog");
+  EXPECT_EQ(json["longest"][0]["start_ns"], 3000000);
+  EXPECT_EQ(json["longest"][1]["sender"]["comm"], "ipi-sender");
+  EXPECT_FALSE(json["longest"][0].contains("type"));
+  ASSERT_EQ(json["histogram"].size(), LatencyHistogram::kBuckets);
+  EXPECT_EQ(json["histogram"][2]["label"], "2-5us");
+  EXPECT_EQ(json["histogram"][2]["lower_ns"], 2000);
+  EXPECT_EQ(json["histogram"][2]["upper_ns"], 5000);
+  EXPECT_EQ(json["histogram"][2]["count"], 3);
+  EXPECT_TRUE(json["histogram"][13]["upper_ns"].is_null());
+}
+
 }  // namespace
 }  // namespace dpsupervise

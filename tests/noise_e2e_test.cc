@@ -110,6 +110,14 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
   EXPECT_GE(summaries[0]["by_kind"]["ipi"]["count"].get<long long>(), 1);
   EXPECT_GE(summaries[0]["by_kind"]["preemption"]["count"].get<long long>(), 2);
   EXPECT_FALSE(summaries[0]["top_causes"].empty());
+  EXPECT_GE(summaries[0]["by_kind"]["preemption"]["p99_ns"].get<long long>(), 0);
+  ASSERT_FALSE(summaries[0]["longest"].empty()) << summaries[0];
+  EXPECT_EQ(summaries[0]["longest"][0]["tid"], ids.worker);
+  long long histogram_total = 0;
+  for (const Json& bucket : summaries[0]["histogram"]) {
+    histogram_total += bucket["count"].get<long long>();
+  }
+  EXPECT_GE(histogram_total, 3) << summaries[0];
   EXPECT_TRUE(summaries[0].contains("lost_records"));
 }
 
@@ -122,6 +130,9 @@ TEST_F(NoiseE2eTest, SummaryModeWritesTheSummaryAndNoEvents) {
   EXPECT_THAT(r.err, HasSubstr("tid " + std::to_string(ids.worker) + "): "));
   EXPECT_THAT(r.err, HasSubstr("    preemption: "));
   EXPECT_THAT(r.err, HasSubstr("    top causes:\n"));
+  EXPECT_THAT(r.err, HasSubstr(", p99 "));
+  EXPECT_THAT(r.err, HasSubstr("    longest:\n"));
+  EXPECT_THAT(r.err, HasSubstr("    durations:\n"));
   EXPECT_THAT(r.err, Not(HasSubstr("\nnoise: ")));
 }
 

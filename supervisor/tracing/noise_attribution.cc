@@ -62,12 +62,6 @@ std::string SoftirqName(int vector) {
   return absl::StrCat(vector);
 }
 
-void NoiseStat::Add(int64_t duration_ns) {
-  ++count;
-  total_ns += duration_ns;
-  max_ns = std::max(max_ns, duration_ns);
-}
-
 std::vector<RankedCause> TopCauses(const NoiseThreadTally& tally, size_t limit) {
   std::vector<RankedCause> ranked;
   for (const auto& [key, stat] : tally.by_cause) ranked.push_back({key.first, key.second, stat});
@@ -126,6 +120,10 @@ void NoiseAttribution::Finish(NoiseEvent& event, int64_t end_ns, std::vector<Noi
   tally.thread = event.thread;
   tally.by_kind[event.kind].Add(event.duration_ns);
   tally.by_cause[{event.kind, event.cause}].Add(event.duration_ns);
+  if (event.kind != NoiseKind::kMigration) {
+    tally.latency.Add(event.duration_ns);
+    KeepLongest(event, kLongestInterruptions, &tally.longest);
+  }
   done->push_back(std::move(event));
 }
 

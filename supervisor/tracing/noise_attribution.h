@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "supervisor/tracing/noise_stats.h"
 #include "supervisor/tracing/trace_record.h"
 
 namespace dpsupervise {
@@ -73,12 +74,8 @@ struct NoiseEvent {
 // number as text.
 std::string SoftirqName(int vector);
 
-struct NoiseStat {
-  long long count = 0;
-  int64_t total_ns = 0;
-  int64_t max_ns = 0;
-  void Add(int64_t duration_ns);
-};
+// How many of its longest interruptions the summary shows per thread.
+inline constexpr size_t kLongestInterruptions = 5;
 
 // One strict thread's noise, over all its windows.
 struct NoiseThreadTally {
@@ -88,6 +85,10 @@ struct NoiseThreadTally {
   std::map<NoiseKind, NoiseStat> by_kind;
   // Keyed by (kind, cause).
   std::map<std::pair<NoiseKind, std::string>, NoiseStat> by_cause;
+  // Every interruption but migrations (which take no time).
+  LatencyHistogram latency;
+  // The kLongestInterruptions longest, longest first, fully attributed.
+  std::vector<NoiseEvent> longest;
 };
 
 struct RankedCause {

@@ -48,20 +48,9 @@ std::string Detail(const NoiseEvent& event) {
   return "";
 }
 
-}  // namespace
-
-std::string NoiseEventDetail(const NoiseEvent& event) { return Detail(event); }
-
-std::string FormatTextNoiseEvent(const NoiseEvent& event) {
-  return absl::StrCat("noise: thread ", event.thread, " (pid ", event.pid, " tid ", event.tid,
-                      ") cpu ", event.cpu, " at ", event.start_ns, ": ",
-                      NoiseKindName(event.kind), " ", Duration(event.duration_ns), ", ",
-                      Detail(event), "\n");
-}
-
-std::string FormatJsonNoiseEvent(const NoiseEvent& event) {
-  Json j{{"type", "noise"},
-         {"pid", event.pid},
+// A noise record's fields but its type: also each of a summary's longest.
+Json EventJson(const NoiseEvent& event) {
+  Json j{{"pid", event.pid},
          {"tid", event.tid},
          {"thread", event.thread},
          {"cpu", event.cpu},
@@ -99,6 +88,72 @@ std::string FormatJsonNoiseEvent(const NoiseEvent& event) {
       j["timer_function"] = event.timer_function;
       break;
   }
+  return j;
+}
+
+std::string MaxAndP99(const NoiseStat& stat) {
+  return absl::StrCat("max ", Duration(stat.max_ns), ", p99 ", Duration(stat.P99()));
+}
+
+Json StatJson(const NoiseStat& stat) {
+  return Json{{"count", stat.count},
+              {"total_ns", stat.total_ns},
+              {"max_ns", stat.max_ns},
+              {"p99_ns", stat.P99()}};
+}
+
+std::string TextLongest(const std::vector<NoiseEvent>& longest) {
+  if (longest.empty()) return "";
+  std::string text = "    longest:\n";
+  for (const NoiseEvent& event : longest) {
+    absl::StrAppend(&text, "      ", Duration(event.duration_ns), " at ", event.start_ns,
+                    " on cpu ", event.cpu, ": ", NoiseKindName(event.kind), ", ", Detail(event),
+                    "\n");
+  }
+  return text;
+}
+
+// The buckets from the first to the last that holds an interruption.
+std::string TextHistogram(const LatencyHistogram& histogram) {
+  int first = 0, last = LatencyHistogram::kBuckets - 1;
+  while (first <= last && histogram.count(first) == 0) ++first;
+  while (last >= first && histogram.count(last) == 0) --last;
+  if (first > last) return "";
+  std::string text = "    durations:\n";
+  for (int bucket = first; bucket <= last; ++bucket) {
+    absl::StrAppend(&text, absl::StrFormat("      %-10s %lld\n", LatencyHistogram::Label(bucket),
+                                           histogram.count(bucket)));
+  }
+  return text;
+}
+
+// Every bucket, empty ones included, so consumers index them by position.
+Json HistogramJson(const LatencyHistogram& histogram) {
+  Json buckets = Json::array();
+  for (int bucket = 0; bucket < LatencyHistogram::kBuckets; ++bucket) {
+    const int64_t upper = LatencyHistogram::UpperNs(bucket);
+    buckets.push_back({{"label", LatencyHistogram::Label(bucket)},
+                       {"lower_ns", LatencyHistogram::LowerNs(bucket)},
+                       {"upper_ns", upper < 0 ? Json(nullptr) : Json(upper)},
+                       {"count", histogram.count(bucket)}});
+  }
+  return buckets;
+}
+
+}  // namespace
+
+std::string NoiseEventDetail(const NoiseEvent& event) { return Detail(event); }
+
+std::string FormatTextNoiseEvent(const NoiseEvent& event) {
+  return absl::StrCat("noise: thread ", event.thread, " (pid ", event.pid, " tid ", event.tid,
+                      ") cpu ", event.cpu, " at ", event.start_ns, ": ",
+                      NoiseKindName(event.kind), " ", Duration(event.duration_ns), ", ",
+                      Detail(event), "\n");
+}
+
+std::string FormatJsonNoiseEvent(const NoiseEvent& event) {
+  Json j{{"type", "noise"}};
+  j.update(EventJson(event));
   return j.dump() + "\n";
 }
 
@@ -116,13 +171,14 @@ std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tall
                     all.count, " interruptions, ", Duration(all.total_ns), " stolen\n");
     for (const auto& [kind, stat] : tally.by_kind) {
       absl::StrAppend(&text, "    ", NoiseKindName(kind), ": ", stat.count, ", ",
-                      Duration(stat.total_ns), " (max ", Duration(stat.max_ns), ")\n");
+                      Duration(stat.total_ns), " (", MaxAndP99(stat), ")\n");
     }
     absl::StrAppend(&text, "    top causes:\n");
     for (const RankedCause& cause : TopCauses(tally, kTopCauses)) {
       absl::StrAppend(&text, "      ", Duration(cause.stat.total_ns), " in ", cause.stat.count,
-                      " (max ", Duration(cause.stat.max_ns), "): ", cause.cause, "\n");
+                      " (", MaxAndP99(cause.stat), "): ", cause.cause, "\n");
     }
+    absl::StrAppend(&text, TextLongest(tally.longest), TextHistogram(tally.latency));
   }
   if (lost_records > 0) {
     absl::StrAppend(&text, "  ", lost_records,
@@ -136,20 +192,19 @@ std::string FormatJsonNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tall
   std::string lines;
   for (const auto& [tid, tally] : tallies) {
     Json by_kind = Json::object();
-    for (const auto& [kind, stat] : tally.by_kind) {
-      by_kind[NoiseKindName(kind)] = {
-          {"count", stat.count}, {"total_ns", stat.total_ns}, {"max_ns", stat.max_ns}};
-    }
+    for (const auto& [kind, stat] : tally.by_kind) by_kind[NoiseKindName(kind)] = StatJson(stat);
     Json causes = Json::array();
     for (const RankedCause& cause : TopCauses(tally, kTopCauses)) {
-      causes.push_back({{"kind", NoiseKindName(cause.kind)},
-                        {"cause", cause.cause},
-                        {"count", cause.stat.count},
-                        {"total_ns", cause.stat.total_ns},
-                        {"max_ns", cause.stat.max_ns}});
+      Json entry{{"kind", NoiseKindName(cause.kind)}, {"cause", cause.cause}};
+      entry.update(StatJson(cause.stat));
+      causes.push_back(std::move(entry));
     }
-    Json j{{"type", "noise_summary"}, {"pid", tally.pid},      {"tid", tid},
-           {"thread", tally.thread},  {"by_kind", by_kind},    {"top_causes", causes},
+    Json longest = Json::array();
+    for (const NoiseEvent& event : tally.longest) longest.push_back(EventJson(event));
+    Json j{{"type", "noise_summary"},  {"pid", tally.pid},
+           {"tid", tid},               {"thread", tally.thread},
+           {"by_kind", by_kind},       {"top_causes", causes},
+           {"longest", longest},       {"histogram", HistogramJson(tally.latency)},
            {"lost_records", lost_records}};
     lines += j.dump() + "\n";
   }

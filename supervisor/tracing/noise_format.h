@@ -20,7 +20,8 @@ std::string FormatTextNoiseEvent(const NoiseEvent& event);
 std::string NoiseEventDetail(const NoiseEvent& event);
 std::string FormatJsonNoiseEvent(const NoiseEvent& event);
 
-// Every traced strict thread's noise by kind and its top causes, and the
+// Every traced strict thread's noise by kind and its top causes (count,
+// total, max, p99), its longest interruptions, its latency histogram, and the
 // records the kernel dropped (lost_records > 0: the figures are low).
 std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
                                    long long lost_records);
