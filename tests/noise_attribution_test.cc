@@ -246,6 +246,56 @@ TEST_F(NoiseAttributionTest, TimerIrqSoftirqAndMigrationNameTheirCause) {
   EXPECT_EQ(events[3].to_cpu, 0);
 }
 
+TEST_F(NoiseAttributionTest, NmiStartsItsDurationBeforeItsRecord) {
+  // nmi_handler is written when the handler returns, with how long it ran.
+  TraceRecord nmi = Record(TraceEventType::kNmiHandler, 2000500, 1, kWorker);
+  nmi.function = "perf_event_nmi_handler";
+  nmi.nmi_duration_ns = 500;
+  TraceRecord before_window = Record(TraceEventType::kNmiHandler, kBegin + 100, 1, kWorker);
+  before_window.function = "nmi_cpu_backtrace_handler";
+  before_window.nmi_duration_ns = 300;  // began before the window
+  TraceRecord other_task = Record(TraceEventType::kNmiHandler, 3000000, 1, kHog);
+  other_task.nmi_duration_ns = 100;
+  auto events = FeedAll({before_window, nmi, other_task});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].kind, NoiseKind::kNmi);
+  EXPECT_EQ(events[0].start_ns, 2000000);
+  EXPECT_EQ(events[0].duration_ns, 500);
+  EXPECT_EQ(events[0].nmi_handler, "perf_event_nmi_handler");
+  EXPECT_EQ(events[0].cause, "nmi perf_event_nmi_handler");
+  auto json = nlohmann::json::parse(FormatJsonNoiseEvent(events[0]));
+  EXPECT_EQ(json["kind"], "nmi");
+  EXPECT_EQ(json["nmi_handler"], "perf_event_nmi_handler");
+  EXPECT_THAT(FormatTextNoiseEvent(events[0]), HasSubstr(": nmi 500 ns, nmi perf_event_nmi_handler"));
+}
+
+TEST_F(NoiseAttributionTest, UnclassifiedVectorsAreOtherAndNameTheVector) {
+  TraceRecord entry = Record(TraceEventType::kOtherVectorEntry, 2000000, 1, kWorker);
+  entry.vector = "thermal_apic";
+  TraceRecord exit = Record(TraceEventType::kOtherVectorExit, 2003000, 1, kWorker);
+  exit.vector = "thermal_apic";
+  // A platform IPI around a timer interrupt: each exit closes its own entry.
+  TraceRecord platform = Record(TraceEventType::kOtherVectorEntry, 4000000, 1, kWorker);
+  platform.vector = "x86_platform_ipi";
+  TraceRecord platform_exit = Record(TraceEventType::kOtherVectorExit, 4005000, 1, kWorker);
+  platform_exit.vector = "x86_platform_ipi";
+  auto events = FeedAll({entry, exit, platform,
+                         Record(TraceEventType::kTimerEntry, 4001000, 1, kWorker),
+                         Record(TraceEventType::kTimerExit, 4002000, 1, kWorker), platform_exit});
+  ASSERT_THAT(events, SizeIs(3));
+  EXPECT_EQ(events[0].kind, NoiseKind::kOther);
+  EXPECT_EQ(events[0].cause, "other thermal_apic");
+  EXPECT_EQ(events[0].duration_ns, 3000);
+  EXPECT_EQ(events[1].kind, NoiseKind::kTimer);
+  EXPECT_EQ(events[2].cause, "other x86_platform_ipi");
+  EXPECT_EQ(events[2].duration_ns, 5000);
+  auto json = nlohmann::json::parse(FormatJsonNoiseEvent(events[0]));
+  EXPECT_EQ(json["kind"], "other");
+  EXPECT_EQ(json["vector"], "thermal_apic");
+  const NoiseThreadTally& tally = attribution_.tallies().at(kWorker);
+  EXPECT_EQ(tally.by_kind.at(NoiseKind::kOther).count, 2);
+}
+
 TEST_F(NoiseAttributionTest, TalliesRankCausesByTotalTime) {
   FeedAll({Record(TraceEventType::kTimerEntry, 2000000, 1, kWorker),
            Record(TraceEventType::kTimerExit, 2001000, 1, kWorker),

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "supervisor/os/procfs.h"
@@ -37,7 +38,10 @@ NoiseAttribution::Options AttributionOptions() {
   return options;
 }
 
-ViolationKind KindOf(NoiseKind kind) {
+// The violation kind of an interruption kind that can be given an action;
+// none for NMIs and other vectors (noise only: an NMI cannot be told from
+// the hypervisor's or the watchdog's, and acting on it is not offered).
+std::optional<ViolationKind> KindOf(NoiseKind kind) {
   switch (kind) {
     case NoiseKind::kTimer:
       return ViolationKind::kTimer;
@@ -51,14 +55,17 @@ ViolationKind KindOf(NoiseKind kind) {
       return ViolationKind::kPreemption;
     case NoiseKind::kMigration:
       return ViolationKind::kMigration;
+    case NoiseKind::kNmi:
+    case NoiseKind::kOther:
+      return std::nullopt;
   }
-  return ViolationKind::kIrq;
+  return std::nullopt;
 }
 
 // The violation the monitor completes (registers, backtrace, action).
-Violation InterruptionViolation(const NoiseEvent& event) {
+Violation InterruptionViolation(const NoiseEvent& event, ViolationKind kind) {
   Violation v;
-  v.kind = KindOf(event.kind);
+  v.kind = kind;
   v.pid = event.pid;
   v.tid = event.tid;
   v.thread_name = event.thread;
@@ -131,8 +138,9 @@ void NoiseTraceNotify::KeepInterruptions(const std::vector<NoiseEvent>& events) 
         event.sender.pid == getpid()) {
       continue;  // ours: the kick of a PTRACE_INTERRUPT or a signal we sent
     }
-    if (act_on_.count(KindOf(event.kind)) > 0) {
-      interruptions_.push_back(InterruptionViolation(event));
+    const std::optional<ViolationKind> kind = KindOf(event.kind);
+    if (kind && act_on_.count(*kind) > 0) {
+      interruptions_.push_back(InterruptionViolation(event, *kind));
     }
   }
 }

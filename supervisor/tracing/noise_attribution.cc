@@ -28,6 +28,10 @@ std::string CauseOf(const NoiseEvent& event) {
       return absl::StrCat("preemption by ", event.by.comm);
     case NoiseKind::kMigration:
       return absl::StrCat("migration ", event.from_cpu, "->", event.to_cpu);
+    case NoiseKind::kNmi:
+      return absl::StrCat("nmi ", event.nmi_handler);
+    case NoiseKind::kOther:
+      return absl::StrCat("other ", event.vector);
   }
   return "";
 }
@@ -48,6 +52,10 @@ const char* NoiseKindName(NoiseKind kind) {
       return "preemption";
     case NoiseKind::kMigration:
       return "migration";
+    case NoiseKind::kNmi:
+      return "nmi";
+    case NoiseKind::kOther:
+      return "other";
   }
   return "?";
 }
@@ -154,7 +162,14 @@ std::vector<NoiseEvent> NoiseAttribution::Feed(const TraceRecord& record) {
     case TraceEventType::kHrtimerExpireEntry:
       OnHrtimer(record);
       break;
+    case TraceEventType::kNmiHandler:
+      OnNmi(record, &done);
+      break;
+    case TraceEventType::kOtherVectorEntry:
+      OnEntry(record, NoiseKind::kOther, TraceEventType::kOtherVectorExit);
+      break;
     case TraceEventType::kIpiExit:
+    case TraceEventType::kOtherVectorExit:
     case TraceEventType::kTimerExit:
     case TraceEventType::kIrqExit:
     case TraceEventType::kSoftirqExit:
@@ -279,6 +294,7 @@ void NoiseAttribution::OnEntry(const TraceRecord& record, NoiseKind kind,
   event.irq = record.irq;
   event.irq_name = record.irq_name;
   if (kind == NoiseKind::kSoftirq) event.softirq = SoftirqName(record.softirq_vector);
+  event.vector = record.vector;
   open_[record.cpu].push_back({exit_type, std::move(event)});
 }
 
@@ -289,6 +305,16 @@ void NoiseAttribution::OnHrtimer(const TraceRecord& record) {
   if (innermost.kind != NoiseKind::kTimer) return;
   if (!innermost.timer_function.empty()) innermost.timer_function += ",";
   innermost.timer_function += record.function;
+}
+
+void NoiseAttribution::OnNmi(const TraceRecord& record, std::vector<NoiseEvent>* done) {
+  // Written when the handler returns: the interruption began that long ago.
+  const int64_t start_ns = record.time_ns - record.nmi_duration_ns;
+  const StrictThread* strict = StrictAt(record.tid, start_ns);
+  if (strict == nullptr) return;
+  NoiseEvent event = NewEvent(*strict, record.tid, record.cpu, NoiseKind::kNmi, start_ns);
+  event.nmi_handler = record.function;
+  Finish(event, record.time_ns, done);
 }
 
 void NoiseAttribution::OnExit(const TraceRecord& record, std::vector<NoiseEvent>* done) {

@@ -21,7 +21,9 @@
 
 namespace dpsupervise {
 
-enum class NoiseKind { kTimer, kIrq, kIpi, kSoftirq, kPreemption, kMigration };
+// kNmi: a non-maskable interrupt handler; kOther: an interrupt vector none
+// of the others covers (thermal, platform IPI, APIC error, spurious).
+enum class NoiseKind { kTimer, kIrq, kIpi, kSoftirq, kPreemption, kMigration, kNmi, kOther };
 const char* NoiseKindName(NoiseKind kind);
 
 struct TaskIdentity {
@@ -68,6 +70,10 @@ struct NoiseEvent {
   // kMigration.
   int from_cpu = -1;
   int to_cpu = -1;
+
+  // kNmi: the handler that ran; kOther: the irq_vectors vector's name.
+  std::string nmi_handler;
+  std::string vector;
 };
 
 // The name of softirq vector `vector` ("HI", "TIMER", ... "RCU"), or its
@@ -157,6 +163,7 @@ class NoiseAttribution {
   void OnEntry(const TraceRecord& record, NoiseKind kind, TraceEventType exit_type);
   void OnExit(const TraceRecord& record, std::vector<NoiseEvent>* done);
   void OnHrtimer(const TraceRecord& record);
+  void OnNmi(const TraceRecord& record, std::vector<NoiseEvent>* done);
   void AttachSender(int cpu, int64_t arrival_ns, NoiseEvent* event);
 
   Options options_;

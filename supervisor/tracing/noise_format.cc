@@ -43,6 +43,8 @@ std::string Detail(const NoiseEvent& event) {
     case NoiseKind::kTimer:
     case NoiseKind::kIrq:
     case NoiseKind::kSoftirq:
+    case NoiseKind::kNmi:
+    case NoiseKind::kOther:
       return event.cause;
   }
   return "";
@@ -86,6 +88,12 @@ Json EventJson(const NoiseEvent& event) {
       break;
     case NoiseKind::kTimer:
       j["timer_function"] = event.timer_function;
+      break;
+    case NoiseKind::kNmi:
+      j["nmi_handler"] = event.nmi_handler;
+      break;
+    case NoiseKind::kOther:
+      j["vector"] = event.vector;
       break;
   }
   return j;

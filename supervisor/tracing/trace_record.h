@@ -25,6 +25,9 @@ enum class TraceEventType {
   kIrqExit,             // irq:irq_handler_exit
   kSoftirqEntry,        // irq:softirq_entry
   kSoftirqExit,         // irq:softirq_exit
+  kNmiHandler,          // nmi:nmi_handler (one per handler run, at its end)
+  kOtherVectorEntry,    // irq_vectors:{thermal_apic,x86_platform_ipi,...}_entry
+  kOtherVectorExit,     // ... _exit
 };
 
 struct TraceRecord {
@@ -62,7 +65,7 @@ struct TraceRecord {
   // "reschedule", "irq_work".
   std::string ipi_type;
 
-  // kHrtimerExpireEntry: the timer's function.
+  // kHrtimerExpireEntry: the timer's function; kNmiHandler: the handler.
   std::string function;
 
   // kIrqEntry/kIrqExit: the irq number; its name on entry.
@@ -71,6 +74,12 @@ struct TraceRecord {
 
   // kSoftirqEntry/kSoftirqExit: the vector number (0 HI .. 9 RCU).
   int softirq_vector = -1;
+
+  // kNmiHandler: how long the handler (`function`) ran, ending at time_ns.
+  int64_t nmi_duration_ns = 0;
+  // kOtherVectorEntry/kOtherVectorExit: the irq_vectors vector's name
+  // ("thermal_apic", "x86_platform_ipi", "error_apic", "spurious_apic", ...).
+  std::string vector;
 };
 
 // prev_state of sched_switch (include/trace/events/sched.h): the low byte

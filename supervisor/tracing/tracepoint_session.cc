@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <traceevent/event-parse.h>
 
+#include <iterator>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -58,6 +59,27 @@ constexpr Wanted kWanted[] = {
     {"irq", "irq_handler_exit", TraceEventType::kIrqExit, nullptr},
     {"irq", "softirq_entry", TraceEventType::kSoftirqEntry, nullptr},
     {"irq", "softirq_exit", TraceEventType::kSoftirqExit, nullptr},
+};
+
+// Followed when this kernel has them (architecture- and config-dependent);
+// absent, their interruptions go unseen, which docs/limitations.md says.
+constexpr Wanted kWantedIfPresent[] = {
+    {"nmi", "nmi_handler", TraceEventType::kNmiHandler, nullptr},
+    {"irq_vectors", "thermal_apic_entry", TraceEventType::kOtherVectorEntry, "thermal_apic"},
+    {"irq_vectors", "thermal_apic_exit", TraceEventType::kOtherVectorExit, "thermal_apic"},
+    {"irq_vectors", "threshold_apic_entry", TraceEventType::kOtherVectorEntry, "threshold_apic"},
+    {"irq_vectors", "threshold_apic_exit", TraceEventType::kOtherVectorExit, "threshold_apic"},
+    {"irq_vectors", "deferred_error_apic_entry", TraceEventType::kOtherVectorEntry,
+     "deferred_error_apic"},
+    {"irq_vectors", "deferred_error_apic_exit", TraceEventType::kOtherVectorExit,
+     "deferred_error_apic"},
+    {"irq_vectors", "x86_platform_ipi_entry", TraceEventType::kOtherVectorEntry,
+     "x86_platform_ipi"},
+    {"irq_vectors", "x86_platform_ipi_exit", TraceEventType::kOtherVectorExit, "x86_platform_ipi"},
+    {"irq_vectors", "error_apic_entry", TraceEventType::kOtherVectorEntry, "error_apic"},
+    {"irq_vectors", "error_apic_exit", TraceEventType::kOtherVectorExit, "error_apic"},
+    {"irq_vectors", "spurious_apic_entry", TraceEventType::kOtherVectorEntry, "spurious_apic"},
+    {"irq_vectors", "spurious_apic_exit", TraceEventType::kOtherVectorExit, "spurious_apic"},
 };
 
 long PerfEventOpen(perf_event_attr* attr, int cpu) {
@@ -154,9 +176,16 @@ absl::StatusOr<std::unique_ptr<TracepointSession>> TracepointSession::Open() {
   // from kallsyms (addresses read as 0 without privilege: then hex stays).
   auto kallsyms = ReadKernelFile("/proc/kallsyms");
   if (kallsyms.ok()) tep_parse_kallsyms(session->tep_, kallsyms->c_str());
-  session->tracepoints_.reserve(sizeof(kWanted) / sizeof(kWanted[0]));
+  // Reserved whole: by_sample_id_ points into it.
+  session->tracepoints_.reserve(std::size(kWanted) + std::size(kWantedIfPresent));
   for (const Wanted& wanted : kWanted) {
     auto event = LoadFormat(session->tep_, wanted);
+    if (!event.ok()) return event.status();
+    session->tracepoints_.push_back({wanted.type, *event, wanted.ipi_type});
+  }
+  for (const Wanted& wanted : kWantedIfPresent) {
+    auto event = LoadFormat(session->tep_, wanted);
+    if (absl::IsNotFound(event.status())) continue;
     if (!event.ok()) return event.status();
     session->tracepoints_.push_back({wanted.type, *event, wanted.ipi_type});
   }
@@ -297,7 +326,14 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
   record->tid = static_cast<pid_t>(fixed.tid);
   const unsigned flags = Number(event, "common_flags", raw);
   record->in_interrupt = (flags & (kHardirqFlag | kSoftirqFlag | kNmiFlag)) != 0;
-  if (tracepoint.ipi_type != nullptr) record->ipi_type = tracepoint.ipi_type;
+  if (tracepoint.ipi_type != nullptr) {
+    if (tracepoint.type == TraceEventType::kOtherVectorEntry ||
+        tracepoint.type == TraceEventType::kOtherVectorExit) {
+      record->vector = tracepoint.ipi_type;
+    } else {
+      record->ipi_type = tracepoint.ipi_type;
+    }
+  }
   switch (tracepoint.type) {
     case TraceEventType::kSchedSwitch:
       record->prev_tid = static_cast<pid_t>(Number(event, "prev_pid", raw));
@@ -323,6 +359,10 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
     case TraceEventType::kHrtimerExpireEntry:
       record->function = Function(tep_, Number(event, "function", raw));
       break;
+    case TraceEventType::kNmiHandler:
+      record->function = Function(tep_, Number(event, "handler", raw));
+      record->nmi_duration_ns = static_cast<int64_t>(Number(event, "delta_ns", raw));
+      break;
     case TraceEventType::kIrqEntry:
       record->irq_name = Text(event, "name", &tep_sample);
       [[fallthrough]];
@@ -337,6 +377,8 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
     case TraceEventType::kIpiExit:
     case TraceEventType::kTimerEntry:
     case TraceEventType::kTimerExit:
+    case TraceEventType::kOtherVectorEntry:
+    case TraceEventType::kOtherVectorExit:
       break;
   }
   return absl::OkStatus();

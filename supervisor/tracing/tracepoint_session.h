@@ -47,7 +47,7 @@ class TracepointSession {
   struct Tracepoint {
     TraceEventType type;
     tep_event* event;
-    const char* ipi_type;  // irq_vectors entries and exits
+    const char* ipi_type;  // irq_vectors entries and exits; other vectors: their name
   };
   struct CpuBuffer {
     int cpu;
