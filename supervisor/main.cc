@@ -299,7 +299,9 @@ int Main(int argc, char** argv) {
   // --preflight wins over the policy's @preflight; warn by default.
   monitor_options.preflight =
       options->preflight.value_or(policy.preflight.value_or(PreflightMode::kWarn));
-  monitor_options.summary = summary || options->format == ReportFormat::kJson;
+  // The noise summary shows the steal time of the strict CPUs: a counter.
+  monitor_options.summary =
+      summary || options->format == ReportFormat::kJson || *noise_notify != nullptr;
   report_notify.Start(StartOf(argc, argv, monitor_options.program_pid, monitor_options.attach));
   Monitor monitor(monitor_options);
   if (monitor_options.attach) {

@@ -266,7 +266,8 @@ TEST_F(NoiseAttributionTest, NmiStartsItsDurationBeforeItsRecord) {
   auto json = nlohmann::json::parse(FormatJsonNoiseEvent(events[0]));
   EXPECT_EQ(json["kind"], "nmi");
   EXPECT_EQ(json["nmi_handler"], "perf_event_nmi_handler");
-  EXPECT_THAT(FormatTextNoiseEvent(events[0]), HasSubstr(": nmi 500 ns, nmi perf_event_nmi_handler"));
+  EXPECT_THAT(FormatTextNoiseEvent(events[0]),
+              HasSubstr(": nmi 500 ns, nmi perf_event_nmi_handler"));
 }
 
 TEST_F(NoiseAttributionTest, UnclassifiedVectorsAreOtherAndNameTheVector) {
@@ -467,6 +468,18 @@ TEST_F(NoiseAttributionTest, SummaryKeepsTheLongestWithTheirAttributionAndAHisto
   EXPECT_EQ(json["histogram"][2]["upper_ns"], 5000);
   EXPECT_EQ(json["histogram"][2]["count"], 3);
   EXPECT_TRUE(json["histogram"][13]["upper_ns"].is_null());
+  EXPECT_TRUE(json["steal_ns"].is_null());  // not measured
+}
+
+TEST_F(NoiseAttributionTest, SummaryShowsTheStealTimeOfTheThreadsCpus) {
+  FeedAll({Record(TraceEventType::kTimerEntry, 2000000, 1, kWorker),
+           Record(TraceEventType::kTimerExit, 2001000, 1, kWorker)});
+  const StealByThread steal = {{kWorker, {{1, 30000000}, {0, 0}}}, {kSender, {{0, 5}}}};
+  EXPECT_THAT(FormatTextNoiseSummary(attribution_.tallies(), 0, steal),
+              HasSubstr("1.0 us stolen\n    steal (hypervisor, /proc/stat): 0 ns on cpu 0, "
+                        "30.0 ms on cpu 1\n"));
+  auto json = nlohmann::json::parse(FormatJsonNoiseSummary(attribution_.tallies(), 0, steal));
+  EXPECT_EQ(json["steal_ns"], nlohmann::json({{"0", 0}, {"1", 30000000}}));
 }
 
 }  // namespace

@@ -119,6 +119,9 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
   }
   EXPECT_GE(histogram_total, 3) << summaries[0];
   EXPECT_TRUE(summaries[0].contains("lost_records"));
+  // The worker is pinned to CPU 1: its steal time is that CPU's.
+  ASSERT_TRUE(summaries[0]["steal_ns"].is_object()) << summaries[0];
+  EXPECT_TRUE(summaries[0]["steal_ns"].contains("1")) << summaries[0];
 }
 
 TEST_F(NoiseE2eTest, SummaryModeWritesTheSummaryAndNoEvents) {
@@ -133,6 +136,7 @@ TEST_F(NoiseE2eTest, SummaryModeWritesTheSummaryAndNoEvents) {
   EXPECT_THAT(r.err, HasSubstr(", p99 "));
   EXPECT_THAT(r.err, HasSubstr("    longest:\n"));
   EXPECT_THAT(r.err, HasSubstr("    durations:\n"));
+  EXPECT_THAT(r.err, HasSubstr("    steal (hypervisor, /proc/stat): "));
   EXPECT_THAT(r.err, Not(HasSubstr("\nnoise: ")));
 }
 

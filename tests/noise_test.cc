@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -166,6 +167,103 @@ TEST(AccumulateNoiseTest, DifferentCpusOrInvalidSnapshots) {
   AccumulateNoise(invalid, Snap(2, 2, 2, 2, 2, 0, {}), &untouched);
   EXPECT_EQ(untouched.voluntary_context_switches, -1);
   EXPECT_EQ(untouched.minor_faults, -1);
+}
+
+// /proc/<pid>/task/<tid>/stat of a thread last on `processor` (field 39),
+// minflt 7 (field 10), majflt 1 (field 12).
+std::string TaskStat(int processor) {
+  std::string stat = "101 (fake worker) R";
+  for (int field = 4; field <= 52; ++field) {
+    const int value = field == 10 ? 7 : field == 12 ? 1 : field == 39 ? processor : 0;
+    stat += " " + std::to_string(value);
+  }
+  return stat + "\n";
+}
+
+// /proc/stat with steal (the 8th number) `cpu0_steal` and `cpu1_steal`.
+std::string ProcStat(int cpu0_steal, int cpu1_steal) {
+  return "cpu  100 0 50 900 3 0 2 " + std::to_string(cpu0_steal + cpu1_steal) +
+         " 0 0\n"
+         "cpu0 50 0 25 450 1 0 1 " +
+         std::to_string(cpu0_steal) +
+         " 0 0\n"
+         "cpu1 50 0 25 450 2 0 1 " +
+         std::to_string(cpu1_steal) +
+         " 0 0\n"
+         "intr 12345 0 0\nctxt 999\nbtime 1700000000\n";
+}
+
+// A fake proc tree under the test's temporary directory.
+class FakeProc {
+ public:
+  FakeProc() : root_(std::string(getenv("TEST_TMPDIR")) + "/proc") {
+    Write("100/task/101/status", "voluntary_ctxt_switches:\t1\nnonvoluntary_ctxt_switches:\t0\n");
+    Write("interrupts", kTwoCpus);
+  }
+  void Write(const std::string& path, const std::string& text) {
+    const std::string full = root_ + "/" + path;
+    for (size_t slash = full.find('/', 1); slash != std::string::npos;
+         slash = full.find('/', slash + 1)) {
+      mkdir(full.substr(0, slash).c_str(), 0755);
+    }
+    FILE* file = fopen(full.c_str(), "w");
+    ASSERT_NE(file, nullptr) << full << ": " << strerror(errno);
+    fputs(text.c_str(), file);
+    fclose(file);
+  }
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string root_;
+};
+
+TEST(ParseStealTest, EveryCpusStealColumn) {
+  auto steal = ParseStealTicks(ProcStat(3, 42));
+  ASSERT_TRUE(steal.ok()) << steal.status();
+  EXPECT_THAT(*steal, UnorderedElementsAre(Pair(0, 3), Pair(1, 42)));
+  // Before 2.6.11 the lines stop at softirq: no steal to report.
+  EXPECT_FALSE(ParseStealTicks("cpu  1 2 3 4 5 6 7\ncpu0 1 2 3 4 5 6 7\n").ok());
+  EXPECT_EQ(*ParseStatProcessor(TaskStat(1)), 1);
+}
+
+TEST(StealTest, TheStrictCpusStealOverTheWindowFromAFakeTree) {
+  FakeProc proc;
+  const int64_t tick_ns = 1000000000 / sysconf(_SC_CLK_TCK);
+  proc.Write("100/task/101/stat", TaskStat(1));
+  proc.Write("stat", ProcStat(5, 10));
+  auto before = TakeNoiseSnapshot(100, 101, 1, proc.root());
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->ran_on_cpu, 1);
+  EXPECT_EQ(before->minor_faults, 7);
+  EXPECT_EQ(before->interrupts_on_cpu.at("LOC"), 37036);
+  proc.Write("stat", ProcStat(9, 42));
+  auto after = TakeNoiseSnapshot(100, 101, 1, proc.root());
+  ASSERT_TRUE(after.ok()) << after.status();
+  ThreadSummary summary;
+  AccumulateNoise(*before, *after, &summary);
+  // CPU 0's steal is not the thread's: it never ran there.
+  EXPECT_THAT(summary.steal_ns, UnorderedElementsAre(Pair(1, 32 * tick_ns)));
+
+  // The thread moved to CPU 0 during the next window: both CPUs count.
+  proc.Write("100/task/101/stat", TaskStat(0));
+  proc.Write("stat", ProcStat(11, 43));
+  auto moved = TakeNoiseSnapshot(100, 101, 1, proc.root());
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  AccumulateNoise(*after, *moved, &summary);
+  EXPECT_THAT(summary.steal_ns,
+              UnorderedElementsAre(Pair(0, 2 * tick_ns), Pair(1, 33 * tick_ns)));
+}
+
+TEST(StealTest, NoStealColumnIsNotMeasured) {
+  FakeProc proc;
+  proc.Write("100/task/101/stat", TaskStat(1));
+  proc.Write("stat", "cpu  1 2 3 4 5 6 7\ncpu0 1 2 3 4 5 6 7\ncpu1 1 2 3 4 5 6 7\n");
+  auto before = TakeNoiseSnapshot(100, 101, 1, proc.root());
+  auto after = TakeNoiseSnapshot(100, 101, 1, proc.root());
+  ASSERT_TRUE(before.ok() && after.ok());
+  ThreadSummary summary;
+  AccumulateNoise(*before, *after, &summary);
+  EXPECT_TRUE(summary.steal_ns.empty());
 }
 
 TEST(TakeNoiseSnapshotTest, FailsForAMissingThread) {

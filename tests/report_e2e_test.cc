@@ -297,6 +297,9 @@ TEST(Summary, CountersMoveWhenTheProgramProvokesThem) {
   // membarrier from CPU 0 sends function-call IPIs to the thread's CPU.
   ASSERT_TRUE(t["interrupts"].contains("CAL")) << t.dump();
   EXPECT_GT(t["interrupts"]["CAL"].get<long>(), 0);
+  // Linux has had the steal column since 2.6.11: the thread's CPU is measured.
+  ASSERT_TRUE(t["steal_ns"].is_object()) << t.dump();
+  EXPECT_GE(t["steal_ns"]["1"].get<long long>(), 0) << t.dump();
 }
 
 TEST(Summary, TextSummaryOnRequest) {

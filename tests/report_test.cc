@@ -719,6 +719,7 @@ RunSummary SampleSummary() {
   worker.minor_faults = 12;
   worker.major_faults = 0;
   worker.interrupts = {{"LOC", 250}, {"RES", 3}};
+  worker.steal_ns = {{0, 10000000}, {3, 3200000}};
   ThreadSummary gone;
   gone.pid = 1234;
   gone.tid = 1240;
@@ -741,6 +742,7 @@ TEST(TextSummary, HeaderAndOneBlockPerThread) {
   EXPECT_THAT(text, HasSubstr("\n    cpu migrations:   0\n"));
   EXPECT_THAT(text, HasSubstr("\n    page faults:      minor 12, major 0\n"));
   EXPECT_THAT(text, HasSubstr("\n    interrupts:       LOC 250, RES 3\n"));
+  EXPECT_THAT(text, HasSubstr("\n    steal:            10.0 ms on cpu 0, 3.2 ms on cpu 3\n"));
   EXPECT_EQ(Count(text, "\n  thread "), 2u);
   EXPECT_THAT(text, EndsWith("\n"));
 }
@@ -753,6 +755,7 @@ TEST(TextSummary, UnmeasuredCountersAndHostileNames) {
                               "involuntary not measured\n"));
   EXPECT_THAT(text, HasSubstr("\n    page faults:      minor not measured, major not measured\n"));
   EXPECT_THAT(text, HasSubstr("\n    interrupts:       none\n"));
+  EXPECT_THAT(text, HasSubstr("\n    steal:            not measured\n"));
   for (const std::string& line : Lines(text)) {
     EXPECT_THAT(line, ContainsRegex("^(dpsupervise: summary|  thread |    [a-z])")) << line;
   }
@@ -812,6 +815,7 @@ TEST(JsonSummary, HasEveryDocumentedFieldWithNullsForUnmeasured) {
   EXPECT_EQ(w["minor_faults"], 12);
   EXPECT_EQ(w["major_faults"], 0);
   EXPECT_EQ(w["interrupts"], json({{"LOC", 250}, {"RES", 3}}));
+  EXPECT_EQ(w["steal_ns"], json({{"0", 10000000}, {"3", 3200000}}));
 
   const json& g = j["threads"][1];
   EXPECT_EQ(g["thread"], "gone\nnow");
@@ -822,6 +826,7 @@ TEST(JsonSummary, HasEveryDocumentedFieldWithNullsForUnmeasured) {
   }
   EXPECT_TRUE(g["interrupts"].is_object());
   EXPECT_TRUE(g["interrupts"].empty());
+  EXPECT_TRUE(g["steal_ns"].is_null());
   EXPECT_EQ(g["violations"], json({{"syscall", 0}, {"page_fault", 0}, {"trap", 0}, {"signal", 0}}));
 }
 

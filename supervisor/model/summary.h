@@ -34,6 +34,10 @@ struct ThreadSummary {
   // /proc/interrupts deltas on the thread's CPU while strict, by line
   // ("LOC", "CAL", "RES", "TLB", "12", ...), nonzero ones only.
   std::map<std::string, long long> interrupts;
+  // Hypervisor steal time (/proc/stat) over the strict windows, by CPU: of
+  // the CPUs the thread ran on at each window's start and end. Empty: not
+  // measured (no steal column, or no window with both snapshots).
+  std::map<int, int64_t> steal_ns;
 };
 
 // Violations of one kind, call and code location, over the whole run (as

@@ -118,9 +118,11 @@ void NoiseTraceNotify::EventFinished(const RunSummary& summary) {
                      " trace records (ring buffer full): the noise figures are low\n"));
   }
   if (!summary_) return;
+  StealByThread steal;
+  for (const ThreadSummary& thread : summary.threads) steal[thread.tid] = thread.steal_ns;
   writer_->Write(format_ == ReportFormat::kJson
-                     ? FormatJsonNoiseSummary(attribution_.tallies(), lost)
-                     : FormatTextNoiseSummary(attribution_.tallies(), lost));
+                     ? FormatJsonNoiseSummary(attribution_.tallies(), lost, steal)
+                     : FormatTextNoiseSummary(attribution_.tallies(), lost, steal));
 }
 
 std::vector<Violation> NoiseTraceNotify::TakeInterruptions() {

@@ -41,21 +41,32 @@ struct NoiseSnapshot {
   // Every /proc/interrupts line that has a per-CPU column, by its label:
   // "LOC", "CAL", "RES", "TLB", "24", ...
   std::map<std::string, long long> interrupts_on_cpu;
+  // The CPU the thread runs on, or last ran on (field 39 of its stat).
+  int ran_on_cpu = -1;
+  // Every CPU's hypervisor steal time (the steal column of /proc/stat, in
+  // USER_HZ ticks, as nanoseconds); empty when /proc/stat has no steal column
+  // or cannot be read.
+  std::map<int, int64_t> steal_ns_by_cpu;
   // CLOCK_MONOTONIC when the snapshot was taken.
   timespec when{};
 };
 
-// Reads the counters of thread `tid` of process `pid` and the interrupt
-// counts of `cpu` (none when cpu < 0). Fails when the thread's status or stat
-// file cannot be read (it exited); a missing sched file leaves migrations at
-// -1, an unreadable /proc/interrupts or an offline `cpu` leaves the map empty.
-absl::StatusOr<NoiseSnapshot> TakeNoiseSnapshot(pid_t pid, pid_t tid, int cpu);
+// Reads the counters of thread `tid` of process `pid`, the interrupt counts
+// of `cpu` (none when cpu < 0) and every CPU's steal time, from the proc
+// file system mounted at `proc_root` (tests pass a fake tree). Fails when
+// the thread's status or stat file cannot be read (it exited); a missing
+// sched file leaves migrations at -1, an unreadable /proc/interrupts or an
+// offline `cpu` leaves the map empty, an unreadable /proc/stat the steal.
+absl::StatusOr<NoiseSnapshot> TakeNoiseSnapshot(pid_t pid, pid_t tid, int cpu,
+                                                const std::string& proc_root = "/proc");
 
 // Adds after-before into `summary`: counters still at -1 (never measured)
 // start from 0; a counter unknown in either snapshot is left alone. Interrupt
 // deltas are added only when both snapshots read the same CPU, and only
 // nonzero ones (a line absent before counts from 0: its IRQ was allocated
-// during the window). Does nothing unless both snapshots are valid.
+// during the window). Steal time is added for the CPUs the thread ran on at
+// either snapshot, when both read it. Does nothing unless both snapshots
+// are valid.
 void AccumulateNoise(const NoiseSnapshot& before, const NoiseSnapshot& after,
                      ThreadSummary* summary);
 
@@ -72,6 +83,14 @@ absl::Status ParseStatusCounters(absl::string_view status_text, NoiseSnapshot* s
 
 // minflt (field 10) and majflt (field 12) of a stat file.
 absl::Status ParseStatFaults(absl::string_view stat_text, NoiseSnapshot* snapshot);
+
+// The CPU a thread last ran on: processor (field 39) of its stat file.
+absl::StatusOr<int> ParseStatProcessor(absl::string_view stat_text);
+
+// The steal column (the 8th number) of every "cpuN" line of /proc/stat, in
+// USER_HZ ticks, by CPU. NotFound when no line has one (kernels before
+// 2.6.11).
+absl::StatusOr<std::map<int, long long>> ParseStealTicks(absl::string_view proc_stat_text);
 
 // se.nr_migrations of a sched file.
 absl::StatusOr<long long> ParseSchedMigrations(absl::string_view sched_text);

@@ -373,6 +373,18 @@ Json FrameJson(const Frame& f) {
 }
 
 
+// "20.0 ms on cpu 1, 0.0 ms on cpu 0": steal time is counted in USER_HZ
+// ticks (10 ms), so more digits would be noise.
+std::string StealText(const std::map<int, int64_t>& steal_ns) {
+  if (steal_ns.empty()) return "not measured";
+  std::string text;
+  for (const auto& [cpu, ns] : steal_ns) {
+    absl::StrAppend(&text, text.empty() ? "" : ", ",
+                    absl::StrFormat("%.1f ms on cpu %d", ns / 1e6, cpu));
+  }
+  return text;
+}
+
 std::string CounterText(long long value) {
   return value < 0 ? "not measured" : absl::StrCat(value);
 }
@@ -583,6 +595,7 @@ std::string FormatTextSummary(const RunSummary& s) {
       absl::StrAppend(&irqs, irqs.empty() ? "" : ", ", Esc(line), " ", n);
     }
     absl::StrAppend(&out, "    interrupts:       ", irqs.empty() ? "none" : irqs, "\n");
+    absl::StrAppend(&out, "    steal:            ", StealText(t.steal_ns), "\n");
   }
   return out;
 }
@@ -623,6 +636,9 @@ std::string FormatJsonSummary(const RunSummary& s) {
     Json irqs = Json::object();
     for (const auto& [line, n] : t.interrupts) irqs[line] = n;
     th["interrupts"] = std::move(irqs);
+    Json steal = Json::object();
+    for (const auto& [cpu, ns] : t.steal_ns) steal[std::to_string(cpu)] = ns;
+    th["steal_ns"] = t.steal_ns.empty() ? Json(nullptr) : std::move(steal);
     threads.push_back(std::move(th));
   }
   j["threads"] = std::move(threads);

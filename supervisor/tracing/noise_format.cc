@@ -110,6 +110,27 @@ Json StatJson(const NoiseStat& stat) {
               {"p99_ns", stat.P99()}};
 }
 
+// Guest events cannot show the hypervisor's interruptions: its steal time
+// is the only trace of them.
+std::string TextSteal(const StealByThread& steal, pid_t tid) {
+  auto it = steal.find(tid);
+  if (it == steal.end() || it->second.empty()) return "";
+  std::string text = "    steal (hypervisor, /proc/stat):";
+  for (const auto& [cpu, ns] : it->second) {
+    absl::StrAppend(&text, cpu == it->second.begin()->first ? " " : ", ", Duration(ns), " on cpu ",
+                    cpu);
+  }
+  return text + "\n";
+}
+
+Json StealJson(const StealByThread& steal, pid_t tid) {
+  auto it = steal.find(tid);
+  if (it == steal.end() || it->second.empty()) return nullptr;
+  Json by_cpu = Json::object();
+  for (const auto& [cpu, ns] : it->second) by_cpu[std::to_string(cpu)] = ns;
+  return by_cpu;
+}
+
 std::string TextLongest(const std::vector<NoiseEvent>& longest) {
   if (longest.empty()) return "";
   std::string text = "    longest:\n";
@@ -166,7 +187,7 @@ std::string FormatJsonNoiseEvent(const NoiseEvent& event) {
 }
 
 std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
-                                   long long lost_records) {
+                                   long long lost_records, const StealByThread& steal) {
   std::string text = "noise summary (kernel tracepoints):\n";
   if (tallies.empty()) absl::StrAppend(&text, "  no strict thread was interrupted\n");
   for (const auto& [tid, tally] : tallies) {
@@ -177,6 +198,7 @@ std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tall
     }
     absl::StrAppend(&text, "  thread ", tally.thread, " (pid ", tally.pid, " tid ", tid, "): ",
                     all.count, " interruptions, ", Duration(all.total_ns), " stolen\n");
+    absl::StrAppend(&text, TextSteal(steal, tid));
     for (const auto& [kind, stat] : tally.by_kind) {
       absl::StrAppend(&text, "    ", NoiseKindName(kind), ": ", stat.count, ", ",
                       Duration(stat.total_ns), " (", MaxAndP99(stat), ")\n");
@@ -196,7 +218,7 @@ std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tall
 }
 
 std::string FormatJsonNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
-                                   long long lost_records) {
+                                   long long lost_records, const StealByThread& steal) {
   std::string lines;
   for (const auto& [tid, tally] : tallies) {
     Json by_kind = Json::object();
@@ -213,7 +235,7 @@ std::string FormatJsonNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tall
            {"tid", tid},               {"thread", tally.thread},
            {"by_kind", by_kind},       {"top_causes", causes},
            {"longest", longest},       {"histogram", HistogramJson(tally.latency)},
-           {"lost_records", lost_records}};
+           {"steal_ns", StealJson(steal, tid)}, {"lost_records", lost_records}};
     lines += j.dump() + "\n";
   }
   return lines;

@@ -20,14 +20,19 @@ std::string FormatTextNoiseEvent(const NoiseEvent& event);
 std::string NoiseEventDetail(const NoiseEvent& event);
 std::string FormatJsonNoiseEvent(const NoiseEvent& event);
 
+// The hypervisor's steal time of a strict thread's CPUs while it was strict,
+// by CPU (ThreadSummary::steal_ns), by tid.
+using StealByThread = std::map<pid_t, std::map<int, int64_t>>;
+
 // Every traced strict thread's noise by kind and its top causes (count,
-// total, max, p99), its longest interruptions, its latency histogram, and the
-// records the kernel dropped (lost_records > 0: the figures are low).
+// total, max, p99), its longest interruptions, its latency histogram, the
+// steal time of its CPUs (threads absent from `steal`: not measured), and
+// the records the kernel dropped (lost_records > 0: the figures are low).
 std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
-                                   long long lost_records);
+                                   long long lost_records, const StealByThread& steal = {});
 // One {"type":"noise_summary"} record per thread.
 std::string FormatJsonNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
-                                   long long lost_records);
+                                   long long lost_records, const StealByThread& steal = {});
 
 }  // namespace dpsupervise
 
