@@ -297,6 +297,50 @@ TEST_F(NoiseAttributionTest, UnclassifiedVectorsAreOtherAndNameTheVector) {
   EXPECT_EQ(tally.by_kind.at(NoiseKind::kOther).count, 2);
 }
 
+TEST_F(NoiseAttributionTest, TimersDpsuperviseArmedAreLabelledSo) {
+  constexpr uint64_t kTicker = 0xffff888001234000;  // dpsupervise's it_real_fn
+  constexpr uint64_t kReused = 0xffffc90000abc000;  // armed by us, then by the hog
+  TraceRecord ours = Record(TraceEventType::kHrtimerStart, 1500000, 1, kOwnPid);
+  ours.hrtimer = kTicker;
+  TraceRecord ours_too = ours;
+  ours_too.hrtimer = kReused;
+  TraceRecord theirs = Record(TraceEventType::kHrtimerStart, 1600000, 0, kHog);
+  theirs.hrtimer = kReused;
+  TraceRecord ticker = Record(TraceEventType::kHrtimerExpireEntry, 2000100, 1, kWorker);
+  ticker.function = "it_real_fn";
+  ticker.hrtimer = kTicker;
+  TraceRecord reused = Record(TraceEventType::kHrtimerExpireEntry, 3000100, 1, kWorker);
+  reused.function = "hrtimer_wakeup";
+  reused.hrtimer = kReused;
+  auto events = FeedAll({ours, ours_too, theirs,
+                         Record(TraceEventType::kTimerEntry, 2000000, 1, kWorker), ticker,
+                         Record(TraceEventType::kTimerExit, 2001000, 1, kWorker),
+                         Record(TraceEventType::kTimerEntry, 3000000, 1, kWorker), reused,
+                         Record(TraceEventType::kTimerExit, 3001000, 1, kWorker)});
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_TRUE(events[0].by_dpsupervise);
+  EXPECT_EQ(events[0].cause, "timer it_real_fn by dpsupervise");
+  EXPECT_FALSE(events[1].by_dpsupervise);  // the latest arming was the hog's
+  EXPECT_EQ(events[1].cause, "timer hrtimer_wakeup");
+  auto json = nlohmann::json::parse(FormatJsonNoiseEvent(events[0]));
+  EXPECT_EQ(json["by_dpsupervise"], true);
+  EXPECT_EQ(json["timer_function"], "it_real_fn");
+}
+
+TEST_F(NoiseAttributionTest, ATimerArmedFromInterruptContextIsNotOurs) {
+  // The task current when an interrupt re-arms a timer did not arm it.
+  TraceRecord start = Record(TraceEventType::kHrtimerStart, 1500000, 1, kOwnPid);
+  start.hrtimer = 0x1000;
+  start.in_interrupt = true;
+  TraceRecord expire = Record(TraceEventType::kHrtimerExpireEntry, 2000100, 1, kWorker);
+  expire.function = "tick_nohz_handler";
+  expire.hrtimer = 0x1000;
+  auto events = FeedAll({start, Record(TraceEventType::kTimerEntry, 2000000, 1, kWorker), expire,
+                         Record(TraceEventType::kTimerExit, 2001000, 1, kWorker)});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_FALSE(events[0].by_dpsupervise);
+}
+
 TEST_F(NoiseAttributionTest, TalliesRankCausesByTotalTime) {
   FeedAll({Record(TraceEventType::kTimerEntry, 2000000, 1, kWorker),
            Record(TraceEventType::kTimerExit, 2001000, 1, kWorker),

@@ -14,8 +14,11 @@ constexpr size_t kMaxPendingSendsPerCpu = 64;
 
 std::string CauseOf(const NoiseEvent& event) {
   switch (event.kind) {
-    case NoiseKind::kTimer:
-      return event.timer_function.empty() ? "timer" : absl::StrCat("timer ", event.timer_function);
+    case NoiseKind::kTimer: {
+      std::string cause =
+          event.timer_function.empty() ? "timer" : absl::StrCat("timer ", event.timer_function);
+      return event.by_dpsupervise ? absl::StrCat(cause, " by dpsupervise") : cause;
+    }
     case NoiseKind::kIrq:
       return absl::StrCat("irq ", event.irq, " ", event.irq_name);
     case NoiseKind::kSoftirq:
@@ -165,6 +168,9 @@ std::vector<NoiseEvent> NoiseAttribution::Feed(const TraceRecord& record) {
     case TraceEventType::kNmiHandler:
       OnNmi(record, &done);
       break;
+    case TraceEventType::kHrtimerStart:
+      OnHrtimerStart(record);
+      break;
     case TraceEventType::kOtherVectorEntry:
       OnEntry(record, NoiseKind::kOther, TraceEventType::kOtherVectorExit);
       break;
@@ -305,6 +311,18 @@ void NoiseAttribution::OnHrtimer(const TraceRecord& record) {
   if (innermost.kind != NoiseKind::kTimer) return;
   if (!innermost.timer_function.empty()) innermost.timer_function += ",";
   innermost.timer_function += record.function;
+  if (own_hrtimers_.count(record.hrtimer) != 0) innermost.by_dpsupervise = true;
+}
+
+void NoiseAttribution::OnHrtimerStart(const TraceRecord& record) {
+  // The address is the timer's until it is armed again (possibly by someone
+  // else, after its memory was reused): the latest arming decides. One
+  // armed in interrupt context was not armed by the task current there.
+  if (!record.in_interrupt && record.pid != 0 && record.pid == options_.own_pid) {
+    own_hrtimers_.insert(record.hrtimer);
+  } else {
+    own_hrtimers_.erase(record.hrtimer);
+  }
 }
 
 void NoiseAttribution::OnNmi(const TraceRecord& record, std::vector<NoiseEvent>* done) {

@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,8 @@ struct NoiseEvent {
 
   // kPreemption: what ran instead; by_dpsupervise: the thread was stopped
   // by ptrace (dpsupervise's own stop) or dpsupervise itself ran instead.
+  // kTimer: by_dpsupervise: a timer dpsupervise armed expired in it (its
+  // 20 ms ticker, it_real_fn, or a timeout of one of its threads).
   TaskIdentity by;
   bool by_dpsupervise = false;
 
@@ -164,6 +167,7 @@ class NoiseAttribution {
   void OnExit(const TraceRecord& record, std::vector<NoiseEvent>* done);
   void OnHrtimer(const TraceRecord& record);
   void OnNmi(const TraceRecord& record, std::vector<NoiseEvent>* done);
+  void OnHrtimerStart(const TraceRecord& record);
   void AttachSender(int cpu, int64_t arrival_ns, NoiseEvent* event);
 
   Options options_;
@@ -173,6 +177,8 @@ class NoiseAttribution {
   std::map<pid_t, NoiseEvent> off_cpu_;  // preempted strict threads, by tid
   std::map<pid_t, NoiseThreadTally> tallies_;
   std::map<pid_t, std::string> comms_;  // task names seen in sched_switch
+  // hrtimers whose latest arming was by dpsupervise, by address.
+  std::set<uint64_t> own_hrtimers_;
 };
 
 }  // namespace dpsupervise

@@ -88,6 +88,7 @@ Json EventJson(const NoiseEvent& event) {
       break;
     case NoiseKind::kTimer:
       j["timer_function"] = event.timer_function;
+      j["by_dpsupervise"] = event.by_dpsupervise;
       break;
     case NoiseKind::kNmi:
       j["nmi_handler"] = event.nmi_handler;

@@ -28,6 +28,7 @@ enum class TraceEventType {
   kNmiHandler,          // nmi:nmi_handler (one per handler run, at its end)
   kOtherVectorEntry,    // irq_vectors:{thermal_apic,x86_platform_ipi,...}_entry
   kOtherVectorExit,     // ... _exit
+  kHrtimerStart,        // timer:hrtimer_start (armed by the current task)
 };
 
 struct TraceRecord {
@@ -80,6 +81,10 @@ struct TraceRecord {
   // kOtherVectorEntry/kOtherVectorExit: the irq_vectors vector's name
   // ("thermal_apic", "x86_platform_ipi", "error_apic", "spurious_apic", ...).
   std::string vector;
+
+  // kHrtimerStart/kHrtimerExpireEntry: the hrtimer's address, which ties
+  // an expiry to the task that armed it.
+  uint64_t hrtimer = 0;
 };
 
 // prev_state of sched_switch (include/trace/events/sched.h): the low byte

@@ -80,6 +80,8 @@ constexpr Wanted kWantedIfPresent[] = {
     {"irq_vectors", "error_apic_exit", TraceEventType::kOtherVectorExit, "error_apic"},
     {"irq_vectors", "spurious_apic_entry", TraceEventType::kOtherVectorEntry, "spurious_apic"},
     {"irq_vectors", "spurious_apic_exit", TraceEventType::kOtherVectorExit, "spurious_apic"},
+    // Who armed each hrtimer: tells dpsupervise's own timers apart.
+    {"timer", "hrtimer_start", TraceEventType::kHrtimerStart, nullptr},
 };
 
 long PerfEventOpen(perf_event_attr* attr, int cpu) {
@@ -358,6 +360,10 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
       break;
     case TraceEventType::kHrtimerExpireEntry:
       record->function = Function(tep_, Number(event, "function", raw));
+      record->hrtimer = Number(event, "hrtimer", raw);
+      break;
+    case TraceEventType::kHrtimerStart:
+      record->hrtimer = Number(event, "hrtimer", raw);
       break;
     case TraceEventType::kNmiHandler:
       record->function = Function(tep_, Number(event, "handler", raw));
