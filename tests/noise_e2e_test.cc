@@ -138,6 +138,23 @@ TEST_F(NoiseE2eTest, SummaryModeWritesTheSummaryAndNoEvents) {
   EXPECT_THAT(r.err, HasSubstr("    durations:\n"));
   EXPECT_THAT(r.err, HasSubstr("    steal (hypervisor, /proc/stat): "));
   EXPECT_THAT(r.err, Not(HasSubstr("\nnoise: ")));
+  // Its worker is pinned to CPU 1: dpsupervise keeps to CPU 0, no warning.
+  EXPECT_THAT(r.err, Not(HasSubstr("cannot keep dpsupervise's threads off")));
+}
+
+TEST_F(NoiseE2eTest, WarnsOnceWhenItCannotKeepOffTheStrictCpus) {
+  // strict_compute's thread may run on every CPU: dpsupervise has none left.
+  RunResult r = RunSupervised(
+      {"--noise=summary", "--preflight=off", "--", TestProgram("strict_compute")});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  const std::string warning =
+      "dpsupervise: --noise: cannot keep dpsupervise's threads off the strict CPUs (strict "
+      "threads may run on CPUs ";
+  EXPECT_THAT(r.err, HasSubstr(warning));
+  EXPECT_EQ(r.err.find(warning), r.err.rfind(warning)) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("): its own work interrupts them (labelled by_dpsupervise); pin "
+                               "the strict threads to CPUs of their own (taskset, "
+                               "sched_setaffinity)\n"));
 }
 
 // --action=ipi=log: each IPI the sender makes is a violation of the

@@ -3,6 +3,7 @@
 // makes move (blocking, page touching, migration, preemption, IPIs). Counts
 // are asserted to increase, never to equal: the machine is shared and loaded.
 #include "supervisor/noise/noise.h"
+#include "supervisor/noise/own_affinity.h"
 
 #include <errno.h>
 #include <gmock/gmock.h>
@@ -264,6 +265,33 @@ TEST(StealTest, NoStealColumnIsNotMeasured) {
   ThreadSummary summary;
   AccumulateNoise(*before, *after, &summary);
   EXPECT_TRUE(summary.steal_ns.empty());
+}
+
+TEST(OwnAffinityTest, ObserverCpusAreOursWithoutTheStrictOnes) {
+  EXPECT_EQ(ObserverCpus({0, 1, 2, 3}, {1, 3}), (std::set<int>{0, 2}));
+  EXPECT_TRUE(ObserverCpus({0, 1}, {0, 1}).empty());
+  EXPECT_EQ(ObserverCpus({0}, {5}), (std::set<int>{0}));
+}
+
+TEST(OwnAffinityTest, RestrictOwnThreadsMovesEveryThreadOfTheProcess) {
+  auto before = TaskAffinity(0);
+  ASSERT_TRUE(before.ok()) << before.status();
+  if (before->size() < 2) GTEST_SKIP() << "needs 2 CPUs to restrict to one";
+  const int only = *before->begin();
+  std::atomic<pid_t> other_tid{0};
+  std::atomic<bool> done{false};
+  std::thread other([&] {
+    other_tid = static_cast<pid_t>(syscall(SYS_gettid));
+    while (!done) usleep(1000);
+  });
+  while (other_tid == 0) usleep(1000);
+  ASSERT_TRUE(RestrictOwnThreads({only}).ok());
+  EXPECT_EQ(*TaskAffinity(0), std::set<int>{only});
+  EXPECT_EQ(*TaskAffinity(other_tid), std::set<int>{only});
+  done = true;
+  other.join();
+  ASSERT_TRUE(RestrictOwnThreads(*before).ok());  // as it was, for the other tests
+  EXPECT_EQ(*TaskAffinity(0), *before);
 }
 
 TEST(TakeNoiseSnapshotTest, FailsForAMissingThread) {

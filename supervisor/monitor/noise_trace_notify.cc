@@ -7,6 +7,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "supervisor/noise/own_affinity.h"
+#include "supervisor/noise/preflight.h"
 #include "supervisor/os/procfs.h"
 #include "supervisor/tracing/noise_format.h"
 
@@ -96,11 +98,37 @@ NoiseTraceNotify::NoiseTraceNotify(std::unique_ptr<TracepointSession> session,
       writer_(writer),
       format_(format),
       events_(events),
-      attribution_(AttributionOptions()) {}
+      attribution_(AttributionOptions()) {
+  auto own = TaskAffinity(0);
+  if (own.ok()) own_cpus_ = *own;
+  observer_cpus_ = own_cpus_;
+}
 
 void NoiseTraceNotify::EventStrictEntered(pid_t tgid, pid_t tid) {
   auto name = TaskName(tid);
   attribution_.WindowBegins(tgid, tid, name.ok() ? *name : "", NowNs());
+  KeepOffStrictCpus(tid);
+}
+
+void NoiseTraceNotify::KeepOffStrictCpus(pid_t tid) {
+  auto allowed = TaskAffinity(tid);
+  if (!allowed.ok() || own_cpus_.empty()) return;  // gone already; or ours unknown
+  strict_cpus_.insert(allowed->begin(), allowed->end());
+  const std::set<int> keep = ObserverCpus(own_cpus_, strict_cpus_);
+  if (keep == observer_cpus_ || warned_observer_) return;
+  absl::Status moved = keep.empty() ? absl::OkStatus() : RestrictOwnThreads(keep);
+  if (!keep.empty() && moved.ok()) {
+    observer_cpus_ = keep;
+    return;
+  }
+  warned_observer_ = true;
+  const std::string why =
+      keep.empty() ? absl::StrCat("strict threads may run on CPUs ", FormatCpuList(strict_cpus_),
+                                  ", dpsupervise on ", FormatCpuList(own_cpus_))
+                   : std::string(moved.message());
+  Say(absl::StrCat("dpsupervise: --noise: cannot keep dpsupervise's threads off the strict CPUs (",
+                   why, "): its own work interrupts them (labelled by_dpsupervise); pin the "
+                   "strict threads to CPUs of their own (taskset, sched_setaffinity)\n"));
 }
 
 void NoiseTraceNotify::EventStrictLeft(pid_t tgid, pid_t tid) {

@@ -2,8 +2,9 @@
 // listener. It follows the kernel's tracepoints (TracepointSession) on
 // every tick, tells NoiseAttribution when windows begin and end, writes
 // each noise event to the report stream (--noise=events) and the noise
-// summary at the end. Runs on the monitor's thread: the report stream has
-// one writer.
+// summary at the end. It keeps dpsupervise's own threads off the CPUs
+// strict threads may run on, and says so once when it cannot. Runs on the
+// monitor's thread: the report stream has one writer.
 #ifndef DPSUPERVISE_SUPERVISOR_MONITOR_NOISE_TRACE_NOTIFY_H_
 #define DPSUPERVISE_SUPERVISOR_MONITOR_NOISE_TRACE_NOTIFY_H_
 
@@ -56,6 +57,9 @@ class NoiseTraceNotify : public Notify, public InterruptionSource {
   void Write(const std::vector<NoiseEvent>& events);
   void KeepInterruptions(const std::vector<NoiseEvent>& events);
   void Say(const std::string& text);
+  // Moves dpsupervise's threads off the CPUs strict thread `tid` may run
+  // on, or warns, once, that it cannot.
+  void KeepOffStrictCpus(pid_t tid);
 
   std::unique_ptr<TracepointSession> session_;
   ReportWriter* writer_;
@@ -66,6 +70,10 @@ class NoiseTraceNotify : public Notify, public InterruptionSource {
   std::vector<Violation> interruptions_;  // for the monitor, not taken yet
   NoiseAttribution attribution_;
   std::vector<TraceRecord> pending_;  // drained, not attributed yet
+  std::set<int> own_cpus_;       // dpsupervise's affinity when tracing started
+  std::set<int> strict_cpus_;    // every CPU a strict thread may run on
+  std::set<int> observer_cpus_;  // where dpsupervise's threads are kept now
+  bool warned_observer_ = false;
 };
 
 }  // namespace dpsupervise
