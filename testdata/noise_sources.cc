@@ -1,7 +1,8 @@
 // noise_sources: a strict worker spinning on CPU 1 that others interrupt on
 // purpose, for the --noise end-to-end tests. Once the worker is strict:
 //   - thread "ipi-sender" (on CPU 0) calls
-//     membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) 50 times: each sends an
+//     membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) 50 times, from
+//     SendMembarrierIpi (the sender's backtrace names it): each sends an
 //     IPI to CPU 1 while the worker runs there;
 //   - process "cpu-hog" (this program run as `noise_sources hog`), pinned
 //     to CPU 1 under SCHED_FIFO, wakes 20 times and spins 2 ms: its
@@ -65,16 +66,22 @@ void* Worker(void*) {
   return nullptr;
 }
 
+// Its own frame (noinline) in the IPI sender's backtrace, with a libc
+// frame (syscall) below it.
+__attribute__((noinline)) void SendMembarrierIpi() {
+  if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+    fprintf(stderr, "membarrier: %s\n", strerror(errno));
+    exit(4);
+  }
+}
+
 void* Sender(void*) {
   prctl(PR_SET_NAME, "ipi-sender");  // named before its first IPI
   PinTo(kOtherCpu);
   g_sender_tid = static_cast<int>(syscall(SYS_gettid));
   const timespec pause{0, 2 * 1000 * 1000};
   for (int i = 0; i < kMembarrierCalls; ++i) {
-    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
-      fprintf(stderr, "membarrier: %s\n", strerror(errno));
-      exit(4);
-    }
+    SendMembarrierIpi();
     nanosleep(&pause, nullptr);
   }
   return nullptr;

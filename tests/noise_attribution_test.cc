@@ -111,6 +111,41 @@ TEST_F(NoiseAttributionTest, IpiNamesItsSenderAndCallsite) {
   EXPECT_EQ(ipi.cause, "ipi call_function_single membarrier_private_expedited");
 }
 
+TEST_F(NoiseAttributionTest, IpiCarriesItsSendersUserStackToTheEvent) {
+  TraceRecord send = Send(2000000, kSender, "ipi_mb");
+  auto stack = std::make_shared<UserStackSample>();
+  stack->regs.rip = 0x401000;
+  send.user_stack = stack;
+  auto events = FeedAll({send,
+                         Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "call_function_single"),
+                         Ipi(TraceEventType::kIpiExit, 2001800, kWorker, "call_function_single")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].sender_stack, stack);
+}
+
+TEST_F(NoiseAttributionTest, SendersBacktraceIsInTheJsonAndTextRecords) {
+  auto events = FeedAll({Send(2000000, kSender, "ipi_mb"),
+                         Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "call_function_single"),
+                         Ipi(TraceEventType::kIpiExit, 2001800, kWorker, "call_function_single")});
+  ASSERT_THAT(events, SizeIs(1));
+  Frame frame;
+  frame.pc = 0x401234;
+  frame.function = "SendIpi()";
+  frame.offset = 0x34;
+  frame.module = "/usr/bin/app";
+  frame.file = "app.cc";
+  frame.line = 12;
+  events[0].sender_backtrace = {frame};
+  auto json = nlohmann::json::parse(FormatJsonNoiseEvent(events[0]));
+  ASSERT_THAT(json["sender"]["backtrace"], SizeIs(1));
+  EXPECT_EQ(json["sender"]["backtrace"][0]["function"], "SendIpi()");
+  EXPECT_EQ(json["sender"]["backtrace"][0]["pc"], "0x401234");
+  EXPECT_EQ(json["sender"]["backtrace"][0]["line"], 12);
+  EXPECT_TRUE(json["sender"]["backtrace_error"].is_null());
+  EXPECT_THAT(FormatTextNoiseEvent(events[0]),
+              HasSubstr("by membarrier_private_expedited; sent in SendIpi()+0x34 at app.cc:12\n"));
+}
+
 TEST_F(NoiseAttributionTest, IpiSentFromInterruptContextBlamesNoTask) {
   TraceRecord send = Send(2000000, kHog, "");
   send.in_interrupt = true;

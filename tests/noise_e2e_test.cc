@@ -18,6 +18,7 @@
 namespace dptest {
 namespace {
 
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -35,6 +36,12 @@ Identities ParseIdentities(const std::string& out) {
     sscanf(out.c_str() + at, "worker=%d sender=%d hog=%d", &ids.worker, &ids.sender, &ids.hog);
   }
   return ids;
+}
+
+std::vector<std::string> FrameFunctions(const Json& backtrace) {
+  std::vector<std::string> functions;
+  for (const Json& frame : backtrace) functions.push_back(frame["function"]);
+  return functions;
 }
 
 class NoiseE2eTest : public ::testing::Test {
@@ -80,6 +87,12 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
       EXPECT_EQ(event["sender"]["pid"], event["pid"]) << event;
       EXPECT_EQ(event["sender"]["cpu"], 0) << event;
       EXPECT_THAT(event["sender"]["callsite"].get<std::string>(), HasSubstr("membarrier"));
+      // Its user-space backtrace at the send, through libc's syscall().
+      ASSERT_TRUE(event["sender"].contains("backtrace")) << event;
+      EXPECT_TRUE(event["sender"]["backtrace_error"].is_null()) << event;
+      EXPECT_THAT(FrameFunctions(event["sender"]["backtrace"]),
+                  Contains(HasSubstr("SendMembarrierIpi")))
+          << event;
       ipi_from_sender = true;
     }
     if (kind == "preemption") {

@@ -195,12 +195,19 @@ void NoiseTraceNotify::Process(bool everything) {
                              }) -
             pending_.begin();
   }
+  sender_backtraces_.NewBatch();
   for (size_t i = 0; i < ready; ++i) {
-    const std::vector<NoiseEvent> events = attribution_.Feed(pending_[i]);
-    Write(events);
+    std::vector<NoiseEvent> events = attribution_.Feed(pending_[i]);
+    FillSenderBacktraces(&events);
     KeepInterruptions(events);
+    Write(events);
   }
   pending_.erase(pending_.begin(), pending_.begin() + ready);
+}
+
+void NoiseTraceNotify::FillSenderBacktraces(std::vector<NoiseEvent>* events) {
+  if (!events_ && act_on_.empty()) return;
+  for (NoiseEvent& event : *events) sender_backtraces_.Fill(&event);
 }
 
 void NoiseTraceNotify::Write(const std::vector<NoiseEvent>& events) {

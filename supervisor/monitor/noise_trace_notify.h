@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "supervisor/model/violation.h"
+#include "supervisor/monitor/ipi_sender_backtraces.h"
 #include "supervisor/monitor/notify.h"
 #include "supervisor/report/report.h"
 #include "supervisor/tracing/noise_attribution.h"
@@ -54,6 +55,9 @@ class NoiseTraceNotify : public Notify, public InterruptionSource {
   // Reads the buffers and attributes the records old enough that no CPU
   // can still write an earlier one (`everything`: all of them, at the end).
   void Process(bool everything);
+  // IPI senders' backtraces, made where the events will be written or
+  // acted on (they cost a libdw unwind each).
+  void FillSenderBacktraces(std::vector<NoiseEvent>* events);
   void Write(const std::vector<NoiseEvent>& events);
   void KeepInterruptions(const std::vector<NoiseEvent>& events);
   void Say(const std::string& text);
@@ -69,6 +73,7 @@ class NoiseTraceNotify : public Notify, public InterruptionSource {
   std::set<ViolationKind> act_on_;
   std::vector<Violation> interruptions_;  // for the monitor, not taken yet
   NoiseAttribution attribution_;
+  IpiSenderBacktraces sender_backtraces_;
   std::vector<TraceRecord> pending_;  // drained, not attributed yet
   std::set<int> own_cpus_;       // dpsupervise's affinity when tracing started
   std::set<int> strict_cpus_;    // every CPU a strict thread may run on

@@ -361,6 +361,8 @@ Json SignalJson(const SignalDetails& s) {
   return j;
 }
 
+}  // namespace
+
 Json FrameJson(const Frame& f) {
   Json j = Json::object();
   j["pc"] = Hex(f.pc);
@@ -372,6 +374,7 @@ Json FrameJson(const Frame& f) {
   return j;
 }
 
+namespace {
 
 // "20.0 ms on cpu 1, 0.0 ms on cpu 0": steal time is counted in USER_HZ
 // ticks (10 ms), so more digits would be noise.

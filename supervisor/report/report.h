@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "supervisor/model/summary.h"
@@ -61,6 +63,11 @@ std::string FormatJsonReport(const Violation& violation);
 // their file name; names are escaped like the rest of the report. The one
 // formatter of a Frame: logs and tests use it too.
 std::string FormatFrameLocation(const Frame& frame);
+
+// One backtrace frame as a JSON object, as a violation's "backtrace" array
+// holds it (pc, function, offset, module, file, line: docs/report.md).
+// Noise records give IPI senders' backtraces in the same shape.
+nlohmann::ordered_json FrameJson(const Frame& frame);
 
 // The end-of-run summary as a human-readable table: a header line
 // "dpsupervise: summary: N violations, exit status S" and a block per thread.

@@ -716,6 +716,17 @@ bool Symbolizer::ReadBytes(pid_t tid, uint64_t addr, void* buf, size_t size) con
 }
 
 bool Symbolizer::ReadWord(pid_t tid, uint64_t addr, uint64_t* value) const {
+  if (sampled_stack_ != nullptr) {
+    // Only the copy holds the stack as it was; anything else read as a
+    // word during an unwind is a stack slot too, which the copy lacks.
+    const uint64_t start = sampled_stack_->start;
+    const size_t size = sampled_stack_->bytes->size();
+    if (addr < start || addr - start > size || size - (addr - start) < sizeof(*value)) {
+      return false;
+    }
+    memcpy(value, sampled_stack_->bytes->data() + (addr - start), sizeof(*value));
+    return true;
+  }
   return ReadBytes(tid, addr, value, sizeof(*value));
 }
 
@@ -835,6 +846,17 @@ absl::StatusOr<std::vector<Frame>> Symbolizer::Backtrace(pid_t tid, const user_r
   return SymbolizeFrames(context.pcs, context.max_frames);
 }
 
+absl::StatusOr<std::vector<Frame>> Symbolizer::BacktraceOfSample(const user_regs_struct& regs,
+                                                                 const std::vector<uint8_t>& stack,
+                                                                 int max_frames) {
+  const SampledStack sampled{regs.rsp, &stack};
+  sampled_stack_ = &sampled;
+  // The sampled thread may be gone: code is read through the process.
+  absl::StatusOr<std::vector<Frame>> frames = Backtrace(task_, regs, max_frames);
+  sampled_stack_ = nullptr;
+  return frames;
+}
+
 pid_t Symbolizer::NextThread(Dwfl* dwfl, void* arg, void** thread_arg) {
   // Only the thread being unwound is known to be stopped; never enumerate
   // the others.
@@ -853,7 +875,9 @@ bool Symbolizer::GetThread(Dwfl* dwfl, pid_t tid, void* arg, void** thread_arg) 
 bool Symbolizer::MemoryRead(Dwfl* dwfl, uint64_t addr, uint64_t* result, void* arg) {
   auto* self = static_cast<Symbolizer*>(arg);
   UnwindContext* context = self->unwind_;
-  if (context == nullptr) return self->ReadWord(self->task_, addr, result);
+  if (context == nullptr || self->sampled_stack_ != nullptr) {
+    return self->ReadWord(self->task_, addr, result);
+  }
   constexpr uint64_t kPage = UnwindContext::kPageSize;
   const uint64_t page = addr & ~(kPage - 1);
   if (addr - page > kPage - sizeof(*result)) return self->ReadWord(context->tid, addr, result);

@@ -110,6 +110,17 @@ class Symbolizer {
   absl::StatusOr<std::vector<Frame>> Backtrace(pid_t tid, const user_regs_struct& regs,
                                                int max_frames = 32);
 
+  // Backtrace of a thread of this process that is NOT held stopped, from a
+  // copy of its user registers and of the top of its stack taken at one
+  // moment (a perf sample: PERF_SAMPLE_REGS_USER, PERF_SAMPLE_STACK_USER).
+  // Unwinds like Backtrace (libdwfl, the frame-pointer walk as fallback),
+  // but stack words come only from `stack`, the bytes from regs.rsp up: the
+  // live stack has moved on since. The unwind ends at the first frame
+  // beyond the copy. Code, symbols and CFI are the process's as mapped now.
+  absl::StatusOr<std::vector<Frame>> BacktraceOfSample(const user_regs_struct& regs,
+                                                       const std::vector<uint8_t>& stack,
+                                                       int max_frames = 32);
+
   // The address of `location` (a --enter-at/--leave-at function) in this
   // process, through this session: the module list is read again first
   // (Refresh), but libdwfl is told of it, and symbol tables are reloaded,
@@ -209,6 +220,13 @@ class Symbolizer {
   std::map<std::pair<uint64_t, bool>, std::vector<Frame>> frame_cache_;
   // Set only during Backtrace: the thread and registers libdwfl unwinds from.
   UnwindContext* unwind_ = nullptr;
+  // Set only during BacktraceOfSample: the copied stack, from its address
+  // `start` on, that stack reads (ReadWord) are served from.
+  struct SampledStack {
+    uint64_t start = 0;
+    const std::vector<uint8_t>* bytes = nullptr;
+  };
+  const SampledStack* sampled_stack_ = nullptr;
 };
 
 }  // namespace dpsupervise

@@ -244,6 +244,7 @@ void NoiseAttribution::OnSend(const TraceRecord& record) {
   send.in_interrupt = record.in_interrupt;
   send.callsite = record.callsite;
   send.callback = record.callback;
+  send.user_stack = record.user_stack;
   if (!record.in_interrupt) {
     send.sender.pid = record.pid;
     send.sender.tid = record.tid;
@@ -282,6 +283,7 @@ void NoiseAttribution::AttachSender(int cpu, int64_t arrival_ns, NoiseEvent* eve
   event->sender = latest->sender;
   event->callsite = latest->callsite;
   event->callback = latest->callback;
+  event->sender_stack = latest->user_stack;
   pending.erase(std::remove_if(pending.begin(), pending.end(),
                                [&](const PendingSend& send) {
                                  return send.time_ns <= arrival_ns && send.reschedule == reschedule;

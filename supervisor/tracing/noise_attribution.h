@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "supervisor/tracing/noise_stats.h"
+#include "supervisor/model/violation.h"
 #include "supervisor/tracing/trace_record.h"
 
 namespace dpsupervise {
@@ -77,6 +78,12 @@ struct NoiseEvent {
   // kNmi: the handler that ran; kOther: the irq_vectors vector's name.
   std::string nmi_handler;
   std::string vector;
+  // kIpi sent by a user task: its user registers and stack top at the
+  // send, and the backtrace the writer of the event (NoiseTraceNotify)
+  // makes of them, innermost first, or why there is none.
+  std::shared_ptr<const UserStackSample> sender_stack;
+  std::vector<Frame> sender_backtrace;
+  std::string sender_backtrace_error;
 };
 
 // The name of softirq vector `vector` ("HI", "TIMER", ... "RCU"), or its
@@ -152,6 +159,7 @@ class NoiseAttribution {
     bool in_interrupt;
     std::string callsite;
     std::string callback;
+    std::shared_ptr<const UserStackSample> user_stack;
   };
 
   // The strict thread `tid` if it was strict at `time_ns`, else nullptr.

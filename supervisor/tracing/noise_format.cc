@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "supervisor/report/report.h"
 
 namespace dpsupervise {
 namespace {
@@ -12,6 +13,30 @@ using Json = nlohmann::ordered_json;  // "type" first, as in every report record
 
 Json TaskJson(const TaskIdentity& task) {
   return Json{{"pid", task.pid}, {"tid", task.tid}, {"comm", task.comm}, {"cpu", task.cpu}};
+}
+
+// How many of a sender's frames a text noise line shows (JSON has them all).
+constexpr size_t kTextSenderFrames = 4;
+
+// The sender's backtrace for the JSON sender object: the frames as a
+// violation's, and why there are none.
+void AddSenderBacktrace(const NoiseEvent& event, Json* sender) {
+  Json frames = Json::array();
+  for (const Frame& frame : event.sender_backtrace) frames.push_back(FrameJson(frame));
+  (*sender)["backtrace"] = std::move(frames);
+  (*sender)["backtrace_error"] =
+      event.sender_backtrace_error.empty() ? Json(nullptr) : Json(event.sender_backtrace_error);
+}
+
+// "; sent in f <- in g at x.cc:3 <- ..." for a text line, or "".
+std::string SenderFramesText(const NoiseEvent& event) {
+  if (event.sender_backtrace.empty()) return "";
+  std::string text = "; sent ";
+  for (size_t i = 0; i < event.sender_backtrace.size() && i < kTextSenderFrames; ++i) {
+    absl::StrAppend(&text, i == 0 ? "" : " <- ", FormatFrameLocation(event.sender_backtrace[i]));
+  }
+  if (event.sender_backtrace.size() > kTextSenderFrames) text += " <- ...";
+  return text;
 }
 
 // 1234 ns as "1.2 us", and so on: summaries are read by people.
@@ -33,7 +58,7 @@ std::string Detail(const NoiseEvent& event) {
         absl::StrAppend(&text, " from ", event.sender.comm, " (pid ", event.sender.pid, " tid ",
                         event.sender.tid, " cpu ", event.sender.cpu, ")");
       }
-      return absl::StrCat(text, " by ", event.callsite);
+      return absl::StrCat(text, " by ", event.callsite, SenderFramesText(event));
     }
     case NoiseKind::kPreemption:
       if (event.by_dpsupervise) return "by dpsupervise (its ptrace stop or its own thread)";
@@ -68,6 +93,7 @@ Json EventJson(const NoiseEvent& event) {
         sender["callsite"] = event.callsite;
         sender["callback"] = event.callback;
         sender["in_interrupt"] = event.sender_in_interrupt;
+        AddSenderBacktrace(event, &sender);
         j["sender"] = sender;
       }
       break;

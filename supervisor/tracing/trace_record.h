@@ -5,8 +5,10 @@
 #define DPSUPERVISE_SUPERVISOR_TRACING_TRACE_RECORD_H_
 
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,14 @@ enum class TraceEventType {
   kOtherVectorEntry,    // irq_vectors:{thermal_apic,x86_platform_ipi,...}_entry
   kOtherVectorExit,     // ... _exit
   kHrtimerStart,        // timer:hrtimer_start (armed by the current task)
+};
+
+// A task's user-space state as the kernel copied it at a tracepoint hit
+// (PERF_SAMPLE_REGS_USER, PERF_SAMPLE_STACK_USER): enough to unwind its
+// user stack later, after the task has moved on.
+struct UserStackSample {
+  user_regs_struct regs{};     // rip, rsp, rbp, rax..r15; the rest 0
+  std::vector<uint8_t> stack;  // the stack from regs.rsp up, as far as copied
 };
 
 struct TraceRecord {
@@ -85,6 +95,10 @@ struct TraceRecord {
   // kHrtimerStart/kHrtimerExpireEntry: the hrtimer's address, which ties
   // an expiry to the task that armed it.
   uint64_t hrtimer = 0;
+  // kIpiSend by a user task (not in interrupt context, not a kernel
+  // thread): the sender's user registers and stack top at the send. Shared:
+  // it travels on to the noise event the IPI causes.
+  std::shared_ptr<const UserStackSample> user_stack;
 };
 
 // prev_state of sched_switch (include/trace/events/sched.h): the low byte

@@ -26,6 +26,22 @@ namespace {
 // over; overflow is counted (PERF_RECORD_LOST), never silent.
 constexpr size_t kRingPages = 128;
 
+// With every ipi_send sample, the sender's user registers and the top of
+// its user stack, for its backtrace (UserStackSample). 2 KiB: the frames
+// that say who sent the IPI, the libc wrapper and the application
+// functions that called it, take a few hundred bytes. More would not fit:
+// the copy is made at every IPI send on the machine, into the same ring
+// as the records attribution rests on, and 10k sends/s from one CPU
+// between two drains 20 ms apart are 200 copies, 200 x 2.2 KiB in the
+// 512 KiB ring; 16 KiB copies would overflow it and lose those records.
+// Frames further up are cut (docs/limitations.md).
+constexpr uint32_t kSenderStackBytes = 2048;
+// PERF_SAMPLE_REGS_USER registers on x86-64 (asm/perf_regs.h): ax bx cx
+// dx si di bp sp ip (bits 0-8) and r8..r15 (bits 16-23), in that order in
+// the sample: every register DWARF unwinding may start from.
+constexpr uint64_t kSenderRegsMask = 0x1ffull | (0xffull << 16);
+constexpr int kSenderRegsCount = 17;
+
 // common_flags bits (kernel/trace/trace.h, enum trace_flag_type).
 constexpr unsigned kHardirqFlag = 0x08;
 constexpr unsigned kSoftirqFlag = 0x10;
@@ -165,6 +181,51 @@ absl::StatusOr<tep_event*> LoadFormat(tep_handle* tep, const Wanted& wanted) {
   return event;
 }
 
+// The PERF_SAMPLE_REGS_USER and PERF_SAMPLE_STACK_USER parts of a sample,
+// which follow its raw data: { u64 abi; u64 regs[kSenderRegsCount] (when
+// abi is not NONE) } { u64 size; char data[size]; u64 dyn_size (when size
+// is not 0) }. Null for a task without user space (a kernel thread) or a
+// 32-bit one (its registers are not x86-64's).
+absl::StatusOr<std::shared_ptr<const UserStackSample>> DecodeUserStack(const uint8_t* data,
+                                                                        size_t size) {
+  size_t at = 0;
+  auto take = [&](void* out, size_t bytes) {
+    if (at + bytes > size) return false;
+    memcpy(out, data + at, bytes);
+    at += bytes;
+    return true;
+  };
+  uint64_t abi = 0;
+  if (!take(&abi, sizeof(abi))) return absl::DataLossError("a sample without its user registers");
+  uint64_t regs[kSenderRegsCount] = {};
+  if (abi != PERF_SAMPLE_REGS_ABI_NONE && !take(regs, sizeof(regs))) {
+    return absl::DataLossError("a sample with truncated user registers");
+  }
+  uint64_t stack_size = 0;
+  if (!take(&stack_size, sizeof(stack_size))) {
+    return absl::DataLossError("a sample without its user stack");
+  }
+  const uint8_t* stack = data + at;
+  uint64_t copied = 0;
+  if (stack_size != 0) {
+    at += stack_size;
+    if (!take(&copied, sizeof(copied)) || copied > stack_size) {
+      return absl::DataLossError("a sample with a truncated user stack");
+    }
+  }
+  if (abi != PERF_SAMPLE_REGS_ABI_64) return std::shared_ptr<const UserStackSample>();
+  auto sample = std::make_shared<UserStackSample>();
+  user_regs_struct& r = sample->regs;
+  // kSenderRegsMask's order.
+  unsigned long long* const order[kSenderRegsCount] = {
+      &r.rax, &r.rbx, &r.rcx, &r.rdx, &r.rsi, &r.rdi, &r.rbp, &r.rsp, &r.rip,
+      &r.r8,  &r.r9,  &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15,
+  };
+  for (int i = 0; i < kSenderRegsCount; ++i) *order[i] = regs[i];
+  sample->stack.assign(stack, stack + copied);
+  return std::shared_ptr<const UserStackSample>(std::move(sample));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TracepointSession>> TracepointSession::Open() {
@@ -219,6 +280,11 @@ absl::Status TracepointSession::OpenCpu(int cpu) {
     attr.sample_period = 1;
     attr.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
                        PERF_SAMPLE_CPU | PERF_SAMPLE_RAW;
+    if (tracepoint.type == TraceEventType::kIpiSend) {
+      attr.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+      attr.sample_regs_user = kSenderRegsMask;
+      attr.sample_stack_user = kSenderStackBytes;
+    }
     // perf refuses CLOCK_REALTIME (not NMI-safe): samples are stamped
     // with CLOCK_MONOTONIC and shifted to the violations' clock on reading.
     attr.use_clockid = 1;
@@ -349,7 +415,13 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
       record->orig_cpu = static_cast<int>(Number(event, "orig_cpu", raw));
       record->dest_cpu = static_cast<int>(Number(event, "dest_cpu", raw));
       break;
-    case TraceEventType::kIpiSend:
+    case TraceEventType::kIpiSend: {
+      auto user_stack = DecodeUserStack(sample + sizeof(fixed) + fixed.raw_size,
+                                        size - sizeof(fixed) - fixed.raw_size);
+      if (!user_stack.ok()) return user_stack.status();
+      // From interrupt context the user state is that of whatever task
+      // was interrupted, which did not send it.
+      if (!record->in_interrupt) record->user_stack = std::move(*user_stack);
       if (tep_find_field(event, "cpumask") != nullptr) {
         record->target_cpus = Cpus(event, "cpumask", &tep_sample);
       } else {
@@ -358,6 +430,7 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
       record->callsite = Function(tep_, Number(event, "callsite", raw));
       record->callback = Function(tep_, Number(event, "callback", raw));
       break;
+    }
     case TraceEventType::kHrtimerExpireEntry:
       record->function = Function(tep_, Number(event, "function", raw));
       record->hrtimer = Number(event, "hrtimer", raw);
