@@ -2,8 +2,10 @@
 // purpose, for the --noise end-to-end tests. Once the worker is strict:
 //   - thread "ipi-sender" (on CPU 0) calls
 //     membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) 50 times, from
-//     SendMembarrierIpi (the sender's backtrace names it): each sends an
-//     IPI to CPU 1 while the worker runs there;
+//     SendMembarrierIpi, called through SendFromBigFrame (the sender's
+//     backtrace names them, and Sender, whose frame lies beyond the
+//     stack copy made at the send): each sends an IPI to CPU 1 while the
+//     worker runs there;
 //   - process "cpu-hog" (this program run as `noise_sources hog`), pinned
 //     to CPU 1 under SCHED_FIFO, wakes 20 times and spins 2 ms: its
 //     wakeups preempt the worker;
@@ -75,13 +77,22 @@ __attribute__((noinline)) void SendMembarrierIpi() {
   }
 }
 
+// A frame bigger than the sender's stack copy (1 KiB): its caller, Sender,
+// is found only through the kernel's frame-pointer callchain.
+__attribute__((noinline)) void SendFromBigFrame() {
+  volatile char pad[4096];
+  pad[0] = 1;
+  SendMembarrierIpi();
+  pad[sizeof(pad) - 1] = pad[0];
+}
+
 void* Sender(void*) {
   prctl(PR_SET_NAME, "ipi-sender");  // named before its first IPI
   PinTo(kOtherCpu);
   g_sender_tid = static_cast<int>(syscall(SYS_gettid));
   const timespec pause{0, 2 * 1000 * 1000};
   for (int i = 0; i < kMembarrierCalls; ++i) {
-    SendMembarrierIpi();
+    SendFromBigFrame();
     nanosleep(&pause, nullptr);
   }
   return nullptr;

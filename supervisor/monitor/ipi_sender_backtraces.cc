@@ -40,8 +40,9 @@ void IpiSenderBacktraces::Fill(NoiseEvent* event) {
     event->sender_backtrace_error = std::string(symbolizer.status().message());
     return;
   }
-  auto frames = (*symbolizer)->BacktraceOfSample(event->sender_stack->regs,
-                                                 event->sender_stack->stack, kMaxSenderFrames);
+  const UserStackSample& sample = *event->sender_stack;
+  auto frames = (*symbolizer)->BacktraceOfSample(sample.regs, sample.stack, sample.callchain,
+                                                 kMaxSenderFrames);
   if (!frames.ok()) {
     event->sender_backtrace_error = std::string(frames.status().message());
     return;

@@ -815,10 +815,19 @@ std::vector<Symbolizer::RawFrame> Symbolizer::FramePointerWalk(pid_t tid,
 absl::StatusOr<std::vector<Frame>> Symbolizer::Backtrace(pid_t tid, const user_regs_struct& regs,
                                                          int max_frames) {
   if (max_frames <= 0) return std::vector<Frame>();
+  const size_t max = static_cast<size_t>(max_frames);
+  absl::StatusOr<std::vector<RawFrame>> raws = Unwind(tid, regs, max);
+  if (!raws.ok()) return raws.status();
+  return SymbolizeFrames(*raws, max);
+}
+
+absl::StatusOr<std::vector<Symbolizer::RawFrame>> Symbolizer::Unwind(pid_t tid,
+                                                                     const user_regs_struct& regs,
+                                                                     size_t max_frames) {
   UnwindContext context;
   context.tid = tid;
   context.regs = &regs;
-  context.max_frames = static_cast<size_t>(max_frames);
+  context.max_frames = max_frames;
   std::string dwfl_problem = "libdwfl has no process state (unknown architecture)";
   int rc = -1;
   if (attached_) {
@@ -836,25 +845,48 @@ absl::StatusOr<std::vector<Frame>> Symbolizer::Backtrace(pid_t tid, const user_r
     // whichever saw more of the stack (physical frames, before inline
     // expansion).
     std::vector<RawFrame> fp_pcs = FramePointerWalk(tid, regs, context.max_frames);
-    if (fp_pcs.size() > context.pcs.size()) return SymbolizeFrames(fp_pcs, context.max_frames);
+    if (fp_pcs.size() > context.pcs.size()) return fp_pcs;
   }
   if (context.pcs.empty()) {
     return absl::InternalError(absl::StrCat("unwinding thread ", tid, ": ", dwfl_problem));
   }
   // Frame 0 is the exact pc (regs.rip), whatever libdwfl thinks of it.
   context.pcs[0].exact = true;
-  return SymbolizeFrames(context.pcs, context.max_frames);
+  return std::move(context.pcs);
 }
 
-absl::StatusOr<std::vector<Frame>> Symbolizer::BacktraceOfSample(const user_regs_struct& regs,
-                                                                 const std::vector<uint8_t>& stack,
-                                                                 int max_frames) {
+absl::StatusOr<std::vector<Frame>> Symbolizer::BacktraceOfSample(
+    const user_regs_struct& regs, const std::vector<uint8_t>& stack,
+    const std::vector<uint64_t>& callchain, int max_frames) {
+  if (max_frames <= 0) return std::vector<Frame>();
+  const size_t max = static_cast<size_t>(max_frames);
   const SampledStack sampled{regs.rsp, &stack};
   sampled_stack_ = &sampled;
   // The sampled thread may be gone: code is read through the process.
-  absl::StatusOr<std::vector<Frame>> frames = Backtrace(task_, regs, max_frames);
+  absl::StatusOr<std::vector<RawFrame>> raws = Unwind(task_, regs, max);
   sampled_stack_ = nullptr;
-  return frames;
+  if (!raws.ok()) return raws.status();
+  ContinueWithCallchain(callchain, max, &*raws);
+  return SymbolizeFrames(*raws, max);
+}
+
+void Symbolizer::ContinueWithCallchain(const std::vector<uint64_t>& callchain, size_t max_frames,
+                                       std::vector<RawFrame>* raws) {
+  if (raws->size() >= max_frames || callchain.size() < 2) return;
+  // The callchain's entries after the unwind's last return address are
+  // the frames above it; an unwind that found no return address at all
+  // takes the whole chain. When the two disagree (the last return address
+  // is not in the chain), the unwind, which read the CFI, is trusted.
+  size_t next = 1;
+  if (raws->size() > 1) {
+    const uint64_t last = raws->back().pc;
+    auto found = std::find(callchain.begin() + 1, callchain.end(), last);
+    if (found == callchain.end()) return;
+    next = static_cast<size_t>(found - callchain.begin()) + 1;
+  }
+  for (; next < callchain.size() && raws->size() < max_frames; ++next) {
+    raws->push_back({callchain[next], /*exact=*/false});
+  }
 }
 
 pid_t Symbolizer::NextThread(Dwfl* dwfl, void* arg, void** thread_arg) {

@@ -115,10 +115,15 @@ class Symbolizer {
   // moment (a perf sample: PERF_SAMPLE_REGS_USER, PERF_SAMPLE_STACK_USER).
   // Unwinds like Backtrace (libdwfl, the frame-pointer walk as fallback),
   // but stack words come only from `stack`, the bytes from regs.rsp up: the
-  // live stack has moved on since. The unwind ends at the first frame
-  // beyond the copy. Code, symbols and CFI are the process's as mapped now.
+  // live stack has moved on since. Where that unwind ends (at the copy's
+  // end), `callchain`, the kernel's frame-pointer walk of the live stack at
+  // the same moment (PERF_SAMPLE_CALLCHAIN: the pc, then return addresses;
+  // may be empty), gives the frames above, from the entry after the
+  // unwind's last return address. Code, symbols and CFI are the process's
+  // as mapped now.
   absl::StatusOr<std::vector<Frame>> BacktraceOfSample(const user_regs_struct& regs,
                                                        const std::vector<uint8_t>& stack,
+                                                       const std::vector<uint64_t>& callchain,
                                                        int max_frames = 32);
 
   // The address of `location` (a --enter-at/--leave-at function) in this
@@ -174,6 +179,13 @@ class Symbolizer {
   // The frames of one physical frame: its inlined calls, innermost first,
   // then the function itself.
   std::vector<Frame> FramesAt(const RawFrame& raw);
+  // Backtrace's unwind: libdwfl, else the frame-pointer walk when it saw
+  // more; the physical frames, at most `max_frames`.
+  absl::StatusOr<std::vector<RawFrame>> Unwind(pid_t tid, const user_regs_struct& regs,
+                                               size_t max_frames);
+  // BacktraceOfSample's continuation of `raws` with the kernel's callchain.
+  static void ContinueWithCallchain(const std::vector<uint64_t>& callchain, size_t max_frames,
+                                    std::vector<RawFrame>* raws);
   // AppendFrames for each of `raws`, in order.
   std::vector<Frame> SymbolizeFrames(const std::vector<RawFrame>& raws, size_t max_frames);
   // The frame-pointer walk of FramePointerBacktrace, at most `max_frames`

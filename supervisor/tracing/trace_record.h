@@ -39,6 +39,11 @@ enum class TraceEventType {
 struct UserStackSample {
   user_regs_struct regs{};     // rip, rsp, rbp, rax..r15; the rest 0
   std::vector<uint8_t> stack;  // the stack from regs.rsp up, as far as copied
+  // The kernel's frame-pointer walk of the live user stack at the same
+  // moment (PERF_SAMPLE_CALLCHAIN): the pc, then return addresses. Goes
+  // beyond the copy, but skips a caller whenever code keeps no frame
+  // pointer.
+  std::vector<uint64_t> callchain;
 };
 
 struct TraceRecord {

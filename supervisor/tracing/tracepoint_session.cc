@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <traceevent/event-parse.h>
 
+#include <algorithm>
 #include <iterator>
 #include <set>
 
@@ -22,20 +23,25 @@
 namespace dpsupervise {
 namespace {
 
-// Per CPU: 128 pages hold about 20 ms of a busy CPU's records many times
-// over; overflow is counted (PERF_RECORD_LOST), never silent.
-constexpr size_t kRingPages = 128;
+// Per CPU: 256 pages (1 MiB) hold 20 ms of a busy CPU's records many times
+// over, and 10k IPI sends/s with their sender's stacks (1.2 KiB each) for
+// 80 ms, so a drain late by a few ticks under load loses nothing;
+// overflow is counted (PERF_RECORD_LOST), never silent.
+constexpr size_t kRingPages = 256;
 
 // With every ipi_send sample, the sender's user registers and the top of
-// its user stack, for its backtrace (UserStackSample). 2 KiB: the frames
+// its user stack, for its backtrace (UserStackSample). 1 KiB: the frames
 // that say who sent the IPI, the libc wrapper and the application
-// functions that called it, take a few hundred bytes. More would not fit:
-// the copy is made at every IPI send on the machine, into the same ring
-// as the records attribution rests on, and 10k sends/s from one CPU
-// between two drains 20 ms apart are 200 copies, 200 x 2.2 KiB in the
-// 512 KiB ring; 16 KiB copies would overflow it and lose those records.
-// Frames further up are cut (docs/limitations.md).
-constexpr uint32_t kSenderStackBytes = 2048;
+// functions that called it, take a few hundred bytes. More costs records:
+// the copy is made at every IPI send on the machine, into the ring the
+// records attribution rests on, and at 10k sends/s from one CPU 2 KiB
+// copies already lost records under load (a drain late by a few ticks);
+// 16 KiB would fill the ring within one tick. Frames further up come from
+// the kernel's own frame-pointer walk of the live stack, taken with the
+// same sample (PERF_SAMPLE_CALLCHAIN, user part: 8 bytes a frame), which
+// sees them when the code keeps frame pointers.
+constexpr uint32_t kSenderStackBytes = 1024;
+constexpr uint16_t kSenderCallchainDepth = 64;
 // PERF_SAMPLE_REGS_USER registers on x86-64 (asm/perf_regs.h): ax bx cx
 // dx si di bp sp ip (bits 0-8) and r8..r15 (bits 16-23), in that order in
 // the sample: every register DWARF unwinding may start from.
@@ -181,35 +187,63 @@ absl::StatusOr<tep_event*> LoadFormat(tep_handle* tep, const Wanted& wanted) {
   return event;
 }
 
+// Reads a perf sample front to back.
+struct SampleReader {
+  const uint8_t* data;
+  size_t size;
+  size_t at = 0;
+
+  size_t Left() const { return size - at; }
+  const uint8_t* Here() const { return data + at; }
+  void Skip(size_t bytes) { at += std::min(bytes, Left()); }
+  bool Take(void* out, size_t bytes) {
+    if (bytes > Left()) return false;
+    memcpy(out, data + at, bytes);
+    at += bytes;
+    return true;
+  }
+};
+
+// PERF_SAMPLE_CALLCHAIN, { u64 nr; u64 ips[nr]; }, with only its user part
+// (exclude_callchain_kernel): the addresses, without the context markers.
+bool DecodeUserCallchain(SampleReader* reader, std::vector<uint64_t>* callchain) {
+  uint64_t count = 0;
+  if (!reader->Take(&count, sizeof(count)) || count > reader->Left() / sizeof(uint64_t)) {
+    return false;
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t ip = 0;
+    reader->Take(&ip, sizeof(ip));
+    if (ip < static_cast<uint64_t>(PERF_CONTEXT_MAX)) callchain->push_back(ip);
+  }
+  return true;
+}
+
 // The PERF_SAMPLE_REGS_USER and PERF_SAMPLE_STACK_USER parts of a sample,
 // which follow its raw data: { u64 abi; u64 regs[kSenderRegsCount] (when
 // abi is not NONE) } { u64 size; char data[size]; u64 dyn_size (when size
 // is not 0) }. Null for a task without user space (a kernel thread) or a
 // 32-bit one (its registers are not x86-64's).
-absl::StatusOr<std::shared_ptr<const UserStackSample>> DecodeUserStack(const uint8_t* data,
-                                                                        size_t size) {
-  size_t at = 0;
-  auto take = [&](void* out, size_t bytes) {
-    if (at + bytes > size) return false;
-    memcpy(out, data + at, bytes);
-    at += bytes;
-    return true;
-  };
+absl::StatusOr<std::shared_ptr<const UserStackSample>> DecodeUserStack(
+    SampleReader* reader, std::vector<uint64_t> callchain) {
   uint64_t abi = 0;
-  if (!take(&abi, sizeof(abi))) return absl::DataLossError("a sample without its user registers");
+  if (!reader->Take(&abi, sizeof(abi))) {
+    return absl::DataLossError("a sample without its user registers");
+  }
   uint64_t regs[kSenderRegsCount] = {};
-  if (abi != PERF_SAMPLE_REGS_ABI_NONE && !take(regs, sizeof(regs))) {
+  if (abi != PERF_SAMPLE_REGS_ABI_NONE && !reader->Take(regs, sizeof(regs))) {
     return absl::DataLossError("a sample with truncated user registers");
   }
   uint64_t stack_size = 0;
-  if (!take(&stack_size, sizeof(stack_size))) {
+  if (!reader->Take(&stack_size, sizeof(stack_size))) {
     return absl::DataLossError("a sample without its user stack");
   }
-  const uint8_t* stack = data + at;
+  const uint8_t* stack = reader->Here();
   uint64_t copied = 0;
   if (stack_size != 0) {
-    at += stack_size;
-    if (!take(&copied, sizeof(copied)) || copied > stack_size) {
+    if (stack_size > reader->Left()) return absl::DataLossError("a truncated user stack");
+    reader->Skip(stack_size);
+    if (!reader->Take(&copied, sizeof(copied)) || copied > stack_size) {
       return absl::DataLossError("a sample with a truncated user stack");
     }
   }
@@ -223,6 +257,7 @@ absl::StatusOr<std::shared_ptr<const UserStackSample>> DecodeUserStack(const uin
   };
   for (int i = 0; i < kSenderRegsCount; ++i) *order[i] = regs[i];
   sample->stack.assign(stack, stack + copied);
+  sample->callchain = std::move(callchain);
   return std::shared_ptr<const UserStackSample>(std::move(sample));
 }
 
@@ -281,7 +316,10 @@ absl::Status TracepointSession::OpenCpu(int cpu) {
     attr.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
                        PERF_SAMPLE_CPU | PERF_SAMPLE_RAW;
     if (tracepoint.type == TraceEventType::kIpiSend) {
-      attr.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+      attr.sample_type |=
+          PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+      attr.exclude_callchain_kernel = 1;
+      attr.sample_max_stack = kSenderCallchainDepth;
       attr.sample_regs_user = kSenderRegsMask;
       attr.sample_stack_user = kSenderStackBytes;
     }
@@ -338,13 +376,14 @@ absl::Status TracepointSession::DrainCpu(CpuBuffer& buffer, std::vector<TraceRec
   while (tail < head) {
     perf_event_header header;
     const uint64_t offset = tail % data_size;
-    // A record may wrap around the buffer's end: copy it whole first.
-    wrapped_.resize(sizeof(header));
-    for (size_t i = 0; i < sizeof(header); ++i) wrapped_[i] = data[(offset + i) % data_size];
-    memcpy(&header, wrapped_.data(), sizeof(header));
+    // A record may wrap around the buffer's end: copy it whole first (the
+    // header is 8-byte aligned, never split).
+    memcpy(&header, data + offset, sizeof(header));
     if (header.size < sizeof(header)) return absl::DataLossError("a perf record of size 0");
     wrapped_.resize(header.size);
-    for (size_t i = 0; i < header.size; ++i) wrapped_[i] = data[(offset + i) % data_size];
+    const size_t first = std::min<uint64_t>(header.size, data_size - offset);
+    memcpy(wrapped_.data(), data + offset, first);
+    memcpy(wrapped_.data() + first, data, header.size - first);
     if (header.type == PERF_RECORD_LOST) {
       // struct { header; u64 id; u64 lost; }
       uint64_t lost = 0;
@@ -366,25 +405,34 @@ absl::Status TracepointSession::DrainCpu(CpuBuffer& buffer, std::vector<TraceRec
 absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
                                              TraceRecord* record) {
   // The layout sample_type asks for: id; pid, tid; time; cpu, reserved;
-  // raw size; raw data.
+  // (ipi_send_*: the user callchain); raw size, raw data; (ipi_send_*: the
+  // user registers and stack, DecodeUserStack).
   struct Fixed {
     uint64_t id;
     uint32_t pid, tid;
     uint64_t time;
     uint32_t cpu, reserved;
-    uint32_t raw_size;
   } __attribute__((packed)) fixed;
-  if (size < sizeof(fixed)) return absl::DataLossError("a truncated perf sample");
-  memcpy(&fixed, sample, sizeof(fixed));
-  if (sizeof(fixed) + fixed.raw_size > size) return absl::DataLossError("a truncated raw sample");
+  SampleReader reader{sample, size};
+  if (!reader.Take(&fixed, sizeof(fixed))) return absl::DataLossError("a truncated perf sample");
   auto it = by_sample_id_.find(fixed.id);
   if (it == by_sample_id_.end()) return absl::DataLossError("a sample of an unknown event");
   const Tracepoint& tracepoint = *it->second;
+  const bool send = tracepoint.type == TraceEventType::kIpiSend;
+  std::vector<uint64_t> callchain;
+  if (send && !DecodeUserCallchain(&reader, &callchain)) {
+    return absl::DataLossError("a truncated callchain in a perf sample");
+  }
+  uint32_t raw_size = 0;
+  if (!reader.Take(&raw_size, sizeof(raw_size)) || raw_size > reader.Left()) {
+    return absl::DataLossError("a truncated raw sample");
+  }
   tep_event* event = tracepoint.event;
-  void* raw = const_cast<uint8_t*>(sample + sizeof(fixed));
+  void* raw = const_cast<uint8_t*>(reader.Here());
+  reader.Skip(raw_size);
   tep_record tep_sample{};
   tep_sample.data = raw;
-  tep_sample.size = static_cast<int>(fixed.raw_size);
+  tep_sample.size = static_cast<int>(raw_size);
   tep_sample.cpu = static_cast<int>(fixed.cpu);
 
   record->type = tracepoint.type;
@@ -416,8 +464,7 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
       record->dest_cpu = static_cast<int>(Number(event, "dest_cpu", raw));
       break;
     case TraceEventType::kIpiSend: {
-      auto user_stack = DecodeUserStack(sample + sizeof(fixed) + fixed.raw_size,
-                                        size - sizeof(fixed) - fixed.raw_size);
+      auto user_stack = DecodeUserStack(&reader, std::move(callchain));
       if (!user_stack.ok()) return user_stack.status();
       // From interrupt context the user state is that of whatever task
       // was interrupted, which did not send it.
