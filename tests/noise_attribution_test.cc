@@ -128,14 +128,8 @@ TEST_F(NoiseAttributionTest, SendersBacktraceIsInTheJsonAndTextRecords) {
                          Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "call_function_single"),
                          Ipi(TraceEventType::kIpiExit, 2001800, kWorker, "call_function_single")});
   ASSERT_THAT(events, SizeIs(1));
-  Frame frame;
-  frame.pc = 0x401234;
-  frame.function = "SendIpi()";
-  frame.offset = 0x34;
-  frame.module = "/usr/bin/app";
-  frame.file = "app.cc";
-  frame.line = 12;
-  events[0].sender_backtrace = {frame};
+  // pc, function, offset, module, file, line.
+  events[0].sender_backtrace = {Frame{0x401234, "SendIpi()", 0x34, "/usr/bin/app", "app.cc", 12}};
   auto json = nlohmann::json::parse(FormatJsonNoiseEvent(events[0]));
   ASSERT_THAT(json["sender"]["backtrace"], SizeIs(1));
   EXPECT_EQ(json["sender"]["backtrace"][0]["function"], "SendIpi()");
