@@ -74,10 +74,13 @@ absl::StatusOr<Symbolizer*> IpiSenderBacktraces::SymbolizerFor(const TaskIdentit
     return known->second.symbolizer.get();
   }
   if (known == processes_.end() && processes_.size() >= kMaxProcesses) processes_.clear();
-  // Through the sender thread's own /proc entry: the process's leader may
-  // have exited while its other threads run on (Symbolizer::Create).
-  auto symbolizer = Symbolizer::Create(sender.tid);
-  if (!symbolizer.ok()) symbolizer = Symbolizer::Create(sender.pid);
+  // Through the process's leader, which usually outlives the thread that
+  // sent (the session is kept for later sends); through the sender thread
+  // when the leader has exited while its other threads run on: a zombie
+  // leader's /proc entries show no address space (Symbolizer::Create).
+  auto leader_state = TaskRunState(sender.pid);
+  const bool leader_gone = !leader_state.ok() || *leader_state == 'Z';
+  auto symbolizer = Symbolizer::Create(leader_gone ? sender.tid : sender.pid);
   if (!symbolizer.ok()) {
     return absl::Status(symbolizer.status().code(),
                         absl::StrCat("cannot read process ", sender.pid, "'s modules: ",
