@@ -295,7 +295,7 @@ void BenchCompute(Env& env) {
   const std::vector<std::string> program = {env.workloads["compute_loop"], env.CpuFlag(),
                                             quick ? "--trials=5" : "--trials=7", "--iters=6000000"};
   const std::vector<std::string> dp_options = {"--preflight=off", "--on-violation=log",
-                                               "--format=json"};
+                                               "--format=json", "--report-limit=off"};
   std::vector<double> native_ms, supervised_ms, ratio;
   long violations = 0;
   std::string error;
@@ -451,7 +451,7 @@ void BenchViolation(Env& env) {
   const std::vector<std::string> program = {env.workloads["violation_latency"], env.CpuFlag(),
                                             "--count=" + std::to_string(count), "--gap-us=1000"};
   const std::vector<std::string> dp_options = {"--preflight=off", "--on-violation=log",
-                                               "--format=json"};
+                                               "--format=json", "--report-limit=off"};
   std::vector<double> detect_us, report_us, first_report_ms, after_detect_us;
   std::string error;
   long missing = 0;
@@ -557,7 +557,7 @@ EntrySamples RunEntryProbes(Env& env, const std::string& mechanism, int processe
     const bool preflight = p % 2 == 1;
     const std::vector<std::string> dp_options = {"--mechanism=" + mechanism,
                                                  preflight ? "--preflight=warn" : "--preflight=off",
-                                                 "--format=json"};
+                                                 "--format=json", "--report-limit=off"};
     RunResult r = Run({env.Supervised(dp_options, program), env.supervisor_cpu, 60});
     auto keyed = ParseKeyedLines(r.out);
     if (r.exit_code != 0 || keyed["first_entry_ns"].empty() ||
@@ -729,7 +729,7 @@ void ScaleRun(Env& env, bool saturated) {
                                             "--life-ms=20",
                                             "--churn-per-s=" + std::to_string(churn_per_s)};
   const std::vector<std::string> dp_options = {"--preflight=off", "--on-violation=log",
-                                               "--format=json"};
+                                               "--format=json", "--report-limit=off"};
   RunResult r = Run({env.Supervised(dp_options, program), env.supervisor_cpu, seconds + 120});
   Results& res = env.results;
   std::vector<std::tuple<std::string, std::string, std::string>> rows = {
