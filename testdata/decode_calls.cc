@@ -15,6 +15,7 @@
 // the PR_* names.
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -53,6 +54,10 @@ void FileCalls() {
   syscall(SYS_fcntl, -1, F_GETFL);
   syscall(SYS_fcntl, -1, F_DUPFD_CLOEXEC, 0);
   syscall(SYS_fcntl, -1, 999, 0);
+  syscall(SYS_fcntl, -1, F_SETFL, O_NONBLOCK | O_APPEND);
+  syscall(SYS_fcntl, -1, F_SETFD, FD_CLOEXEC);
+  syscall(SYS_fcntl, -1, F_SETSIG, SIGUSR1);
+  syscall(SYS_fcntl, -1, F_SETLEASE, F_WRLCK);
   syscall(SYS_ioctl, -1, TCGETS, 0);
   syscall(SYS_ioctl, -1, FIONREAD, 0);
   syscall(SYS_ioctl, -1, TIOCGWINSZ, 0);
@@ -72,6 +77,14 @@ void TimeAndSyncCalls() {
   syscall(SYS_futex, 0, 0x37, 0, 0, 0, 0);
   syscall(SYS_epoll_ctl, -1, EPOLL_CTL_ADD, -1, 0);
   syscall(SYS_epoll_ctl, -1, 0, -1, 0);
+  // Structures read from memory: poll returns at once (timeout 0; a
+  // negative fd is ignored); epoll_ctl fails on the bad fds.
+  static struct pollfd fds[3] = {{0, POLLIN | POLLPRI, 0}, {-2, POLLOUT, 0}, {1, 0, 0}};
+  syscall(SYS_poll, fds, 3, 0);
+  static struct epoll_event event;
+  event.events = EPOLLIN | EPOLLET | EPOLLRDHUP;
+  event.data.u64 = 7;
+  syscall(SYS_epoll_ctl, -1, EPOLL_CTL_ADD, -1, &event);
 }
 
 void SignalAndProcessCalls() {

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "supervisor/syscalls/syscall_flags.h"
 #include "supervisor/syscalls/syscall_names.h"
@@ -433,7 +434,7 @@ TEST(SyscallDecodeTest, TableEntriesAreWellFormed) {
       EXPECT_EQ(i < sig->nargs, arg.name != nullptr) << sig->name << " arg " << i;
       if (i >= sig->nargs) continue;
       EXPECT_LT(arg.length_arg, sig->nargs) << sig->name << " arg " << i;
-      if (arg.kind == ArgKind::kBuffer) {
+      if (arg.kind == ArgKind::kBuffer || arg.kind == ArgKind::kPollFds) {
         EXPECT_GE(arg.length_arg, 0) << sig->name << " arg " << i;
         EXPECT_NE(arg.length_arg, i) << sig->name << " arg " << i;
       } else {
@@ -457,6 +458,8 @@ TEST(SyscallDecodeTest, ArgKindNamesMatchTheDocumentedStrings) {
   EXPECT_STREQ(ArgKindName(ArgKind::kOctal), "octal");
   EXPECT_STREQ(ArgKindName(ArgKind::kEnum), "enum");
   EXPECT_STREQ(ArgKindName(ArgKind::kFlags), "flags");
+  EXPECT_STREQ(ArgKindName(ArgKind::kPollFds), "struct");
+  EXPECT_STREQ(ArgKindName(ArgKind::kEpollEvent), "struct");
 }
 
 // One symbolic argument of one call, rendered as strace 6 renders it (each
@@ -540,6 +543,17 @@ INSTANTIATE_TEST_SUITE_P(
         SymbolicCase{SYS_fcntl, {kMinus1, 1030, 0, 0, 0, 0}, 1, "enum", "F_DUPFD_CLOEXEC"},
         SymbolicCase{SYS_fcntl, {kMinus1, 1034, 0, 0, 0, 0}, 1, "enum", "F_GET_SEALS"},
         SymbolicCase{SYS_fcntl, {kMinus1, 999, 0, 0, 0, 0}, 1, "enum", "0x3e7 /* F_??? */"},
+        // fcntl's third argument by its command (strace 6.1's rendering).
+        SymbolicCase{SYS_fcntl, {kMinus1, 4, 0xc00, 0, 0, 0}, 2, "flags",
+                     "O_RDONLY|O_APPEND|O_NONBLOCK"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 2, 1, 0, 0, 0}, 2, "flags", "FD_CLOEXEC"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 2, 0, 0, 0, 0}, 2, "flags", "0"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 0, 5, 0, 0, 0}, 2, "int", "5"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 8, 1234, 0, 0, 0}, 2, "int", "1234"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 10, 10, 0, 0, 0}, 2, "signal", "SIGUSR1"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 1024, 1, 0, 0, 0}, 2, "enum", "F_WRLCK"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 999, 7, 0, 0, 0}, 2, "hex", "0x7"},
+        SymbolicCase{SYS_fcntl, {kMinus1, 6, 0x1000, 0, 0, 0}, 2, "pointer", "0x1000"},
         SymbolicCase{SYS_ioctl, {kMinus1, 0x5401, 0, 0, 0, 0}, 1, "enum", "TCGETS"},
         SymbolicCase{SYS_ioctl, {kMinus1, 0x541b, 0, 0, 0, 0}, 1, "enum", "FIONREAD"},
         SymbolicCase{SYS_ioctl, {kMinus1, 0x5421, 0, 0, 0, 0}, 1, "enum", "FIONBIO"},
@@ -686,6 +700,50 @@ TEST(SymbolicConstantsTest, AliasesNeverShowInARendering) {
   EXPECT_EQ(RenderSymbolic(Symbols::kOpenFlags, O_RSYNC), "O_RDONLY|O_SYNC");
   EXPECT_EQ(RenderSymbolic(Symbols::kAddressFamily, AF_LOCAL), "AF_UNIX");
   EXPECT_EQ(RenderSymbolic(Symbols::kIoctlRequest, TIOCINQ), "FIONREAD");
+}
+
+// poll's and epoll_ctl's structures, read from the tracee as strace 6.1
+// renders them.
+TEST(SyscallDecodeTest, PollFdsAndEpollEventsAreReadAndNamed) {
+  FakeMemory memory;
+  auto pollfd = [](int32_t fd, uint16_t events) {
+    std::string entry(8, '\0');
+    memcpy(&entry[0], &fd, 4);
+    memcpy(&entry[4], &events, 2);
+    return entry;
+  };
+  memory.Add(0x1000, pollfd(3, 0x1) + pollfd(4, 0x2005) + pollfd(-1, 0x1) + pollfd(5, 0));
+  EXPECT_EQ(Call(SYS_poll, {0x1000, 4, 0, 0, 0, 0}, memory),
+            "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN|POLLOUT|POLLRDHUP}, {fd=-1}, "
+            "{fd=5, events=0}], 4, 0)");
+  EXPECT_EQ(Call(SYS_ppoll, {0x1000, 1, 0, 0, 8, 0}, memory),
+            "ppoll([{fd=3, events=POLLIN}], 1, NULL, NULL, 8)");
+  EXPECT_EQ(Call(SYS_poll, {0, 0, 0, 0, 0, 0}, memory), "poll(NULL, 0, 0)");
+  // More entries than are readable: the address, as for any unreadable memory.
+  EXPECT_EQ(Call(SYS_poll, {0x1000, 5, 0, 0, 0, 0}, memory), "poll(0x1000, 5, 0)");
+  std::string many;
+  for (int i = 0; i < 20; ++i) many += pollfd(i, 0x4);
+  memory.Add(0x3000, many);
+  const std::string shown = Call(SYS_poll, {0x3000, 20, 0, 0, 0, 0}, memory);
+  EXPECT_THAT(shown, ::testing::HasSubstr("{fd=15, events=POLLOUT}, ...], 20, 0)"));
+  EXPECT_EQ(shown.find("fd=16"), std::string::npos);
+
+  auto epoll_event = [](uint32_t events, uint64_t data) {
+    std::string bytes(12, '\0');
+    memcpy(&bytes[0], &events, 4);
+    memcpy(&bytes[4], &data, 8);
+    return bytes;
+  };
+  memory.Add(0x2000, epoll_event(0x80000001, 3));
+  memory.Add(0x2100, epoll_event(0x12345678, 0x1122334455667788ULL));
+  EXPECT_EQ(Call(SYS_epoll_ctl, {kMinus1, 1, kMinus1, 0x2000, 0, 0}, memory),
+            "epoll_ctl(-1, EPOLL_CTL_ADD, -1, {events=EPOLLIN|EPOLLET, data={u32=3, u64=3}})");
+  EXPECT_EQ(Call(SYS_epoll_ctl, {kMinus1, 3, kMinus1, 0x2100, 0, 0}, memory),
+            "epoll_ctl(-1, EPOLL_CTL_MOD, -1, {events=EPOLLERR|EPOLLHUP|EPOLLNVAL|EPOLLRDNORM|"
+            "EPOLLWRBAND|EPOLLMSG|EPOLLEXCLUSIVE|0x2345000, data={u32=1432778632, "
+            "u64=1234605616436508552}})");
+  EXPECT_EQ(Call(SYS_epoll_ctl, {kMinus1, 2, kMinus1, 0, 0, 0}, memory),
+            "epoll_ctl(-1, EPOLL_CTL_DEL, -1, NULL)");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <array>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -41,6 +42,11 @@ constexpr ArgSpec Buf(const char* name, int length_arg) {
   return {ArgKind::kBuffer, name, length_arg};
 }
 constexpr ArgSpec Sig(const char* name) { return {ArgKind::kSignal, name}; }
+constexpr ArgSpec PollFds(const char* name, int count_arg) {
+  return {ArgKind::kPollFds, name, count_arg};
+}
+constexpr ArgSpec EpollEvent(const char* name) { return {ArgKind::kEpollEvent, name}; }
+constexpr ArgSpec FcntlArg(const char* name) { return {ArgKind::kFcntlArg, name, -1, true}; }
 constexpr ArgSpec Oct(const char* name) { return {ArgKind::kOctal, name}; }
 constexpr ArgSpec Symbolic(ArgKind kind, const char* name, Symbols symbols, bool wide) {
   ArgSpec spec{kind, name};
@@ -87,7 +93,7 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {4, {"stat", 2, {Str("pathname"), Ptr("statbuf")}}},
     {5, {"fstat", 2, {Fd("fd"), Ptr("statbuf")}}},
     {6, {"lstat", 2, {Str("pathname"), Ptr("statbuf")}}},
-    {7, {"poll", 3, {Ptr("fds"), UInt("nfds"), Int("timeout")}}},
+    {7, {"poll", 3, {PollFds("fds", 1), UInt("nfds"), Int("timeout")}}},
     {8, {"lseek", 3, {Fd("fd"), Long("offset"), Int("whence")}}},
     {9,
      {"mmap",
@@ -188,7 +194,7 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
     {69, {"msgsnd", 4, {Int("msqid"), Ptr("msgp"), ULong("msgsz"), Hex("msgflg")}}},
     {70, {"msgrcv", 5, {Int("msqid"), Ptr("msgp"), ULong("msgsz"), Long("msgtyp"), Hex("msgflg")}}},
     {71, {"msgctl", 3, {Int("msqid"), Int("cmd"), Ptr("buf")}}},
-    {72, {"fcntl", 3, {Fd("fd"), Enum("cmd", Symbols::kFcntlCmd), HexL("arg")}}},
+    {72, {"fcntl", 3, {Fd("fd"), Enum("cmd", Symbols::kFcntlCmd), FcntlArg("arg")}}},
     {73, {"flock", 2, {Fd("fd"), Int("operation")}}},
     {74, {"fsync", 1, {Fd("fd")}}},
     {75, {"fdatasync", 1, {Fd("fd")}}},
@@ -382,7 +388,9 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
        Ptr("remain")}}},
     {231, {"exit_group", 1, {Int("status")}}},
     {232, {"epoll_wait", 4, {Fd("epfd"), Ptr("events"), Int("maxevents"), Int("timeout")}}},
-    {233, {"epoll_ctl", 4, {Fd("epfd"), Enum("op", Symbols::kEpollCtlOp), Fd("fd"), Ptr("event")}}},
+    {233,
+     {"epoll_ctl", 4,
+      {Fd("epfd"), Enum("op", Symbols::kEpollCtlOp), Fd("fd"), EpollEvent("event")}}},
     {234, {"tgkill", 3, {Int("tgid"), Int("tid"), Sig("sig")}}},
     {235, {"utimes", 2, {Str("filename"), Ptr("times")}}},
     {236, {"vserver", 5, {HexL("arg0"), HexL("arg1"), HexL("arg2"), HexL("arg3"), HexL("arg4")}}},
@@ -447,7 +455,8 @@ constexpr SyscallEntry kX86_64Syscalls[] = {
       {Int("nfds"), Ptr("readfds"), Ptr("writefds"), Ptr("exceptfds"), Ptr("timeout"),
        Ptr("sigmask")}}},
     {271,
-     {"ppoll", 5, {Ptr("fds"), UInt("nfds"), Ptr("tmo_p"), Ptr("sigmask"), ULong("sigsetsize")}}},
+     {"ppoll", 5,
+      {PollFds("fds", 1), UInt("nfds"), Ptr("tmo_p"), Ptr("sigmask"), ULong("sigsetsize")}}},
     {272, {"unshare", 1, {HexL("flags")}}},
     {273, {"set_robust_list", 2, {Ptr("head"), ULong("len")}}},
     {274, {"get_robust_list", 3, {Int("pid"), Ptr("head_ptr"), Ptr("len_ptr")}}},
@@ -694,7 +703,8 @@ constexpr bool TableIsWellFormed() {
     for (int i = 0; i < 6; ++i) {
       const ArgSpec& arg = sig.args[i];
       if ((i < sig.nargs) != (arg.name != nullptr)) return false;
-      bool is_buffer = arg.kind == ArgKind::kBuffer && i < sig.nargs;
+      bool is_buffer = (arg.kind == ArgKind::kBuffer || arg.kind == ArgKind::kPollFds) &&
+                       i < sig.nargs;
       bool length_ok =
           is_buffer ? arg.length_arg >= 0 && arg.length_arg < sig.nargs && arg.length_arg != i
                     : arg.length_arg == -1;
@@ -804,6 +814,85 @@ std::string RenderBuffer(const SyscallSignature& sig, int index,
   return Quote(*bytes) + (bytes->size() < length ? "..." : "");
 }
 
+constexpr size_t kMaxPollFds = 16;
+
+// "[{fd=3, events=POLLIN}, {fd=-1}]", as strace shows a struct pollfd
+// array (a negative fd is ignored by the kernel, and strace shows no events
+// for it); past kMaxPollFds entries, "...".
+std::string RenderPollFds(const SyscallSignature& sig, int index,
+                          const std::array<uint64_t, 6>& args, const MemoryReader& read) {
+  const uint64_t addr = args[index];
+  if (addr == 0) return "NULL";
+  const int count_arg = sig.args[index].length_arg;
+  const uint64_t count = ArgumentValue(sig.args[count_arg], args[count_arg]);
+  const size_t shown = count < kMaxPollFds ? static_cast<size_t>(count) : kMaxPollFds;
+  constexpr size_t kEntrySize = 8;  // int fd; short events, revents
+  std::optional<std::string> bytes = ReadMemory(read, addr, shown * kEntrySize);
+  if (!bytes || bytes->size() < shown * kEntrySize) return FormatPointer(addr);
+  std::string out = "[";
+  for (size_t i = 0; i < shown; ++i) {
+    int32_t fd;
+    uint16_t events;
+    memcpy(&fd, bytes->data() + i * kEntrySize, sizeof(fd));
+    memcpy(&events, bytes->data() + i * kEntrySize + 4, sizeof(events));
+    if (i > 0) out += ", ";
+    out += "{fd=" + std::to_string(fd);
+    if (fd >= 0) out += ", events=" + RenderSymbolic(Symbols::kPollEvents, events);
+    out += "}";
+  }
+  if (count > shown) out += ", ...";
+  return out + "]";
+}
+
+// "{events=EPOLLIN|EPOLLET, data={u32=3, u64=3}}": a struct epoll_event
+// (packed on x86-64: the 64-bit data right after the 32-bit events).
+std::string RenderEpollEvent(uint64_t addr, const MemoryReader& read) {
+  if (addr == 0) return "NULL";
+  std::optional<std::string> bytes = ReadMemory(read, addr, 12);
+  if (!bytes || bytes->size() < 12) return FormatPointer(addr);
+  uint32_t events;
+  uint64_t data;
+  memcpy(&events, bytes->data(), sizeof(events));
+  memcpy(&data, bytes->data() + 4, sizeof(data));
+  return "{events=" + RenderSymbolic(Symbols::kEpollEvents, events) +
+         ", data={u32=" + std::to_string(static_cast<uint32_t>(data)) +
+         ", u64=" + std::to_string(data) + "}}";
+}
+
+// fcntl's third argument by its command: {JSON kind, text}.
+std::pair<const char*, std::string> RenderFcntlArg(uint64_t cmd_raw, uint64_t raw) {
+  const uint64_t low = static_cast<uint32_t>(raw);
+  switch (LowInt32(cmd_raw)) {
+    case F_SETFL:
+      return {"flags", RenderSymbolic(Symbols::kOpenFlags, low)};
+    case F_SETFD:
+      return {"flags", RenderSymbolic(Symbols::kFdFlags, low)};
+    case F_SETSIG:
+      return {"signal", SignalName(LowInt32(raw))};
+    case F_SETLEASE:
+      return {"enum", RenderSymbolic(Symbols::kLeaseType, low)};
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+    case F_SETOWN:
+    case F_SETPIPE_SZ:
+    case F_NOTIFY:
+      return {"int", std::to_string(LowInt32(raw))};
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+    case F_GETOWN_EX:
+    case F_SETOWN_EX:
+      return {"pointer", FormatPointer(raw)};
+    default:
+      // No argument (F_GETFL, F_GETFD, ...: strace leaves it out), or a
+      // command no table names: the register.
+      return {"hex", FormatHex(raw)};
+  }
+}
+
 std::string RenderScalar(const ArgSpec& spec, uint64_t raw) {
   switch (spec.kind) {
     case ArgKind::kInt:
@@ -824,6 +913,9 @@ std::string RenderScalar(const ArgSpec& spec, uint64_t raw) {
     case ArgKind::kPointer:
     case ArgKind::kString:
     case ArgKind::kBuffer:
+    case ArgKind::kPollFds:
+    case ArgKind::kEpollEvent:
+    case ArgKind::kFcntlArg:
       break;
   }
   return FormatPointer(raw);
@@ -847,6 +939,18 @@ DecodedArg DecodeOne(const SyscallSignature& sig, int index, const std::array<ui
     case ArgKind::kBuffer:
       out.text = RenderBuffer(sig, index, args, read);
       break;
+    case ArgKind::kPollFds:
+      out.text = RenderPollFds(sig, index, args, read);
+      break;
+    case ArgKind::kEpollEvent:
+      out.text = RenderEpollEvent(out.raw, read);
+      break;
+    case ArgKind::kFcntlArg: {
+      auto [kind, text] = RenderFcntlArg(args[index - 1], out.raw);
+      out.kind = kind;
+      out.text = std::move(text);
+      break;
+    }
     default:
       out.text = RenderScalar(spec, out.raw);
       break;
@@ -995,6 +1099,11 @@ const char* ArgKindName(ArgKind kind) {
       return "enum";
     case ArgKind::kFlags:
       return "flags";
+    case ArgKind::kPollFds:
+    case ArgKind::kEpollEvent:
+      return "struct";
+    case ArgKind::kFcntlArg:
+      return "hex";  // DecodeOne names the rendering's kind
   }
   return "unknown";
 }

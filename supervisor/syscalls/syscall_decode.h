@@ -47,6 +47,18 @@ namespace dpsupervise {
 //            strace shows them: 0x63 /* CLOCK_??? */
 //   kFlags   a set of named flags: PROT_READ|PROT_WRITE, O_RDONLY|O_CLOEXEC,
 //            MAP_PRIVATE|MAP_ANONYMOUS; unnamed bits as |0x100
+//   kPollFds an array of struct pollfd whose length is another argument
+//            (ArgSpec::length_arg), read from the tracee, as strace shows it:
+//            [{fd=3, events=POLLIN}, {fd=-1}] (a negative fd has no events);
+//            at most 16 entries, then "..."; JSON kind "struct"
+//   kEpollEvent  a struct epoll_event read from the tracee:
+//            {events=EPOLLIN|EPOLLET, data={u32=3, u64=3}}; JSON kind "struct"
+//   kFcntlArg fcntl's third argument, by its command (the argument before):
+//            F_SETFL's O_ flags, F_SETFD's FD_CLOEXEC, F_SETSIG's signal,
+//            F_SETLEASE's lock type, F_DUPFD's and F_SETOWN's number; a
+//            pointer for the commands that take one, hex otherwise (and for
+//            commands without an argument, which strace leaves out); its
+//            JSON kind is that of the rendering ("flags", "int", ...)
 enum class ArgKind {
   kInt,
   kUInt,
@@ -58,7 +70,10 @@ enum class ArgKind {
   kSignal,
   kOctal,
   kEnum,
-  kFlags
+  kFlags,
+  kPollFds,
+  kEpollEvent,
+  kFcntlArg,
 };
 
 struct ArgSpec {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/sockios.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -375,6 +376,27 @@ constexpr NamedValue kEpollCtlOps[] = {
     DP_NAMED(EPOLL_CTL_MOD),
 };
 
+// struct pollfd's events; POLLREMOVE is only in the kernel's headers.
+constexpr NamedValue kPollEvents[] = {
+    DP_NAMED(POLLIN),     DP_NAMED(POLLPRI),    DP_NAMED(POLLOUT),  DP_NAMED(POLLERR),
+    DP_NAMED(POLLHUP),    DP_NAMED(POLLNVAL),   DP_NAMED(POLLRDNORM), DP_NAMED(POLLRDBAND),
+    DP_NAMED(POLLWRNORM), DP_NAMED(POLLWRBAND), DP_NAMED(POLLMSG),  {"POLLREMOVE", 0x1000},
+    DP_NAMED(POLLRDHUP),
+};
+
+constexpr NamedValue kEpollEvents[] = {
+    DP_NAMED(EPOLLIN),        DP_NAMED(EPOLLPRI),    DP_NAMED(EPOLLOUT),
+    DP_NAMED(EPOLLERR),       DP_NAMED(EPOLLHUP),    {"EPOLLNVAL", 0x20},
+    DP_NAMED(EPOLLRDNORM),    DP_NAMED(EPOLLRDBAND), DP_NAMED(EPOLLWRNORM),
+    DP_NAMED(EPOLLWRBAND),    DP_NAMED(EPOLLMSG),    DP_NAMED(EPOLLRDHUP),
+    DP_NAMED(EPOLLEXCLUSIVE), DP_NAMED(EPOLLWAKEUP), DP_NAMED(EPOLLONESHOT),
+    DP_NAMED(EPOLLET),
+};
+
+constexpr NamedValue kFdFlags[] = {DP_NAMED(FD_CLOEXEC)};
+
+constexpr NamedValue kLeaseTypes[] = {DP_NAMED(F_RDLCK), DP_NAMED(F_WRLCK), DP_NAMED(F_UNLCK)};
+
 #undef DP_NAMED
 
 // Every table, for SymbolicConstants.
@@ -385,7 +407,8 @@ constexpr Table kAllTables[] = {
     TableOf(kFutexClockFlag), TableOf(kSigprocmaskHow), TableOf(kIoctlRequests),
     TableOf(kFcntlCommands),  TableOf(kAddressFamilies), TableOf(kSocketTypes),
     TableOf(kSocketTypeFlags), TableOf(kMessageFlags),  TableOf(kPrctlOptions),
-    TableOf(kSchedPolicies),  TableOf(kEpollCtlOps),
+    TableOf(kSchedPolicies),  TableOf(kEpollCtlOps),   TableOf(kPollEvents),
+    TableOf(kEpollEvents),    TableOf(kFdFlags),       TableOf(kLeaseTypes),
 };
 
 std::string Hex(uint64_t value) {
@@ -445,6 +468,15 @@ std::string RenderFlags(Table flags, const char* prefix, uint64_t value) {
   }
   std::string out;
   AppendFlags(out, flags, prefix, Leftover::kAnnotated, value);
+  return out;
+}
+
+// As RenderFlags, with leftover bits as a bare |0x2345000 even when no name
+// matched (strace's rendering inside structures and of fcntl's flags).
+std::string RenderPlainFlags(Table flags, const char* prefix, uint64_t value) {
+  if (value == 0) return "0";
+  std::string out;
+  AppendFlags(out, flags, prefix, Leftover::kPlain, value);
   return out;
 }
 
@@ -544,6 +576,14 @@ std::string RenderSymbolic(Symbols symbols, uint64_t value) {
       return RenderEnum(TableOf(kSchedPolicies), "SCHED_", value);
     case Symbols::kEpollCtlOp:
       return RenderEnum(TableOf(kEpollCtlOps), "EPOLL_CTL_", value);
+    case Symbols::kPollEvents:
+      return RenderPlainFlags(TableOf(kPollEvents), "POLL", value);
+    case Symbols::kEpollEvents:
+      return RenderPlainFlags(TableOf(kEpollEvents), "EPOLL", value);
+    case Symbols::kFdFlags:
+      return RenderPlainFlags(TableOf(kFdFlags), "FD_", value);
+    case Symbols::kLeaseType:
+      return RenderEnum(TableOf(kLeaseTypes), "F_", value);
   }
   return Hex(value);
 }

@@ -55,6 +55,10 @@ enum class Symbols : uint8_t {
   kPrctlOption,      // PR_*: prctl, with the dataplane options
   kSchedPolicy,      // SCHED_*: sched_setscheduler, sched_get_priority_*
   kEpollCtlOp,       // EPOLL_CTL_*: epoll_ctl
+  kPollEvents,       // POLL*: poll and ppoll's struct pollfd events
+  kEpollEvents,      // EPOLL*: epoll_ctl's struct epoll_event events
+  kFdFlags,          // FD_CLOEXEC: fcntl(F_SETFD)
+  kLeaseType,        // F_RDLCK, F_WRLCK, F_UNLCK: fcntl(F_SETLEASE)
 };
 
 // Whether `symbols` renders a set of flags ("A|B") rather than one value.
@@ -66,6 +70,9 @@ constexpr bool IsFlagSet(Symbols symbols) {
     case Symbols::kTimerFlags:
     case Symbols::kSocketType:
     case Symbols::kMessageFlags:
+    case Symbols::kPollEvents:
+    case Symbols::kEpollEvents:
+    case Symbols::kFdFlags:
       return true;
     default:
       return false;
