@@ -9,11 +9,15 @@
 //   - process "cpu-hog" (this program run as `noise_sources hog`), pinned
 //     to CPU 1 under SCHED_FIFO, wakes 20 times and spins 2 ms: its
 //     wakeups preempt the worker;
+//   - the sender then writes /proc/sys/vm/stat_refresh 5 times: each runs
+//     the work item refresh_vm_stats on every CPU (and waits for it), so a
+//     kworker preempts the worker;
 //   - the worker then calls getpid once (run by --on-violation=log): the
 //     stop dpsupervise makes for it is noise dpsupervise causes;
 // then the program prints "worker=TID sender=TID hog=PID", the worker
 // leaves strict mode and the program exits 0. Needs 2 CPUs (exits 2
-// otherwise) and root (SCHED_FIFO; exits 7 otherwise).
+// otherwise) and root (SCHED_FIFO; exits 7 otherwise; stat_refresh: 8).
+#include <fcntl.h>
 #include <linux/membarrier.h>
 #include <sched.h>
 #include <spawn.h>
@@ -30,6 +34,7 @@ namespace {
 constexpr int kStrictCpu = 1;
 constexpr int kOtherCpu = 0;
 constexpr int kMembarrierCalls = 50;
+constexpr int kStatRefreshWrites = 5;
 
 std::atomic<bool> g_worker_strict{false};
 std::atomic<bool> g_stop{false};
@@ -93,6 +98,15 @@ void* Sender(void*) {
   const timespec pause{0, 2 * 1000 * 1000};
   for (int i = 0; i < kMembarrierCalls; ++i) {
     SendFromBigFrame();
+    nanosleep(&pause, nullptr);
+  }
+  for (int i = 0; i < kStatRefreshWrites; ++i) {
+    int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+    if (fd < 0 || write(fd, "1\n", 2) != 2) {
+      fprintf(stderr, "/proc/sys/vm/stat_refresh: %s\n", strerror(errno));
+      exit(8);
+    }
+    close(fd);
     nanosleep(&pause, nullptr);
   }
   return nullptr;

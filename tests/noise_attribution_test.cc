@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 constexpr pid_t kOwnPid = 50;         // dpsupervise
@@ -140,6 +141,20 @@ TEST_F(NoiseAttributionTest, SendersBacktraceIsInTheJsonAndTextRecords) {
               HasSubstr("by membarrier_private_expedited; sent in SendIpi()+0x34 at app.cc:12\n"));
 }
 
+TEST_F(NoiseAttributionTest, TheSendersNameIsTheOneItHadAtTheSend) {
+  // Renamed before the send (PR_SET_NAME), renamed again after it: the
+  // name now (comm_of, "ipi-sender") is neither.
+  TraceRecord named = Record(TraceEventType::kTaskName, 1900000, 0, kSender);
+  named.comm = "rx-poller";
+  TraceRecord renamed = Record(TraceEventType::kTaskName, 2000500, 0, kSender);
+  renamed.comm = "later-name";
+  auto events = FeedAll({named, Send(2000000, kSender, "ipi_mb"), renamed,
+                         Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "call_function_single"),
+                         Ipi(TraceEventType::kIpiExit, 2001800, kWorker, "call_function_single")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].sender.comm, "rx-poller");
+}
+
 TEST_F(NoiseAttributionTest, IpiSentFromInterruptContextBlamesNoTask) {
   TraceRecord send = Send(2000000, kHog, "");
   send.in_interrupt = true;
@@ -164,6 +179,30 @@ TEST_F(NoiseAttributionTest, ArrivalAtAnotherTaskStillTakesItsSend) {
   ASSERT_THAT(events, SizeIs(1));
   EXPECT_FALSE(events[0].has_sender);
   EXPECT_EQ(events[0].cause, "ipi call_function_single");
+}
+
+TEST_F(NoiseAttributionTest, AnIpiDpsuperviseSentIsLabelledSo) {
+  // The kick of a PTRACE_INTERRUPT, a signal it sent: its own IPIs.
+  TraceRecord send = Send(2000000, kOwnPid, "");
+  send.callsite = "kick_process";
+  auto events = FeedAll({send, Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "reschedule"),
+                         Ipi(TraceEventType::kIpiExit, 2001500, kWorker, "reschedule")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_TRUE(events[0].by_dpsupervise);
+  EXPECT_EQ(events[0].cause, "ipi reschedule kick_process by dpsupervise");
+  EXPECT_THAT(FormatTextNoiseEvent(events[0]),
+              HasSubstr("reschedule from dpsupervise (tid 50 cpu 0) by kick_process"));
+  EXPECT_EQ(nlohmann::json::parse(FormatJsonNoiseEvent(events[0]))["by_dpsupervise"], true);
+}
+
+TEST_F(NoiseAttributionTest, AnIpiDpsuperviseHappenedToBeCurrentForIsNotItsOwn) {
+  // Sent from an interrupt on dpsupervise's CPU: the kernel's, not ours.
+  TraceRecord send = Send(2000000, kOwnPid, "");
+  send.in_interrupt = true;
+  auto events = FeedAll({send, Ipi(TraceEventType::kIpiEntry, 2001000, kWorker, "reschedule"),
+                         Ipi(TraceEventType::kIpiExit, 2001500, kWorker, "reschedule")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_FALSE(events[0].by_dpsupervise);
 }
 
 TEST_F(NoiseAttributionTest, AnOlderSendThatNeverArrivedIsNotBlamed) {
@@ -193,6 +232,38 @@ TEST_F(NoiseAttributionTest, PreemptionSaysWhatRanInsteadAndForHowLong) {
   EXPECT_EQ(events[0].by.pid, kHog);
   EXPECT_FALSE(events[0].by_dpsupervise);
   EXPECT_EQ(events[0].cause, "preemption by cpu-hog");
+}
+
+TEST_F(NoiseAttributionTest, PreemptionNamesTheWorkItemsRunMeanwhile) {
+  TraceRecord flush = Record(TraceEventType::kWorkStart, 2001000, 1, 400);
+  flush.function = "vmstat_update";
+  TraceRecord again = Record(TraceEventType::kWorkStart, 2002000, 1, 400);
+  again.function = "vmstat_update";
+  TraceRecord barrier = Record(TraceEventType::kWorkStart, 2003000, 1, 400);
+  barrier.function = "wq_barrier_func";
+  TraceRecord elsewhere = Record(TraceEventType::kWorkStart, 2003500, 0, 401);
+  elsewhere.function = "not_on_this_cpu";
+  auto events = FeedAll({Switch(2000000, kWorker, 0, 400, "kworker/1:2"), flush, again, barrier,
+                         elsewhere, Switch(2005000, 400, 1, kWorker, "worker")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_THAT(events[0].work, ElementsAre("vmstat_update", "wq_barrier_func"));
+  EXPECT_EQ(events[0].cause, "preemption by kworker/1:2; work vmstat_update,wq_barrier_func");
+  auto json = nlohmann::json::parse(FormatJsonNoiseEvent(events[0]));
+  EXPECT_EQ(json["work"], nlohmann::json({"vmstat_update", "wq_barrier_func"}));
+  EXPECT_THAT(FormatTextNoiseEvent(events[0]),
+              HasSubstr("by kworker/1:2 (pid 400 tid 400); work items run meanwhile: "
+                        "vmstat_update, wq_barrier_func"));
+}
+
+TEST_F(NoiseAttributionTest, WorkOutsideAPreemptionIsNobodysNoise) {
+  TraceRecord work = Record(TraceEventType::kWorkStart, 2001000, 1, 400);
+  work.function = "vmstat_update";
+  auto events = FeedAll({work, Switch(3000000, kWorker, 0, kHog, "cpu-hog"),
+                         Switch(3005000, kHog, 0, kWorker, "worker")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_THAT(events[0].work, IsEmpty());
+  EXPECT_EQ(events[0].cause, "preemption by cpu-hog");
+  EXPECT_EQ(nlohmann::json::parse(FormatJsonNoiseEvent(events[0]))["work"], nlohmann::json::array());
 }
 
 TEST_F(NoiseAttributionTest, KernelPreemptionCountsToo) {
@@ -235,6 +306,14 @@ TEST_F(NoiseAttributionTest, BlockingOnItsOwnIsNotNoise) {
   auto events = FeedAll({Switch(2000000, kWorker, 1, kHog, "cpu-hog"),
                          Switch(2005000, kHog, 0, kWorker, "worker")});
   EXPECT_THAT(events, IsEmpty());
+}
+
+TEST_F(NoiseAttributionTest, IsStrictAtTellsTheWindow) {
+  EXPECT_FALSE(attribution_.IsStrictAt(kWorker, kBegin - 1));
+  EXPECT_TRUE(attribution_.IsStrictAt(kWorker, kBegin));
+  EXPECT_TRUE(attribution_.IsStrictAt(kWorker, kEnd - 1));
+  EXPECT_FALSE(attribution_.IsStrictAt(kWorker, kEnd + 1));
+  EXPECT_FALSE(attribution_.IsStrictAt(kSender, kBegin));
 }
 
 TEST_F(NoiseAttributionTest, NothingOutsideTheWindow) {
@@ -406,8 +485,11 @@ TEST_F(NoiseAttributionTest, JsonRecordHasTheDocumentedFields) {
   EXPECT_THAT(FormatTextNoiseEvent(events[0]),
               HasSubstr("ipi 800 ns, call_function_single from ipi-sender (pid 100 tid 102 cpu 0) "
                         "by membarrier_private_expedited"));
-  auto summary = nlohmann::json::parse(FormatJsonNoiseSummary(attribution_.tallies(), 3));
+  EXPECT_EQ(json["by_dpsupervise"], false);
+  auto summary =
+      nlohmann::json::parse(FormatJsonNoiseSummary(attribution_.tallies(), 3, {}, {1, 3}));
   EXPECT_EQ(summary["type"], "noise_summary");
+  EXPECT_EQ(summary["cpus_followed"], nlohmann::json({1, 3}));
   EXPECT_EQ(summary["lost_records"], 3);
   EXPECT_EQ(summary["by_kind"]["ipi"]["count"], 1);
   EXPECT_EQ(summary["top_causes"][0]["cause"],
@@ -542,6 +624,13 @@ TEST_F(NoiseAttributionTest, SummaryKeepsTheLongestWithTheirAttributionAndAHisto
   EXPECT_EQ(json["histogram"][2]["count"], 3);
   EXPECT_TRUE(json["histogram"][13]["upper_ns"].is_null());
   EXPECT_TRUE(json["steal_ns"].is_null());  // not measured
+}
+
+TEST_F(NoiseAttributionTest, SummarySaysWhichCpusWereFollowed) {
+  EXPECT_THAT(FormatTextNoiseSummary(attribution_.tallies(), 0, {}, {1, 2, 3, 5}),
+              HasSubstr("  followed: CPU 1-3,5 (interrupts, switches, work items), IPI sends on "
+                        "every CPU\n"));
+  EXPECT_THAT(FormatTextNoiseSummary(attribution_.tallies(), 0), Not(HasSubstr("followed")));
 }
 
 TEST_F(NoiseAttributionTest, SummaryShowsTheStealTimeOfTheThreadsCpus) {

@@ -74,7 +74,7 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
   std::vector<Json> noise = JsonRecords(r.err, "noise");
   ASSERT_FALSE(noise.empty()) << Describe(r);
   bool ipi_from_sender = false, preempted_by_hog = false, hog_named = false;
-  bool stopped_by_us = false;
+  bool stopped_by_us = false, work_named = false;
   for (const Json& event : noise) {
     EXPECT_EQ(event["tid"], ids.worker) << event;
     EXPECT_EQ(event["cpu"], 1) << event;
@@ -106,6 +106,11 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
         EXPECT_FALSE(event["by_dpsupervise"].get<bool>()) << event;
         preempted_by_hog = true;
       }
+      // The sender's writes to /proc/sys/vm/stat_refresh: a kworker ran
+      // refresh_vm_stats on the worker's CPU.
+      for (const Json& function : event["work"]) {
+        work_named |= function == "refresh_vm_stats";
+      }
       if (event["by_dpsupervise"].get<bool>()) {
         EXPECT_EQ(event["cause"], "preemption by dpsupervise") << event;
         stopped_by_us = true;
@@ -121,6 +126,7 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
   EXPECT_TRUE(preempted_by_hog) << r.err;
   EXPECT_TRUE(hog_named) << r.err;
   EXPECT_TRUE(stopped_by_us) << r.err;
+  EXPECT_TRUE(work_named) << r.err;
   std::vector<Json> summaries = JsonRecords(r.err, "noise_summary");
   ASSERT_EQ(summaries.size(), 1u) << r.err;
   EXPECT_EQ(summaries[0]["tid"], ids.worker);
@@ -136,6 +142,8 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
   }
   EXPECT_GE(histogram_total, 3) << summaries[0];
   EXPECT_TRUE(summaries[0].contains("lost_records"));
+  // Interrupts and switches followed on the worker's CPU only.
+  EXPECT_EQ(summaries[0]["cpus_followed"], Json::array({1})) << summaries[0];
   // The worker is pinned to CPU 1: its steal time is that CPU's.
   ASSERT_TRUE(summaries[0]["steal_ns"].is_object()) << summaries[0];
   EXPECT_TRUE(summaries[0]["steal_ns"].contains("1")) << summaries[0];
@@ -154,6 +162,8 @@ TEST_F(NoiseE2eTest, SummaryModeWritesTheSummaryAndNoEvents) {
   EXPECT_THAT(r.err, HasSubstr("    longest:\n"));
   EXPECT_THAT(r.err, HasSubstr("    durations:\n"));
   EXPECT_THAT(r.err, HasSubstr("    steal (hypervisor, /proc/stat): "));
+  EXPECT_THAT(r.err, HasSubstr("  followed: CPU 1 (interrupts, switches, work items), IPI sends "
+                               "on every CPU\n"));
   EXPECT_THAT(r.err, Not(HasSubstr("\nnoise: ")));
   // Its worker is pinned to CPU 1: dpsupervise keeps to CPU 0, no warning.
   EXPECT_THAT(r.err, Not(HasSubstr("cannot keep dpsupervise's threads off")));

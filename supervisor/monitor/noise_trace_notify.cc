@@ -105,15 +105,29 @@ NoiseTraceNotify::NoiseTraceNotify(std::unique_ptr<TracepointSession> session,
 }
 
 void NoiseTraceNotify::EventStrictEntered(pid_t tgid, pid_t tid) {
+  auto allowed = TaskAffinity(tid);
+  if (allowed.ok()) {
+    // Before the window begins: the thread is still stopped, so the
+    // cross-CPU calls that enable a CPU's tracepoints do not interrupt it,
+    // and nothing in its window happens before its CPU is followed.
+    for (int cpu : *allowed) FollowCpu(cpu);
+    KeepOffStrictCpus(*allowed);
+  }
   auto name = TaskName(tid);
   attribution_.WindowBegins(tgid, tid, name.ok() ? *name : "", NowNs());
-  KeepOffStrictCpus(tid);
 }
 
-void NoiseTraceNotify::KeepOffStrictCpus(pid_t tid) {
-  auto allowed = TaskAffinity(tid);
-  if (!allowed.ok() || own_cpus_.empty()) return;  // gone already; or ours unknown
-  strict_cpus_.insert(allowed->begin(), allowed->end());
+void NoiseTraceNotify::FollowCpu(int cpu) {
+  if (session_ == nullptr) return;
+  absl::Status followed = session_->FollowCpu(cpu);
+  if (followed.ok() || !unfollowed_cpus_.insert(cpu).second) return;
+  Say(absl::StrCat("dpsupervise: --noise: interruptions on cpu ", cpu,
+                   " are not seen: ", followed.message(), "\n"));
+}
+
+void NoiseTraceNotify::KeepOffStrictCpus(const std::set<int>& allowed) {
+  if (own_cpus_.empty()) return;  // ours unknown
+  strict_cpus_.insert(allowed.begin(), allowed.end());
   const std::set<int> keep = ObserverCpus(own_cpus_, strict_cpus_);
   if (keep == observer_cpus_ || warned_observer_) return;
   absl::Status moved = keep.empty() ? absl::OkStatus() : RestrictOwnThreads(keep);
@@ -148,9 +162,10 @@ void NoiseTraceNotify::EventFinished(const RunSummary& summary) {
   if (!summary_) return;
   StealByThread steal;
   for (const ThreadSummary& thread : summary.threads) steal[thread.tid] = thread.steal_ns;
+  const std::set<int>& followed = session_->followed_cpus();
   writer_->Write(format_ == ReportFormat::kJson
-                     ? FormatJsonNoiseSummary(attribution_.tallies(), lost, steal)
-                     : FormatTextNoiseSummary(attribution_.tallies(), lost, steal));
+                     ? FormatJsonNoiseSummary(attribution_.tallies(), lost, steal, followed)
+                     : FormatTextNoiseSummary(attribution_.tallies(), lost, steal, followed));
 }
 
 std::vector<Violation> NoiseTraceNotify::TakeInterruptions() {
@@ -162,12 +177,10 @@ std::vector<Violation> NoiseTraceNotify::TakeInterruptions() {
 void NoiseTraceNotify::KeepInterruptions(const std::vector<NoiseEvent>& events) {
   if (act_on_.empty()) return;
   for (const NoiseEvent& event : events) {
-    // dpsupervise's own stops are never someone else's interruption.
+    // dpsupervise's own stops, timers and IPIs (the kick of a
+    // PTRACE_INTERRUPT, a signal it sent) are never someone else's
+    // interruption.
     if (event.by_dpsupervise) continue;
-    if (event.kind == NoiseKind::kIpi && event.has_sender && !event.sender_in_interrupt &&
-        event.sender.pid == getpid()) {
-      continue;  // ours: the kick of a PTRACE_INTERRUPT or a signal we sent
-    }
     const std::optional<ViolationKind> kind = KindOf(event.kind);
     if (kind && act_on_.count(*kind) > 0) {
       interruptions_.push_back(InterruptionViolation(event, *kind));
@@ -197,12 +210,24 @@ void NoiseTraceNotify::Process(bool everything) {
   }
   sender_backtraces_.NewBatch();
   for (size_t i = 0; i < ready; ++i) {
+    FollowMigration(pending_[i]);
     std::vector<NoiseEvent> events = attribution_.Feed(pending_[i]);
     FillSenderBacktraces(&events);
     KeepInterruptions(events);
     Write(events);
   }
   pending_.erase(pending_.begin(), pending_.begin() + ready);
+}
+
+void NoiseTraceNotify::FollowMigration(const TraceRecord& record) {
+  // A strict thread moved where it could not run at its entry (its
+  // affinity changed since): that CPU is followed from this record on.
+  if (record.type != TraceEventType::kSchedMigrate || session_ == nullptr ||
+      session_->followed_cpus().count(record.dest_cpu) != 0 ||
+      !attribution_.IsStrictAt(record.migrated_tid, record.time_ns)) {
+    return;
+  }
+  FollowCpu(record.dest_cpu);
 }
 
 void NoiseTraceNotify::FillSenderBacktraces(std::vector<NoiseEvent>* events) {

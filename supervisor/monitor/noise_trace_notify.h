@@ -61,9 +61,14 @@ class NoiseTraceNotify : public Notify, public InterruptionSource {
   void Write(const std::vector<NoiseEvent>& events);
   void KeepInterruptions(const std::vector<NoiseEvent>& events);
   void Say(const std::string& text);
-  // Moves dpsupervise's threads off the CPUs strict thread `tid` may run
-  // on, or warns, once, that it cannot.
-  void KeepOffStrictCpus(pid_t tid);
+  // Moves dpsupervise's threads off the CPUs a strict thread may run on
+  // (`allowed`), or warns, once, that it cannot.
+  void KeepOffStrictCpus(const std::set<int>& allowed);
+  // Follows `cpu`'s interrupts and switches from now on; says once per CPU
+  // when it cannot.
+  void FollowCpu(int cpu);
+  // A strict thread's migration to a CPU not followed yet follows it.
+  void FollowMigration(const TraceRecord& record);
 
   std::unique_ptr<TracepointSession> session_;
   ReportWriter* writer_;
@@ -79,6 +84,7 @@ class NoiseTraceNotify : public Notify, public InterruptionSource {
   std::set<int> strict_cpus_;    // every CPU a strict thread may run on
   std::set<int> observer_cpus_;  // where dpsupervise's threads are kept now
   bool warned_observer_ = false;
+  std::set<int> unfollowed_cpus_;  // FollowCpu failed (said once each)
 };
 
 }  // namespace dpsupervise

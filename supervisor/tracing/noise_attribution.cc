@@ -4,6 +4,7 @@
 #include <climits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace dpsupervise {
 namespace {
@@ -25,9 +26,16 @@ std::string CauseOf(const NoiseEvent& event) {
       return absl::StrCat("softirq ", event.softirq);
     case NoiseKind::kIpi:
       if (!event.has_sender) return absl::StrCat("ipi ", event.ipi_type);
+      if (event.by_dpsupervise) {
+        return absl::StrCat("ipi ", event.ipi_type, " ", event.callsite, " by dpsupervise");
+      }
       return absl::StrCat("ipi ", event.ipi_type, " ", event.callsite);
     case NoiseKind::kPreemption:
       if (event.by_dpsupervise) return "preemption by dpsupervise";
+      if (!event.work.empty()) {
+        return absl::StrCat("preemption by ", event.by.comm, "; work ",
+                            absl::StrJoin(event.work, ","));
+      }
       return absl::StrCat("preemption by ", event.by.comm);
     case NoiseKind::kMigration:
       return absl::StrCat("migration ", event.from_cpu, "->", event.to_cpu);
@@ -171,6 +179,12 @@ std::vector<NoiseEvent> NoiseAttribution::Feed(const TraceRecord& record) {
     case TraceEventType::kHrtimerStart:
       OnHrtimerStart(record);
       break;
+    case TraceEventType::kWorkStart:
+      OnWorkStart(record);
+      break;
+    case TraceEventType::kTaskName:
+      comms_[record.tid] = record.comm;
+      break;
     case TraceEventType::kOtherVectorEntry:
       OnEntry(record, NoiseKind::kOther, TraceEventType::kOtherVectorExit);
       break;
@@ -248,11 +262,10 @@ void NoiseAttribution::OnSend(const TraceRecord& record) {
   if (!record.in_interrupt) {
     send.sender.pid = record.pid;
     send.sender.tid = record.tid;
-    send.sender.comm = options_.comm_of(record.tid);
-    if (send.sender.comm.empty()) {
-      auto known = comms_.find(record.tid);
-      if (known != comms_.end()) send.sender.comm = known->second;
-    }
+    // Its name at the send where a record said it (it may have exited or
+    // been renamed since), else its name now.
+    auto known = comms_.find(record.tid);
+    send.sender.comm = known != comms_.end() ? known->second : options_.comm_of(record.tid);
   }
   send.sender.cpu = record.cpu;
   for (int target : record.target_cpus) {
@@ -281,6 +294,8 @@ void NoiseAttribution::AttachSender(int cpu, int64_t arrival_ns, NoiseEvent* eve
   event->has_sender = true;
   event->sender_in_interrupt = latest->in_interrupt;
   event->sender = latest->sender;
+  event->by_dpsupervise = !latest->in_interrupt && latest->sender.pid != 0 &&
+                          latest->sender.pid == options_.own_pid;
   event->callsite = latest->callsite;
   event->callback = latest->callback;
   event->sender_stack = latest->user_stack;
@@ -324,6 +339,17 @@ void NoiseAttribution::OnHrtimerStart(const TraceRecord& record) {
     own_hrtimers_.insert(record.hrtimer);
   } else {
     own_hrtimers_.erase(record.hrtimer);
+  }
+}
+
+void NoiseAttribution::OnWorkStart(const TraceRecord& record) {
+  // A kworker runs on the CPU, so a strict thread of that CPU is off it:
+  // preempted (or in a violation, or outside its windows).
+  for (auto& [tid, event] : off_cpu_) {
+    if (event.cpu != record.cpu || event.by_dpsupervise) continue;
+    if (std::find(event.work.begin(), event.work.end(), record.function) == event.work.end()) {
+      event.work.push_back(record.function);
+    }
   }
 }
 

@@ -61,9 +61,15 @@ struct NoiseEvent {
   // kPreemption: what ran instead; by_dpsupervise: the thread was stopped
   // by ptrace (dpsupervise's own stop) or dpsupervise itself ran instead.
   // kTimer: by_dpsupervise: a timer dpsupervise armed expired in it (its
-  // 20 ms ticker, it_real_fn, or a timeout of one of its threads).
+  // 20 ms ticker, it_real_fn, or a timeout of one of its threads). kIpi:
+  // by_dpsupervise: dpsupervise sent it (the kick of its PTRACE_INTERRUPT,
+  // a signal it sent, a cross-call its own syscalls made).
   TaskIdentity by;
   bool by_dpsupervise = false;
+  // kPreemption: the functions of the workqueue items kworkers ran on the
+  // CPU while the thread was off it (whoever `by` is: the first task to
+  // run), each once, in the order first run.
+  std::vector<std::string> work;
 
   // kIrq; kSoftirq; kTimer (the hrtimer functions that expired).
   int irq = -1;
@@ -132,6 +138,9 @@ class NoiseAttribution {
   void WindowBegins(pid_t pid, pid_t tid, const std::string& thread, int64_t time_ns);
   void WindowEnds(pid_t tid, int64_t time_ns);
 
+  // Whether thread `tid` was strict at `time_ns`.
+  bool IsStrictAt(pid_t tid, int64_t time_ns) const { return StrictAt(tid, time_ns) != nullptr; }
+
   // One record; returns the noise events it completes (already tallied).
   std::vector<NoiseEvent> Feed(const TraceRecord& record);
 
@@ -176,6 +185,7 @@ class NoiseAttribution {
   void OnHrtimer(const TraceRecord& record);
   void OnNmi(const TraceRecord& record, std::vector<NoiseEvent>* done);
   void OnHrtimerStart(const TraceRecord& record);
+  void OnWorkStart(const TraceRecord& record);
   void AttachSender(int cpu, int64_t arrival_ns, NoiseEvent* event);
 
   Options options_;
@@ -184,7 +194,7 @@ class NoiseAttribution {
   std::map<int, std::deque<PendingSend>> sends_;        // by target CPU
   std::map<pid_t, NoiseEvent> off_cpu_;  // preempted strict threads, by tid
   std::map<pid_t, NoiseThreadTally> tallies_;
-  std::map<pid_t, std::string> comms_;  // task names seen in sched_switch
+  std::map<pid_t, std::string> comms_;  // task names seen in switches and renames
   // hrtimers whose latest arming was by dpsupervise, by address.
   std::set<uint64_t> own_hrtimers_;
 };

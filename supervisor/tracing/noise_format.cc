@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "supervisor/noise/preflight.h"
 #include "supervisor/report/report.h"
 
 namespace dpsupervise {
@@ -54,6 +56,9 @@ std::string Detail(const NoiseEvent& event) {
       if (!event.has_sender) return absl::StrCat(text, ", sender not seen");
       if (event.sender_in_interrupt) {
         absl::StrAppend(&text, " sent from interrupt context on cpu ", event.sender.cpu);
+      } else if (event.by_dpsupervise) {
+        absl::StrAppend(&text, " from dpsupervise (tid ", event.sender.tid, " cpu ",
+                        event.sender.cpu, ")");
       } else {
         absl::StrAppend(&text, " from ", event.sender.comm, " (pid ", event.sender.pid, " tid ",
                         event.sender.tid, " cpu ", event.sender.cpu, ")");
@@ -62,6 +67,10 @@ std::string Detail(const NoiseEvent& event) {
     }
     case NoiseKind::kPreemption:
       if (event.by_dpsupervise) return "by dpsupervise (its ptrace stop or its own thread)";
+      if (!event.work.empty()) {
+        return absl::StrCat("by ", event.by.comm, " (pid ", event.by.pid, " tid ", event.by.tid,
+                            "); work items run meanwhile: ", absl::StrJoin(event.work, ", "));
+      }
       return absl::StrCat("by ", event.by.comm, " (pid ", event.by.pid, " tid ", event.by.tid, ")");
     case NoiseKind::kMigration:
       return absl::StrCat("cpu ", event.from_cpu, " -> ", event.to_cpu);
@@ -96,9 +105,11 @@ Json EventJson(const NoiseEvent& event) {
         AddSenderBacktrace(event, &sender);
         j["sender"] = sender;
       }
+      j["by_dpsupervise"] = event.by_dpsupervise;
       break;
     case NoiseKind::kPreemption:
       j["by"] = TaskJson(event.by);
+      j["work"] = event.work;
       j["by_dpsupervise"] = event.by_dpsupervise;
       break;
     case NoiseKind::kMigration:
@@ -214,8 +225,13 @@ std::string FormatJsonNoiseEvent(const NoiseEvent& event) {
 }
 
 std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
-                                   long long lost_records, const StealByThread& steal) {
+                                   long long lost_records, const StealByThread& steal,
+                                   const std::set<int>& followed_cpus) {
   std::string text = "noise summary (kernel tracepoints):\n";
+  if (!followed_cpus.empty()) {
+    absl::StrAppend(&text, "  followed: CPU ", FormatCpuList(followed_cpus),
+                    " (interrupts, switches, work items), IPI sends on every CPU\n");
+  }
   if (tallies.empty()) absl::StrAppend(&text, "  no strict thread was interrupted\n");
   for (const auto& [tid, tally] : tallies) {
     NoiseStat all;
@@ -245,7 +261,8 @@ std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tall
 }
 
 std::string FormatJsonNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
-                                   long long lost_records, const StealByThread& steal) {
+                                   long long lost_records, const StealByThread& steal,
+                                   const std::set<int>& followed_cpus) {
   std::string lines;
   for (const auto& [tid, tally] : tallies) {
     Json by_kind = Json::object();
@@ -262,7 +279,8 @@ std::string FormatJsonNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tall
            {"tid", tid},               {"thread", tally.thread},
            {"by_kind", by_kind},       {"top_causes", causes},
            {"longest", longest},       {"histogram", HistogramJson(tally.latency)},
-           {"steal_ns", StealJson(steal, tid)}, {"lost_records", lost_records}};
+           {"steal_ns", StealJson(steal, tid)}, {"lost_records", lost_records},
+           {"cpus_followed", followed_cpus}};
     lines += j.dump() + "\n";
   }
   return lines;

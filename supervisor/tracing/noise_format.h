@@ -3,6 +3,7 @@
 #ifndef DPSUPERVISE_SUPERVISOR_TRACING_NOISE_FORMAT_H_
 #define DPSUPERVISE_SUPERVISOR_TRACING_NOISE_FORMAT_H_
 
+#include <set>
 #include <string>
 
 #include "supervisor/tracing/noise_attribution.h"
@@ -26,13 +27,17 @@ using StealByThread = std::map<pid_t, std::map<int, int64_t>>;
 
 // Every traced strict thread's noise by kind and its top causes (count,
 // total, max, p99), its longest interruptions, its latency histogram, the
-// steal time of its CPUs (threads absent from `steal`: not measured), and
-// the records the kernel dropped (lost_records > 0: the figures are low).
+// steal time of its CPUs (threads absent from `steal`: not measured), the
+// records the kernel dropped (lost_records > 0: the figures are low) and
+// the CPUs whose interrupts were followed (TracepointSession::FollowCpu;
+// empty: not said).
 std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
-                                   long long lost_records, const StealByThread& steal = {});
+                                   long long lost_records, const StealByThread& steal = {},
+                                   const std::set<int>& followed_cpus = {});
 // One {"type":"noise_summary"} record per thread.
 std::string FormatJsonNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
-                                   long long lost_records, const StealByThread& steal = {});
+                                   long long lost_records, const StealByThread& steal = {},
+                                   const std::set<int>& followed_cpus = {});
 
 }  // namespace dpsupervise
 

@@ -31,6 +31,8 @@ enum class TraceEventType {
   kOtherVectorEntry,    // irq_vectors:{thermal_apic,x86_platform_ipi,...}_entry
   kOtherVectorExit,     // ... _exit
   kHrtimerStart,        // timer:hrtimer_start (armed by the current task)
+  kWorkStart,           // workqueue:workqueue_execute_start (a kworker runs an item)
+  kTaskName,            // a task's new name (PERF_RECORD_COMM: PR_SET_NAME, exec)
 };
 
 // A task's user-space state as the kernel copied it at a tracepoint hit
@@ -65,6 +67,8 @@ struct TraceRecord {
   long prev_state = 0;  // raw prev_state; see kPreemptedState below
   pid_t next_tid = 0;
   std::string next_comm;
+  // kTaskName: the task (pid, tid) is named so from time_ns on.
+  std::string comm;
 
   // kSchedMigrate: the task moved and its CPUs.
   pid_t migrated_tid = 0;
@@ -81,7 +85,8 @@ struct TraceRecord {
   // "reschedule", "irq_work".
   std::string ipi_type;
 
-  // kHrtimerExpireEntry: the timer's function; kNmiHandler: the handler.
+  // kHrtimerExpireEntry: the timer's function; kNmiHandler: the handler;
+  // kWorkStart: the work item's function.
   std::string function;
 
   // kIrqEntry/kIrqExit: the irq number; its name on entry.

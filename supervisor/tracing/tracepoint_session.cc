@@ -53,20 +53,29 @@ constexpr unsigned kHardirqFlag = 0x08;
 constexpr unsigned kSoftirqFlag = 0x10;
 constexpr unsigned kNmiFlag = 0x40;
 
+// Where a tracepoint is followed: `kEveryCpu` from the start (what other
+// CPUs do to strict ones: IPI sends, timers armed for them, migrations
+// away); `kStrictCpus` only on the CPUs strict threads may run on, from the
+// first entry there (FollowCpu): what happens on a CPU that runs no strict
+// thread is nobody's noise, and tracing it would cost records and
+// supervisor time on the busiest CPUs.
+enum Where { kEveryCpu, kStrictCpus };
+
 struct Wanted {
   const char* system;
   const char* name;
   TraceEventType type;
   const char* ipi_type;
+  Where where = kStrictCpus;
 };
 
 // irq_work is missing: the kernel refuses to sample irq_work_exit
 // (TRACE_EVENT_PERF_PERM, EPERM: perf's own wakeups are irq_work).
 constexpr Wanted kWanted[] = {
     {"sched", "sched_switch", TraceEventType::kSchedSwitch, nullptr},
-    {"sched", "sched_migrate_task", TraceEventType::kSchedMigrate, nullptr},
-    {"ipi", "ipi_send_cpu", TraceEventType::kIpiSend, nullptr},
-    {"ipi", "ipi_send_cpumask", TraceEventType::kIpiSend, nullptr},
+    {"sched", "sched_migrate_task", TraceEventType::kSchedMigrate, nullptr, kEveryCpu},
+    {"ipi", "ipi_send_cpu", TraceEventType::kIpiSend, nullptr, kEveryCpu},
+    {"ipi", "ipi_send_cpumask", TraceEventType::kIpiSend, nullptr, kEveryCpu},
     {"irq_vectors", "call_function_entry", TraceEventType::kIpiEntry, "call_function"},
     {"irq_vectors", "call_function_exit", TraceEventType::kIpiExit, "call_function"},
     {"irq_vectors", "call_function_single_entry", TraceEventType::kIpiEntry,
@@ -81,6 +90,7 @@ constexpr Wanted kWanted[] = {
     {"irq", "irq_handler_exit", TraceEventType::kIrqExit, nullptr},
     {"irq", "softirq_entry", TraceEventType::kSoftirqEntry, nullptr},
     {"irq", "softirq_exit", TraceEventType::kSoftirqExit, nullptr},
+    {"workqueue", "workqueue_execute_start", TraceEventType::kWorkStart, nullptr},
 };
 
 // Followed when this kernel has them (architecture- and config-dependent);
@@ -103,7 +113,7 @@ constexpr Wanted kWantedIfPresent[] = {
     {"irq_vectors", "spurious_apic_entry", TraceEventType::kOtherVectorEntry, "spurious_apic"},
     {"irq_vectors", "spurious_apic_exit", TraceEventType::kOtherVectorExit, "spurious_apic"},
     // Who armed each hrtimer: tells dpsupervise's own timers apart.
-    {"timer", "hrtimer_start", TraceEventType::kHrtimerStart, nullptr},
+    {"timer", "hrtimer_start", TraceEventType::kHrtimerStart, nullptr, kEveryCpu},
 };
 
 long PerfEventOpen(perf_event_attr* attr, int cpu) {
@@ -279,13 +289,13 @@ absl::StatusOr<std::unique_ptr<TracepointSession>> TracepointSession::Open() {
   for (const Wanted& wanted : kWanted) {
     auto event = LoadFormat(session->tep_, wanted);
     if (!event.ok()) return event.status();
-    session->tracepoints_.push_back({wanted.type, *event, wanted.ipi_type});
+    session->tracepoints_.push_back({wanted.type, *event, wanted.ipi_type, wanted.where});
   }
   for (const Wanted& wanted : kWantedIfPresent) {
     auto event = LoadFormat(session->tep_, wanted);
     if (absl::IsNotFound(event.status())) continue;
     if (!event.ok()) return event.status();
-    session->tracepoints_.push_back({wanted.type, *event, wanted.ipi_type});
+    session->tracepoints_.push_back({wanted.type, *event, wanted.ipi_type, wanted.where});
   }
   auto online = ReadKernelFile("/sys/devices/system/cpu/online");
   if (!online.ok()) return online.status();
@@ -307,12 +317,14 @@ TracepointSession::~TracepointSession() {
 absl::Status TracepointSession::OpenCpu(int cpu) {
   const size_t page = sysconf(_SC_PAGESIZE);
   int leader = -1;
+  bool names_followed = false;
   for (const Tracepoint& tracepoint : tracepoints_) {
     perf_event_attr attr{};
     attr.size = sizeof(attr);
     attr.type = PERF_TYPE_TRACEPOINT;
     attr.config = tracepoint.event->id;
     attr.sample_period = 1;
+    attr.disabled = tracepoint.where == kStrictCpus;
     attr.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
                        PERF_SAMPLE_CPU | PERF_SAMPLE_RAW;
     if (tracepoint.type == TraceEventType::kIpiSend) {
@@ -322,6 +334,15 @@ absl::Status TracepointSession::OpenCpu(int cpu) {
       attr.sample_max_stack = kSenderCallchainDepth;
       attr.sample_regs_user = kSenderRegsMask;
       attr.sample_stack_user = kSenderStackBytes;
+    }
+    if (tracepoint.where == kEveryCpu && !names_followed) {
+      // Task names as they change (PR_SET_NAME, exec), stamped like the
+      // samples: a sender's name at its send, even when it has exited or
+      // been renamed since, and its CPU's switches are not followed.
+      attr.comm = 1;
+      attr.comm_exec = 1;
+      attr.sample_id_all = 1;
+      names_followed = true;
     }
     // perf refuses CLOCK_REALTIME (not NMI-safe): samples are stamped
     // with CLOCK_MONOTONIC and shifted to the violations' clock on reading.
@@ -336,6 +357,7 @@ absl::Status TracepointSession::OpenCpu(int cpu) {
                                 tracepoint.event->name, ", cpu ", cpu, ")"));
     }
     fds_.push_back(static_cast<int>(fd));
+    if (tracepoint.where == kStrictCpus) strict_cpu_fds_[cpu].push_back(static_cast<int>(fd));
     uint64_t id = 0;
     if (ioctl(fd, PERF_EVENT_IOC_ID, &id) != 0) return Errno("PERF_EVENT_IOC_ID");
     by_sample_id_[id] = &tracepoint;
@@ -349,6 +371,21 @@ absl::Status TracepointSession::OpenCpu(int cpu) {
       return Errno("PERF_EVENT_IOC_SET_OUTPUT");
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status TracepointSession::FollowCpu(int cpu) {
+  if (followed_cpus_.count(cpu) != 0) return absl::OkStatus();
+  auto fds = strict_cpu_fds_.find(cpu);
+  if (fds == strict_cpu_fds_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("cpu ", cpu, " is not traced (offline when tracing started)"));
+  }
+  for (int fd : fds->second) {
+    if (ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) != 0) {
+      return Errno(absl::StrCat("enabling the tracepoints of cpu ", cpu));
+    }
+  }
+  followed_cpus_.insert(cpu);
   return absl::OkStatus();
 }
 
@@ -389,16 +426,44 @@ absl::Status TracepointSession::DrainCpu(CpuBuffer& buffer, std::vector<TraceRec
       uint64_t lost = 0;
       memcpy(&lost, wrapped_.data() + sizeof(header) + sizeof(uint64_t), sizeof(lost));
       lost_records_ += static_cast<long long>(lost);
-    } else if (header.type == PERF_RECORD_SAMPLE) {
+    } else if (header.type == PERF_RECORD_SAMPLE || header.type == PERF_RECORD_COMM) {
+      const uint8_t* body = wrapped_.data() + sizeof(header);
+      const size_t size = header.size - sizeof(header);
       TraceRecord record;
-      absl::Status decoded =
-          DecodeSample(wrapped_.data() + sizeof(header), header.size - sizeof(header), &record);
+      absl::Status decoded = header.type == PERF_RECORD_SAMPLE
+                                 ? DecodeSample(body, size, &record)
+                                 : DecodeTaskName(body, size, &record);
       if (!decoded.ok()) return decoded;
       records->push_back(std::move(record));
     }
     tail += header.size;
   }
   __atomic_store_n(&control->data_tail, tail, __ATOMIC_RELEASE);
+  return absl::OkStatus();
+}
+
+absl::Status TracepointSession::DecodeTaskName(const uint8_t* body, size_t size,
+                                               TraceRecord* record) {
+  // struct { u32 pid, tid; char comm[] (NUL-padded to 8 bytes); sample_id }
+  // with sample_id_all and this sample_type: { u32 pid, tid; u64 time;
+  // u32 cpu, reserved; u64 identifier }.
+  struct SampleId {
+    uint32_t pid, tid;
+    uint64_t time;
+    uint32_t cpu, reserved;
+    uint64_t identifier;
+  } __attribute__((packed)) id;
+  uint32_t pid_tid[2];
+  if (size < sizeof(pid_tid) + sizeof(id)) return absl::DataLossError("a truncated comm record");
+  memcpy(pid_tid, body, sizeof(pid_tid));
+  memcpy(&id, body + size - sizeof(id), sizeof(id));
+  const char* comm = reinterpret_cast<const char*>(body + sizeof(pid_tid));
+  record->type = TraceEventType::kTaskName;
+  record->time_ns = static_cast<int64_t>(id.time) + realtime_offset_ns_;
+  record->cpu = static_cast<int>(id.cpu);
+  record->pid = static_cast<pid_t>(pid_tid[0]);
+  record->tid = static_cast<pid_t>(pid_tid[1]);
+  record->comm.assign(comm, strnlen(comm, size - sizeof(pid_tid) - sizeof(id)));
   return absl::OkStatus();
 }
 
@@ -485,6 +550,9 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
     case TraceEventType::kHrtimerStart:
       record->hrtimer = Number(event, "hrtimer", raw);
       break;
+    case TraceEventType::kWorkStart:
+      record->function = Function(tep_, Number(event, "function", raw));
+      break;
     case TraceEventType::kNmiHandler:
       record->function = Function(tep_, Number(event, "handler", raw));
       record->nmi_duration_ns = static_cast<int64_t>(Number(event, "delta_ns", raw));
@@ -505,6 +573,7 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
     case TraceEventType::kTimerExit:
     case TraceEventType::kOtherVectorEntry:
     case TraceEventType::kOtherVectorExit:
+    case TraceEventType::kTaskName:  // not a tracepoint: DecodeTaskName
       break;
   }
   return absl::OkStatus();

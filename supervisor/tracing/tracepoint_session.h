@@ -1,7 +1,10 @@
 // tracepoint_session.h: the kernel tracepoints noise attribution needs,
-// followed on every online CPU through perf_event_open, read from per-CPU
-// ring buffers and decoded with libtraceevent (record layouts come from
-// tracefs's format files, never hard-coded offsets).
+// followed through perf_event_open, read from per-CPU ring buffers and
+// decoded with libtraceevent (record layouts come from tracefs's format
+// files, never hard-coded offsets). What other CPUs do to a strict one (IPI
+// sends, hrtimer arming, migrations) is followed on every online CPU from
+// the start; what happens on a CPU (interrupts, switches, work items) only
+// on the CPUs the owner asks for (FollowCpu): those strict threads may run on.
 //
 // Needs root or CAP_PERFMON (raw tracepoint samples of every task) and
 // tracefs (mounted by libtracefs when it is not). The buffers never wake
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -35,6 +39,13 @@ class TracepointSession {
   TracepointSession(const TracepointSession&) = delete;
   TracepointSession& operator=(const TracepointSession&) = delete;
 
+  // Follows the interrupts, switches and work items of `cpu` from now on
+  // (until the session ends). Each CPU costs one PERF_EVENT_IOC_ENABLE per
+  // tracepoint once (a cross-CPU call to it): the owner calls this while
+  // the strict thread that may run there is stopped, before its window.
+  absl::Status FollowCpu(int cpu);
+  const std::set<int>& followed_cpus() const { return followed_cpus_; }
+
   // Appends every record written since the last call, in time order within
   // each CPU (not across CPUs: the caller merges). Times are CLOCK_REALTIME,
   // the clock of a violation's time_ns.
@@ -48,6 +59,7 @@ class TracepointSession {
     TraceEventType type;
     tep_event* event;
     const char* ipi_type;  // irq_vectors entries and exits; other vectors: their name
+    int where;             // kEveryCpu or kStrictCpus (tracepoint_session.cc)
   };
   struct CpuBuffer {
     int cpu;
@@ -58,12 +70,16 @@ class TracepointSession {
   TracepointSession() = default;
   absl::Status OpenCpu(int cpu);
   absl::Status DrainCpu(CpuBuffer& buffer, std::vector<TraceRecord>* records);
+  // A PERF_RECORD_COMM body (after its header) into a kTaskName record.
+  absl::Status DecodeTaskName(const uint8_t* body, size_t size, TraceRecord* record);
   absl::Status DecodeSample(const uint8_t* sample, size_t size, TraceRecord* record);
 
   tep_handle* tep_ = nullptr;
   std::vector<Tracepoint> tracepoints_;
   std::map<uint64_t, const Tracepoint*> by_sample_id_;
   std::vector<int> fds_;
+  std::map<int, std::vector<int>> strict_cpu_fds_;  // opened disabled, by CPU
+  std::set<int> followed_cpus_;
   std::vector<CpuBuffer> buffers_;
   std::vector<uint8_t> wrapped_;  // a record split by the buffer's end, joined
   long long lost_records_ = 0;
