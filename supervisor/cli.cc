@@ -129,8 +129,9 @@ constexpr OptionSpec kOptions[] = {
     Switch("quiet", "q", &GivenOptions::quiet,
            "no end-of-run verdict line (\"N violations in T of S strict threads\") in text"),
     Value("noise", nullptr, "MODE", &GivenOptions::noise,
-          "trace what interrupts strict threads (needs root or CAP_PERFMON): off (default), "
-          "summary (time stolen by kind and cause), events (also one record per interruption)"),
+          "trace what interrupts strict threads (needs root or CAP_PERFMON): off, summary "
+          "(time stolen by kind and cause; the default where tracing is allowed), events (also "
+          "one record per interruption)"),
     Switch("check-policy", nullptr, &GivenOptions::check_policy,
            "validate the -P files, print the compiled rules and the BPF size, and exit"),
     List("strict-thread", nullptr, "GLOB", &GivenOptions::strict_threads,

@@ -44,6 +44,7 @@ enum class Mechanism { kAuto, kSeccomp, kDispatch };
 
 // --noise: what the kernel does to strict threads, from its tracepoints.
 enum class NoiseMode {
+  kDefault,  // no --noise: kSummary where tracing is allowed, else kOff
   kOff,      // not traced (the /proc counters of --summary only)
   kSummary,  // time stolen by kind and cause, per strict thread, at the end
   kEvents,   // the summary and one report record per noise event
@@ -67,7 +68,7 @@ struct Options {
   bool summary = false;
   bool quiet = false;                      // -q: no verdict line
   std::optional<int> error_exitcode;       // --error-exitcode: 1..255 when any violation
-  NoiseMode noise = NoiseMode::kOff;        // --noise
+  NoiseMode noise = NoiseMode::kDefault;    // --noise
   bool check_policy = false;
   std::vector<std::string> strict_threads;  // --strict-thread GLOBs
   std::set<int> strict_cpus;                // --strict-cpus LIST

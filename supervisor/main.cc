@@ -185,6 +185,9 @@ absl::StatusOr<std::unique_ptr<NoiseTraceNotify>> StartNoiseTracing(const Option
     if (IsInterruptionKind(kind)) act_on.insert(kind);
   }
   if (options.noise == NoiseMode::kOff && act_on.empty()) return nullptr;
+  // No --noise: the summary where tracing is allowed. Where it is not,
+  // not tracing is the default's own meaning, not a failure to report.
+  const bool by_default = options.noise == NoiseMode::kDefault;
   auto started =
       NoiseTraceNotify::Start(reports, options.format, options.noise == NoiseMode::kEvents);
   if (!started.ok() && !act_on.empty()) {
@@ -196,7 +199,9 @@ absl::StatusOr<std::unique_ptr<NoiseTraceNotify>> StartNoiseTracing(const Option
   if (started.ok()) {
     (*started)->ActOn(act_on);
     (*started)->SetWriting(options.noise != NoiseMode::kOff, options.noise == NoiseMode::kEvents);
+    (*started)->SayWhenOnStrictCpus(!by_default);
   }
+  if (!started.ok() && by_default) return nullptr;
   if (!started.ok()) {
     *counters_instead = true;
     const std::string line = absl::StrCat("dpsupervise: --noise: cannot trace the kernel (",

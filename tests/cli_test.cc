@@ -172,7 +172,7 @@ TEST_F(CliTest, MechanismChoices) {
 }
 
 TEST_F(CliTest, NoiseModes) {
-  EXPECT_EQ(Parse({"--", "p"}).noise, NoiseMode::kOff);
+  EXPECT_EQ(Parse({"--", "p"}).noise, NoiseMode::kDefault);  // summary where allowed
   EXPECT_EQ(Parse({"--noise=off", "--", "p"}).noise, NoiseMode::kOff);
   EXPECT_EQ(Parse({"--noise=summary", "--", "p"}).noise, NoiseMode::kSummary);
   EXPECT_EQ(Parse({"--noise", "events", "--", "p"}).noise, NoiseMode::kEvents);

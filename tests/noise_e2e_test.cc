@@ -169,6 +169,25 @@ TEST_F(NoiseE2eTest, SummaryModeWritesTheSummaryAndNoEvents) {
   EXPECT_THAT(r.err, Not(HasSubstr("cannot keep dpsupervise's threads off")));
 }
 
+// Without --noise, where tracing is allowed (root here): the summary.
+TEST_F(NoiseE2eTest, TheDefaultIsTheSummary) {
+  RunResult r = RunNoiseSources({"--format=json"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_TRUE(JsonRecords(r.err, "noise").empty()) << r.err;
+  std::vector<Json> summaries = JsonRecords(r.err, "noise_summary");
+  ASSERT_EQ(summaries.size(), 1u) << r.err;
+  EXPECT_EQ(summaries[0]["tid"], ParseIdentities(r.out).worker);
+  EXPECT_GE(summaries[0]["by_kind"]["preemption"]["count"].get<long long>(), 1) << summaries[0];
+}
+
+// No thread entered strict mode: the verdict says so, no noise summary.
+TEST_F(NoiseE2eTest, NoNoiseSummaryWithoutAStrictThread) {
+  RunResult r = RunSupervised({"--noise=summary", "--", "/bin/true"});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("dpsupervise: no thread entered strict mode\n"));
+  EXPECT_THAT(r.err, Not(HasSubstr("noise summary")));
+}
+
 TEST_F(NoiseE2eTest, WarnsOnceWhenItCannotKeepOffTheStrictCpus) {
   // strict_compute's thread may run on every CPU: dpsupervise has none left.
   RunResult r = RunSupervised(
@@ -184,13 +203,22 @@ TEST_F(NoiseE2eTest, WarnsOnceWhenItCannotKeepOffTheStrictCpus) {
                                "sched_setaffinity)\n"));
 }
 
+TEST_F(NoiseE2eTest, ByDefaultThePreflightAloneSaysToPin) {
+  RunResult r = RunSupervised({"--", TestProgram("strict_compute")});
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("noise summary (kernel tracepoints):"));
+  EXPECT_THAT(r.err, Not(HasSubstr("cannot keep dpsupervise's threads off")));
+  EXPECT_THAT(r.err, HasSubstr("; pin it to one isolated CPU"));
+}
+
 // --action=ipi=log: each IPI the sender makes is a violation of the
 // worker, reported with the event's attribution and where the worker was;
-// tracing for an action writes no noise records or summary of its own.
+// tracing for an action (--noise=off) writes no noise records or summary
+// of its own.
 TEST_F(NoiseE2eTest, AnIpiGivenAnActionIsAViolationNamingItsSender) {
   pid_t supervisor = 0;
-  RunResult r =
-      RunNoiseSources({"--action=ipi=log", "--format=json", "--report-limit=off"}, &supervisor);
+  RunResult r = RunNoiseSources(
+      {"--action=ipi=log", "--noise=off", "--format=json", "--report-limit=off"}, &supervisor);
   ASSERT_EQ(r.exit_status, 0) << Describe(r);
   const Identities ids = ParseIdentities(r.out);
   ASSERT_NE(ids.worker, 0) << Describe(r);
@@ -242,6 +270,20 @@ TEST_F(NoiseE2eTest, AnActionThatNeedsTracingIsRefusedWithoutIt) {
                                "but the kernel's tracepoints cannot be followed ("));
   EXPECT_THAT(r.err, HasSubstr("run as root or with CAP_PERFMON, or drop the action"));
   EXPECT_THAT(r.out, Not(HasSubstr("supervised=")));  // the program never ran
+}
+
+// Without --noise and without the privilege: not traced, and nothing said
+// (the default is the summary only where tracing is allowed).
+TEST_F(NoiseE2eTest, WithoutThePrivilegeTheDefaultIsQuietlyOff) {
+  std::vector<std::string> argv = {"/usr/bin/setpriv", "--bounding-set=-perfmon,-sys_admin", "--",
+                                   Runfile("supervisor/dpsupervise"), "--preflight=off", "--",
+                                   TestProgram("strict_compute")};
+  RunResult r = dptest::Run(argv);
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  EXPECT_THAT(r.err, Not(HasSubstr("--noise")));
+  EXPECT_THAT(r.err, Not(HasSubstr("noise summary")));
+  EXPECT_THAT(r.err, Not(HasSubstr("context switches")));  // no counters summary either
+  EXPECT_THAT(r.err, HasSubstr("dpsupervise: no violations in 1 strict thread\n"));
 }
 
 TEST_F(NoiseE2eTest, WithoutThePrivilegeSaysSoOnceAndShowsTheCounters) {

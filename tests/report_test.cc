@@ -731,6 +731,12 @@ RunSummary SampleSummary() {
   return s;
 }
 
+TEST(TextSummary, OneViolationIsSingular) {
+  RunSummary s = SampleSummary();
+  s.total_violations = 1;
+  EXPECT_EQ(FirstLine(FormatTextSummary(s)), "dpsupervise: summary: 1 violation, exit status 137");
+}
+
 TEST(TextSummary, HeaderAndOneBlockPerThread) {
   const std::string text = FormatTextSummary(SampleSummary());
   EXPECT_EQ(FirstLine(text), "dpsupervise: summary: 3 violations, exit status 137");

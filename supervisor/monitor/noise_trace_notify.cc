@@ -105,6 +105,7 @@ NoiseTraceNotify::NoiseTraceNotify(std::unique_ptr<TracepointSession> session,
 }
 
 void NoiseTraceNotify::EventStrictEntered(pid_t tgid, pid_t tid) {
+  any_strict_ = true;
   auto allowed = TaskAffinity(tid);
   if (allowed.ok()) {
     // Before the window begins: the thread is still stopped, so the
@@ -136,6 +137,7 @@ void NoiseTraceNotify::KeepOffStrictCpus(const std::set<int>& allowed) {
     return;
   }
   warned_observer_ = true;
+  if (!say_observer_) return;
   const std::string why =
       keep.empty() ? absl::StrCat("strict threads may run on CPUs ", FormatCpuList(strict_cpus_),
                                   ", dpsupervise on ", FormatCpuList(own_cpus_))
@@ -159,7 +161,8 @@ void NoiseTraceNotify::EventFinished(const RunSummary& summary) {
     Say(absl::StrCat("dpsupervise: noise tracing lost ", lost,
                      " trace records (ring buffer full): the noise figures are low\n"));
   }
-  if (!summary_) return;
+  // No strict thread: the verdict says so; a noise summary would say nothing.
+  if (!summary_ || !any_strict_) return;
   StealByThread steal;
   for (const ThreadSummary& thread : summary.threads) steal[thread.tid] = thread.steal_ns;
   const std::set<int>& followed = session_->followed_cpus();

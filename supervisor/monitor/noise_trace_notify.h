@@ -50,6 +50,10 @@ class NoiseTraceNotify : public Notify, public InterruptionSource {
     summary_ = summary;
     events_ = events;
   }
+  // Whether to say that dpsupervise cannot keep off the strict CPUs (yes
+  // by default). Not when tracing was not asked for: the preflight's
+  // affinity check already tells the user to pin the thread.
+  void SayWhenOnStrictCpus(bool say) { say_observer_ = say; }
 
  private:
   // Reads the buffers and attributes the records old enough that no CPU
@@ -84,6 +88,8 @@ class NoiseTraceNotify : public Notify, public InterruptionSource {
   std::set<int> strict_cpus_;    // every CPU a strict thread may run on
   std::set<int> observer_cpus_;  // where dpsupervise's threads are kept now
   bool warned_observer_ = false;
+  bool say_observer_ = true;
+  bool any_strict_ = false;  // a thread entered strict mode
   std::set<int> unfollowed_cpus_;  // FollowCpu failed (said once each)
 };
 

@@ -553,7 +553,8 @@ std::string FormatJsonReport(const Violation& v) {
 
 std::string FormatTextSummary(const RunSummary& s) {
   std::string out = absl::StrCat("dpsupervise: summary: ", s.total_violations,
-                                 " violations, exit status ", s.exit_status, "\n");
+                                 s.total_violations == 1 ? " violation" : " violations",
+                                 ", exit status ", s.exit_status, "\n");
   if (s.threads.empty()) {
     out += "  no thread entered strict mode\n";
     return out;

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,10 +145,10 @@ std::string Text(tep_event* event, const char* name, tep_record* record) {
 }
 
 // The kernel function at `address`, or the address in hex.
-std::string Function(tep_handle* tep, unsigned long long address) {
+std::string Function(const KernelSymbols& symbols, unsigned long long address) {
   if (address == 0) return "";
-  const char* name = tep_find_function(tep, address);
-  if (name != nullptr) return name;
+  const std::string_view name = symbols.FunctionAt(address);
+  if (!name.empty()) return std::string(name);
   return absl::StrCat("0x", absl::Hex(address));
 }
 
@@ -283,7 +284,7 @@ absl::StatusOr<std::unique_ptr<TracepointSession>> TracepointSession::Open() {
   // Callsites and timer functions are kernel addresses; their names come
   // from kallsyms (addresses read as 0 without privilege: then hex stays).
   auto kallsyms = ReadKernelFile("/proc/kallsyms");
-  if (kallsyms.ok()) tep_parse_kallsyms(session->tep_, kallsyms->c_str());
+  if (kallsyms.ok()) session->kernel_symbols_ = KernelSymbols(std::move(*kallsyms));
   // Reserved whole: by_sample_id_ points into it.
   session->tracepoints_.reserve(std::size(kWanted) + std::size(kWantedIfPresent));
   for (const Wanted& wanted : kWanted) {
@@ -310,8 +311,35 @@ absl::StatusOr<std::unique_ptr<TracepointSession>> TracepointSession::Open() {
 
 TracepointSession::~TracepointSession() {
   for (CpuBuffer& buffer : buffers_) munmap(buffer.map, buffer.map_size);
-  for (int fd : fds_) close(fd);
+  ReleaseEvents();
   if (tep_ != nullptr) tep_free(tep_);
+}
+
+void TracepointSession::ReleaseEvents() {
+  // The last close of a tracepoint's events waits for an RCU grace period
+  // under the kernel's event_mutex (perf_trace_event_unreg ->
+  // tracepoint_synchronize_unregister: ~30 ms each here, one after
+  // another): closing them here would hold dpsupervise's exit for 0.75 s.
+  // A detached grandchild that holds nothing else (no pipe, no terminal:
+  // nobody waits for it) makes those last closes instead; ours are then
+  // cheap. Everything it needs is computed before the fork (the child of a
+  // threaded process may only make async-signal-safe calls).
+  std::vector<int> sorted = fds_;
+  std::sort(sorted.begin(), sorted.end());
+  const pid_t child = fork();
+  if (child == 0) {
+    if (fork() != 0) _exit(0);  // the grandchild is reparented: no zombie
+    unsigned next = 0;
+    for (int fd : sorted) {
+      if (static_cast<unsigned>(fd) > next) close_range(next, fd - 1, 0);
+      next = fd + 1;
+    }
+    close_range(next, ~0U, 0);
+    for (int fd : sorted) close(fd);
+    _exit(0);
+  }
+  if (child > 0) waitpid(child, nullptr, 0);
+  for (int fd : fds_) close(fd);  // without a child: in turn, slowly
 }
 
 absl::Status TracepointSession::OpenCpu(int cpu) {
@@ -539,22 +567,22 @@ absl::Status TracepointSession::DecodeSample(const uint8_t* sample, size_t size,
       } else {
         record->target_cpus = {static_cast<int>(Number(event, "cpu", raw))};
       }
-      record->callsite = Function(tep_, Number(event, "callsite", raw));
-      record->callback = Function(tep_, Number(event, "callback", raw));
+      record->callsite = Function(kernel_symbols_, Number(event, "callsite", raw));
+      record->callback = Function(kernel_symbols_, Number(event, "callback", raw));
       break;
     }
     case TraceEventType::kHrtimerExpireEntry:
-      record->function = Function(tep_, Number(event, "function", raw));
+      record->function = Function(kernel_symbols_, Number(event, "function", raw));
       record->hrtimer = Number(event, "hrtimer", raw);
       break;
     case TraceEventType::kHrtimerStart:
       record->hrtimer = Number(event, "hrtimer", raw);
       break;
     case TraceEventType::kWorkStart:
-      record->function = Function(tep_, Number(event, "function", raw));
+      record->function = Function(kernel_symbols_, Number(event, "function", raw));
       break;
     case TraceEventType::kNmiHandler:
-      record->function = Function(tep_, Number(event, "handler", raw));
+      record->function = Function(kernel_symbols_, Number(event, "handler", raw));
       record->nmi_duration_ns = static_cast<int64_t>(Number(event, "delta_ns", raw));
       break;
     case TraceEventType::kIrqEntry:

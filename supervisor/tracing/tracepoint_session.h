@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "supervisor/tracing/kernel_symbols.h"
 #include "supervisor/tracing/trace_record.h"
 
 struct tep_handle;
@@ -70,11 +71,14 @@ class TracepointSession {
   TracepointSession() = default;
   absl::Status OpenCpu(int cpu);
   absl::Status DrainCpu(CpuBuffer& buffer, std::vector<TraceRecord>* records);
+  // Closes every event without waiting for the kernel's unregistering.
+  void ReleaseEvents();
   // A PERF_RECORD_COMM body (after its header) into a kTaskName record.
   absl::Status DecodeTaskName(const uint8_t* body, size_t size, TraceRecord* record);
   absl::Status DecodeSample(const uint8_t* sample, size_t size, TraceRecord* record);
 
   tep_handle* tep_ = nullptr;
+  KernelSymbols kernel_symbols_;
   std::vector<Tracepoint> tracepoints_;
   std::map<uint64_t, const Tracepoint*> by_sample_id_;
   std::vector<int> fds_;

@@ -217,6 +217,12 @@ struct Env {
   std::vector<std::string> Supervised(const std::vector<std::string>& dp_options,
                                       const std::vector<std::string>& program) const {
     std::vector<std::string> argv = {dpsupervise};
+    // Without a --noise of their own, the groups measure strict mode alone:
+    // tracing (the default as root) is the noise group's to measure.
+    const bool noise_given = std::any_of(dp_options.begin(), dp_options.end(), [](const auto& o) {
+      return o.rfind("--noise=", 0) == 0;
+    });
+    if (!noise_given) argv.push_back("--noise=off");
     argv.insert(argv.end(), dp_options.begin(), dp_options.end());
     argv.push_back("--");
     argv.insert(argv.end(), program.begin(), program.end());
