@@ -220,6 +220,7 @@ void NoiseTraceNotify::Process(bool everything) {
     Write(events);
   }
   pending_.erase(pending_.begin(), pending_.begin() + ready);
+  FlushEvents();
 }
 
 void NoiseTraceNotify::FollowMigration(const TraceRecord& record) {
@@ -241,12 +242,19 @@ void NoiseTraceNotify::FillSenderBacktraces(std::vector<NoiseEvent>* events) {
 void NoiseTraceNotify::Write(const std::vector<NoiseEvent>& events) {
   if (!events_) return;
   for (const NoiseEvent& event : events) {
-    writer_->Write(format_ == ReportFormat::kJson ? FormatJsonNoiseEvent(event)
-                                                  : FormatTextNoiseEvent(event));
+    unwritten_ += format_ == ReportFormat::kJson ? FormatJsonNoiseEvent(event)
+                                                 : FormatTextNoiseEvent(event);
   }
 }
 
+void NoiseTraceNotify::FlushEvents() {
+  if (unwritten_.empty()) return;
+  writer_->Write(unwritten_);
+  unwritten_.clear();
+}
+
 void NoiseTraceNotify::Say(const std::string& text) {
+  FlushEvents();
   writer_->Write(format_ == ReportFormat::kJson ? FormatJsonMessage(text) : text);
 }
 

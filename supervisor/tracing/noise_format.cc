@@ -84,16 +84,18 @@ std::string Detail(const NoiseEvent& event) {
   return "";
 }
 
-// A noise record's fields but its type: also each of a summary's longest.
-Json EventJson(const NoiseEvent& event) {
-  Json j{{"pid", event.pid},
-         {"tid", event.tid},
-         {"thread", event.thread},
-         {"cpu", event.cpu},
-         {"kind", NoiseKindName(event.kind)},
-         {"start_ns", event.start_ns},
-         {"duration_ns", event.duration_ns},
-         {"cause", event.cause}};
+// A noise record's fields, after `j`'s (a record's type; none for each of
+// a summary's longest). Built in place: at thousands of records a second,
+// copying the tree showed in the supervisor's profile.
+Json EventJson(const NoiseEvent& event, Json j = Json::object()) {
+  j["pid"] = event.pid;
+  j["tid"] = event.tid;
+  j["thread"] = event.thread;
+  j["cpu"] = event.cpu;
+  j["kind"] = NoiseKindName(event.kind);
+  j["start_ns"] = event.start_ns;
+  j["duration_ns"] = event.duration_ns;
+  j["cause"] = event.cause;
   switch (event.kind) {
     case NoiseKind::kIpi:
       j["ipi_type"] = event.ipi_type;
@@ -103,7 +105,7 @@ Json EventJson(const NoiseEvent& event) {
         sender["callback"] = event.callback;
         sender["in_interrupt"] = event.sender_in_interrupt;
         AddSenderBacktrace(event, &sender);
-        j["sender"] = sender;
+        j["sender"] = std::move(sender);
       }
       j["by_dpsupervise"] = event.by_dpsupervise;
       break;
@@ -219,9 +221,7 @@ std::string FormatTextNoiseEvent(const NoiseEvent& event) {
 }
 
 std::string FormatJsonNoiseEvent(const NoiseEvent& event) {
-  Json j{{"type", "noise"}};
-  j.update(EventJson(event));
-  return j.dump() + "\n";
+  return EventJson(event, Json{{"type", "noise"}}).dump() + "\n";
 }
 
 std::string FormatTextNoiseSummary(const std::map<pid_t, NoiseThreadTally>& tallies,
