@@ -49,7 +49,8 @@ std::vector<std::string> ExpectedRows() {
        {"noise.interruption_ratio", "noise.interruption_untraced_ns",
         "noise.interruption_traced_ns", "noise.cpu_per_event_us", "noise.record_latency_ms",
         "noise.records_per_s", "noise.sends_per_s", "noise.lost_records",
-        "noise.lost_records_summary", "oslat.max_gap_us",
+        "noise.lost_records_summary", "noise.action_to_stop_ms", "noise.action_to_report_ms",
+        "oslat.max_gap_us",
         "oslat.longest_noise_us", "oslat.longest_merged_us", "oslat.unattributed_us",
         "oslat.steal_ms"}) {
     ids.push_back(id);
