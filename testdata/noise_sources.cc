@@ -15,7 +15,9 @@
 //   - the worker then calls getpid once (run by --on-violation=log): the
 //     stop dpsupervise makes for it is noise dpsupervise causes;
 // then the program prints "worker=TID sender=TID hog=PID", the worker
-// leaves strict mode and the program exits 0. Needs 2 CPUs (exits 2
+// leaves strict mode and the program exits 0. With the argument `migrate`,
+// before that the main thread moves the worker to CPU 0
+// (sched_setaffinity of its tid): a migration while it is strict. Needs 2 CPUs (exits 2
 // otherwise) and root (SCHED_FIFO; exits 7 otherwise; stat_refresh: 8).
 #include <fcntl.h>
 #include <linux/membarrier.h>
@@ -174,6 +176,17 @@ int main(int argc, char** argv) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     fprintf(stderr, "cpu-hog failed\n");
     return 7;
+  }
+  if (argc > 1 && strcmp(argv[1], "migrate") == 0) {
+    cpu_set_t other;
+    CPU_ZERO(&other);
+    CPU_SET(kOtherCpu, &other);
+    if (sched_setaffinity(g_worker_tid.load(), sizeof(other), &other) != 0) {
+      fprintf(stderr, "sched_setaffinity(worker, cpu %d): %s\n", kOtherCpu, strerror(errno));
+      return 9;
+    }
+    const timespec settle{0, 20 * 1000 * 1000};  // the worker spins on there a while
+    nanosleep(&settle, nullptr);
   }
   printf("worker=%d sender=%d hog=%d\n", g_worker_tid.load(), g_sender_tid.load(), hog);
   fflush(stdout);

@@ -52,11 +52,13 @@ class NoiseE2eTest : public ::testing::Test {
   }
   // Runs dpsupervise on noise_sources; `supervisor_pid` gets its pid.
   static RunResult RunNoiseSources(const std::vector<std::string>& options,
-                                   pid_t* supervisor_pid = nullptr) {
+                                   pid_t* supervisor_pid = nullptr,
+                                   const std::string& mode = "") {
     std::vector<std::string> args = {"--preflight=off", "--on-violation=log"};
     args.insert(args.end(), options.begin(), options.end());
     args.push_back("--");
     args.push_back(TestProgram("noise_sources"));
+    if (!mode.empty()) args.push_back(mode);
     RunOptions run_options;
     run_options.on_start = [supervisor_pid](pid_t pid) {
       if (supervisor_pid != nullptr) *supervisor_pid = pid;
@@ -74,7 +76,7 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
   std::vector<Json> noise = JsonRecords(r.err, "noise");
   ASSERT_FALSE(noise.empty()) << Describe(r);
   bool ipi_from_sender = false, preempted_by_hog = false, hog_named = false;
-  bool stopped_by_us = false, work_named = false;
+  bool stopped_by_us = false, work_named = false, tick = false, hog_timer = false;
   for (const Json& event : noise) {
     EXPECT_EQ(event["tid"], ids.worker) << event;
     EXPECT_EQ(event["cpu"], 1) << event;
@@ -98,6 +100,14 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
       EXPECT_THAT(functions, Contains(HasSubstr("SendFromBigFrame()"))) << event;
       EXPECT_THAT(functions, Contains(HasSubstr("Sender(void*)"))) << event;
       ipi_from_sender = true;
+    }
+    if (kind == "timer") {
+      // The scheduler tick; and the hrtimer of the hog's nanosleep, armed
+      // on CPU 1, expiring there while the worker spins.
+      const std::string functions = event["timer_function"];
+      tick |= functions.find("tick_nohz_handler") != std::string::npos;
+      hog_timer |= functions.find("hrtimer_wakeup") != std::string::npos;
+      EXPECT_LT(event["duration_ns"].get<long long>(), 5000000) << event;
     }
     if (kind == "preemption") {
       if (event["by"]["pid"] == ids.hog) {
@@ -127,6 +137,8 @@ TEST_F(NoiseE2eTest, EventsNameTheIpiSenderThePreemptingProcessAndDpsupervise) {
   EXPECT_TRUE(hog_named) << r.err;
   EXPECT_TRUE(stopped_by_us) << r.err;
   EXPECT_TRUE(work_named) << r.err;
+  EXPECT_TRUE(tick) << r.err;
+  EXPECT_TRUE(hog_timer) << r.err;
   std::vector<Json> summaries = JsonRecords(r.err, "noise_summary");
   ASSERT_EQ(summaries.size(), 1u) << r.err;
   EXPECT_EQ(summaries[0]["tid"], ids.worker);
@@ -167,6 +179,53 @@ TEST_F(NoiseE2eTest, SummaryModeWritesTheSummaryAndNoEvents) {
   EXPECT_THAT(r.err, Not(HasSubstr("\nnoise: ")));
   // Its worker is pinned to CPU 1: dpsupervise keeps to CPU 0, no warning.
   EXPECT_THAT(r.err, Not(HasSubstr("cannot keep dpsupervise's threads off")));
+}
+
+// The worker moved to CPU 0 while strict: one migration 1 -> 0, and CPU
+// 0's interrupts followed from then on.
+TEST_F(NoiseE2eTest, AMigrationNamesItsCpusAndFollowsTheThread) {
+  RunResult r = RunNoiseSources({"--noise=events", "--format=json"}, nullptr, "migrate");
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  const Identities ids = ParseIdentities(r.out);
+  ASSERT_NE(ids.worker, 0) << Describe(r);
+  int migrations = 0;
+  bool interrupted_on_cpu0 = false;
+  for (const Json& event : JsonRecords(r.err, "noise")) {
+    if (event["kind"] == "migration") {
+      EXPECT_EQ(event["tid"], ids.worker) << event;
+      EXPECT_EQ(event["from_cpu"], 1) << event;
+      EXPECT_EQ(event["to_cpu"], 0) << event;
+      EXPECT_EQ(event["cause"], "migration 1->0") << event;
+      EXPECT_EQ(event["duration_ns"], 0) << event;
+      ++migrations;
+    } else if (event["cpu"] == 0) {
+      interrupted_on_cpu0 = true;
+    }
+  }
+  EXPECT_EQ(migrations, 1) << r.err;
+  std::vector<Json> summaries = JsonRecords(r.err, "noise_summary");
+  ASSERT_EQ(summaries.size(), 1u) << r.err;
+  EXPECT_EQ(summaries[0]["cpus_followed"], Json::array({0, 1})) << summaries[0];
+  EXPECT_EQ(summaries[0]["by_kind"]["migration"]["count"], 1) << summaries[0];
+  // 20 ms on CPU 0, shared with dpsupervise and the main thread: some
+  // interruption there is seen (the tick at the least).
+  EXPECT_TRUE(interrupted_on_cpu0) << r.err;
+}
+
+// --action=preemption=kill: the first preemption read (the hog's, or
+// another task's) kills the program.
+TEST_F(NoiseE2eTest, APreemptionActionKillsTheProgram) {
+  RunResult r = RunNoiseSources({"--action=preemption=kill", "--format=json"});
+  EXPECT_EQ(r.exit_status, 128 + SIGKILL) << Describe(r);
+  std::vector<Json> violations = JsonRecords(r.err, "violation");
+  ASSERT_EQ(violations.size(), 1u) << r.err;
+  EXPECT_EQ(violations[0]["kind"], "preemption") << violations[0];
+  EXPECT_THAT(violations[0]["action"].get<std::string>(), HasSubstr("kill")) << violations[0];
+  ASSERT_TRUE(violations[0]["interruption"].is_object()) << violations[0];
+  EXPECT_EQ(violations[0]["interruption"]["kind"], "preemption") << violations[0];
+  EXPECT_FALSE(violations[0]["interruption"]["by_dpsupervise"].get<bool>()) << violations[0];
+  EXPECT_GT(violations[0]["interruption"]["duration_ns"].get<long long>(), 0) << violations[0];
+  EXPECT_THAT(r.out, Not(HasSubstr("worker=")));  // killed before it finished
 }
 
 // Without --noise, where tracing is allowed (root here): the summary.
