@@ -266,6 +266,14 @@ TEST_F(NoiseAttributionTest, WorkOutsideAPreemptionIsNobodysNoise) {
   EXPECT_EQ(nlohmann::json::parse(FormatJsonNoiseEvent(events[0]))["work"], nlohmann::json::array());
 }
 
+TEST_F(NoiseAttributionTest, AnotherDpsuperviseIsNotMergedWithThisOnesStops) {
+  auto events = FeedAll({Switch(2000000, kWorker, 0, kHog, "dpsupervise"),
+                         Switch(2005000, kHog, 0, kWorker, "worker")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_FALSE(events[0].by_dpsupervise);
+  EXPECT_EQ(events[0].cause, "preemption by another dpsupervise (pid 300)");
+}
+
 TEST_F(NoiseAttributionTest, KernelPreemptionCountsToo) {
   auto events = FeedAll({Switch(2000000, kWorker, 0x100, kHog, "cpu-hog"),
                          Switch(2001000, kHog, 0, kWorker, "worker")});

@@ -184,6 +184,37 @@ TEST_P(Attach, MakesTheWorkerStrictReportsAndDetachesLeavingNothing) {
   EXPECT_EQ(program.exit_status, 0) << Describe(program);
 }
 
+// A detach ends the windows before its own stops: the verdict is the last
+// record, and the detach's stop of the worker is no interruption (noise
+// records need root; without, only the order is checked).
+TEST_P(Attach, DetachEndsTheWindowsFirstAndTheVerdictComesLast) {
+  Background supervisor(SupervisorArgv({"--preflight=off", "--format=json", "--noise=events",
+                                        "--strict-thread=rte-worker-*", "-p",
+                                        std::to_string(pid_)}));
+  ASSERT_TRUE(supervisor.WaitForStderr("strict mode entered")) << supervisor.err();
+  usleep(100 * 1000);  // a strict window with its ticks
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  const long long detach_ns = now.tv_sec * 1000000000LL + now.tv_nsec;
+  kill(supervisor.pid(), SIGINT);
+  RunResult r = supervisor.Wait();
+  ASSERT_EQ(r.exit_status, 0) << Describe(r);
+  std::vector<Json> records;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);) {
+    Json j = Json::parse(line, nullptr, false);
+    if (!j.is_discarded()) records.push_back(j);
+  }
+  ASSERT_GE(records.size(), 2u) << r.err;
+  EXPECT_EQ(records.back()["type"], "verdict") << r.err;
+  for (const Json& event : JsonRecords(r.err, "noise")) {
+    if (event["kind"] != "preemption" || !event["by_dpsupervise"].get<bool>()) continue;
+    EXPECT_LT(event["start_ns"].get<long long>(), detach_ns) << event;
+  }
+  kill(pid_, SIGUSR1);
+  EXPECT_EQ(program_->Wait().exit_status, 0);
+}
+
 TEST_P(Attach, LogsByDefaultAndEndsCleanlyWhenTheProgramExitsByItself) {
   Background supervisor(SupervisorArgv({"--preflight=off", "--format=json",
                                         "--strict-thread=rte-worker-*", "-p",

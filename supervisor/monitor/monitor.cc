@@ -538,6 +538,12 @@ void Monitor::OnTick() {
 }
 
 absl::StatusOr<int> Monitor::DetachAll() {
+  // The windows end now, before the stops of the detach: those stops are
+  // the end of a window (not noise), and what the program does after it
+  // is no longer watched.
+  for (auto& [tid, thread] : threads_) {
+    if (thread.strict()) notify_.EventStrictLeft(thread.tgid, tid);
+  }
   windows_.EndAll(threads_, 0);
   breakpoints_.RemoveAll(threads_.LiveTid(options_.program_pid));
   for (auto& [tid, thread] : threads_) (void)Interrupt(tid);
@@ -564,9 +570,10 @@ absl::StatusOr<int> Monitor::DetachAll() {
     windows_.Retire(thread);
     threads_.Erase(tid);  // closes its page-fault event
   }
-  notify_.EventFinished(windows_.Summary(threads_, 0));
+  // Before the summaries and the verdict, which end every run.
   Say(absl::StrCat("dpsupervise: detached from process ", options_.program_pid,
                    "; it runs on as before\n"));
+  notify_.EventFinished(windows_.Summary(threads_, 0));
   return 0;
 }
 

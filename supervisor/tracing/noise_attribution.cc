@@ -32,6 +32,11 @@ std::string CauseOf(const NoiseEvent& event) {
       return absl::StrCat("ipi ", event.ipi_type, " ", event.callsite);
     case NoiseKind::kPreemption:
       if (event.by_dpsupervise) return "preemption by dpsupervise";
+      // Not this one (another run, or any task so named): apart from its
+      // own stops, which the same words would otherwise merge it with.
+      if (event.by.comm == "dpsupervise") {
+        return absl::StrCat("preemption by another dpsupervise (pid ", event.by.pid, ")");
+      }
       if (!event.work.empty()) {
         return absl::StrCat("preemption by ", event.by.comm, "; work ",
                             absl::StrJoin(event.work, ","));
