@@ -30,6 +30,9 @@ namespace {
 // overflow is counted (PERF_RECORD_LOST), never silent.
 constexpr size_t kRingPages = 256;
 
+// How long released events are kept registered (ReleaseEvents).
+constexpr time_t kKeepEventsSeconds = 2;
+
 // With every ipi_send sample, the sender's user registers and the top of
 // its user stack, for its backtrace (UserStackSample). 1 KiB: the frames
 // that say who sent the IPI, the libc wrapper and the application
@@ -322,8 +325,13 @@ void TracepointSession::ReleaseEvents() {
   // another): closing them here would hold dpsupervise's exit for 0.75 s.
   // A detached grandchild that holds nothing else (no pipe, no terminal:
   // nobody waits for it) makes those last closes instead; ours are then
-  // cheap. Everything it needs is computed before the fork (the child of a
-  // threaded process may only make async-signal-safe calls).
+  // cheap. It keeps the events, disabled, for kKeepEventsSeconds first: a
+  // dpsupervise started meanwhile (a script's next run, a test suite)
+  // opens tracepoints still registered, and then neither it waits for
+  // these unregisterings (they hold the event_mutex its opens need) nor
+  // are they made at all (not the last user any more). Everything it needs
+  // is computed before the fork (the child of a threaded process may only
+  // make async-signal-safe calls).
   std::vector<int> sorted = fds_;
   std::sort(sorted.begin(), sorted.end());
   const pid_t child = fork();
@@ -335,6 +343,10 @@ void TracepointSession::ReleaseEvents() {
       next = fd + 1;
     }
     close_range(next, ~0U, 0);
+    for (int fd : sorted) ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+    const timespec keep{kKeepEventsSeconds, 0};
+    while (nanosleep(&keep, nullptr) != 0 && errno == EINTR) {
+    }
     for (int fd : sorted) close(fd);
     _exit(0);
   }

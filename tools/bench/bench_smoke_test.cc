@@ -35,7 +35,8 @@ std::vector<std::string> ExpectedRows() {
         "entry.dispatch.reentry_us", "entry.dispatch.leave_us", "entry.dispatch.after_leave_ns",
         "entry.after_leave_vs_native.seccomp_x", "entry.after_leave_vs_filter.seccomp_x",
         "entry.after_leave_vs_native.dispatch_x", "entry.after_leave_vs_filter.dispatch_x",
-        "startup.native_ms", "startup.version_ms", "startup.dpsupervise_ms", "startup.overhead_ms"}) {
+        "startup.native_ms", "startup.version_ms", "startup.dpsupervise_ms", "startup.traced_ms",
+        "startup.overhead_ms", "startup.tracing_ms"}) {
     ids.push_back(id);
   }
   for (const char* prefix : {"scale.", "scale_saturated."}) {
