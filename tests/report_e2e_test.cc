@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -172,13 +173,29 @@ std::vector<TracedCall> StraceCallsBetweenMarkers(const std::string& trace, long
   std::vector<TracedCall> calls;
   std::istringstream lines(trace);
   const std::string prefix = std::to_string(tid) + " ";
+  constexpr char kUnfinished[] = " <unfinished ...>";
   bool inside = false;
+  std::string unfinished;  // a call another thread's line cut in two
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind(prefix, 0) != 0) continue;
     // strace pads the pid column: "21    mmap(...".
     const size_t start = line.find_first_not_of(' ', prefix.size());
     if (start == std::string::npos) continue;
-    TracedCall call = ParseTracedCall(line.substr(start));
+    std::string text = line.substr(start);
+    // On a loaded machine another thread's line can come in between:
+    // "mmap(NULL, 8192 <unfinished ...>" ... "<... mmap resumed>, PROT_READ, ...) = ...".
+    if (text.size() > strlen(kUnfinished) &&
+        text.compare(text.size() - strlen(kUnfinished), std::string::npos, kUnfinished) == 0) {
+      unfinished = text.substr(0, text.size() - strlen(kUnfinished));
+      continue;
+    }
+    if (text.rfind("<... ", 0) == 0) {
+      const size_t resumed = text.find(" resumed>");
+      if (resumed == std::string::npos) continue;
+      text = unfinished + text.substr(resumed + strlen(" resumed>"));
+      unfinished.clear();
+    }
+    TracedCall call = ParseTracedCall(text);
     if (call.name == "getppid") {
       if (inside) break;
       inside = true;
