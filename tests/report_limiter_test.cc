@@ -54,6 +54,30 @@ TEST(ReportLimiter, BurstWholeThenOneLinePerIntervalThenTheRestAtTheEnd) {
   EXPECT_TRUE(reports.finished);
 }
 
+// In a NotifyList, the held-back counts go out before any listener's
+// end-of-run output (the noise summary precedes the limiter in main).
+TEST(ReportLimiter, HeldBackCountsComeBeforeEveryEndOfRunSummary) {
+  std::vector<std::string> order;
+  class Summariser : public Notify {
+   public:
+    explicit Summariser(std::vector<std::string>* order) : order_(order) {}
+    void EventFinished(const RunSummary&) override { order_->push_back("noise summary"); }
+    std::vector<std::string>* order_;
+  } noise(&order);
+  class Reports : public Notify {
+   public:
+    explicit Reports(std::vector<std::string>* order) : order_(order) {}
+    void EventSuppressed(const SuppressedReports&) override { order_->push_back("held back"); }
+    void EventFinished(const RunSummary&) override { order_->push_back("summary"); }
+    std::vector<std::string>* order_;
+  } reports(&order);
+  ReportLimiter limiter(&reports, ReportLimit{});
+  NotifyList list({&noise, &limiter});
+  for (int i = 0; i < 7; ++i) list.EventViolation(Getpid(101, i * kMs));
+  list.EventFinished(RunSummary{});
+  EXPECT_THAT(order, ::testing::ElementsAre("held back", "noise summary", "summary"));
+}
+
 TEST(ReportLimiter, SeriesAreByThreadKindAndSite) {
   Recorder reports;
   ReportLimit limit;

@@ -36,7 +36,11 @@ class Notify {
   // A tick of the monitor's loop (when a ticker runs): periodic work such
   // as draining trace buffers, on the monitor's thread.
   virtual void EventTick() {}
-  // The run is over (the program ended, or dpsupervise detached).
+  // The run is over (the program ended, or dpsupervise detached): first
+  // EventFinishing to every listener (what is still pending about the run's
+  // events goes out: held-back report counts), then EventFinished (the
+  // end-of-run summaries, the verdict last).
+  virtual void EventFinishing() {}
   virtual void EventFinished(const RunSummary& summary) {}
 };
 
@@ -76,7 +80,12 @@ class NotifyList : public Notify {
   void EventTick() override {
     for (Notify* listener : listeners_) listener->EventTick();
   }
+  void EventFinishing() override {
+    for (Notify* listener : listeners_) listener->EventFinishing();
+  }
+  // Both passes: a list is what the monitor finishes.
   void EventFinished(const RunSummary& summary) override {
+    EventFinishing();
     for (Notify* listener : listeners_) listener->EventFinished(summary);
   }
 

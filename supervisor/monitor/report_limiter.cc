@@ -90,10 +90,21 @@ void ReportLimiter::SayHeldBack(Series& series, int64_t now_ns) {
   series.last_line_ns = now_ns;
 }
 
-void ReportLimiter::EventFinished(const RunSummary& summary) {
+void ReportLimiter::SayEveryHeldBack() {
   for (auto& [key, series] : series_) {
     if (series.held_back > 0) SayHeldBack(series, series.last_line_ns);
   }
+}
+
+void ReportLimiter::EventFinishing() {
+  // The counts of what was held back, next to the reports they count, not
+  // after other listeners' summaries.
+  SayEveryHeldBack();
+  next_->EventFinishing();
+}
+
+void ReportLimiter::EventFinished(const RunSummary& summary) {
+  SayEveryHeldBack();  // none left, unless finished without EventFinishing
   next_->EventFinished(summary);
 }
 

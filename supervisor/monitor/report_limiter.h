@@ -40,7 +40,9 @@ class ReportLimiter : public Notify {
   void EventSuppressed(const SuppressedReports& suppressed) override {
     next_->EventSuppressed(suppressed);
   }
-  // Says every series' violations held back since its last line, then ends.
+  // Say every series' violations held back since its last line (at
+  // EventFinishing, before any listener's end-of-run summary), then end.
+  void EventFinishing() override;
   void EventFinished(const RunSummary& summary) override;
 
  private:
@@ -54,6 +56,7 @@ class ReportLimiter : public Notify {
   };
 
   static SeriesKey KeyOf(const Violation& violation);
+  void SayEveryHeldBack();
   void SayHeldBack(Series& series, int64_t now_ns);
 
   Notify* next_;
