@@ -22,6 +22,8 @@ constexpr pid_t kProgram = 100;       // the supervised process
 constexpr pid_t kWorker = 101;        // its strict thread, on CPU 1
 constexpr pid_t kSender = 102;        // another thread of it, on CPU 0
 constexpr pid_t kHog = 300;           // another process
+constexpr pid_t kGone = 450;          // a thread of process kGoneGroup, gone from /proc
+constexpr pid_t kGoneGroup = 449;
 constexpr int64_t kBegin = 1000000;   // the window
 constexpr int64_t kEnd = 9000000;
 
@@ -30,6 +32,7 @@ NoiseAttribution::Options TestOptions() {
   options.own_pid = kOwnPid;
   options.tgid_of = [](pid_t tid) -> pid_t {
     if (tid == kSender || tid == kWorker) return kProgram;
+    if (tid == kGone) return 0;
     return tid;
   };
   options.comm_of = [](pid_t tid) -> std::string { return tid == kSender ? "ipi-sender" : ""; };
@@ -272,6 +275,27 @@ TEST_F(NoiseAttributionTest, AnotherDpsuperviseIsNotMergedWithThisOnesStops) {
   ASSERT_THAT(events, SizeIs(1));
   EXPECT_FALSE(events[0].by_dpsupervise);
   EXPECT_EQ(events[0].cause, "preemption by another dpsupervise (pid 300)");
+}
+
+TEST_F(NoiseAttributionTest, ATaskGoneFromProcIsNamedByTheGroupItsSamplesShowed) {
+  // Its timer sample on CPU 0 says pid 449 tid 450; /proc no longer knows it.
+  TraceRecord seen = Record(TraceEventType::kHrtimerStart, 1500000, 0, kGone);
+  seen.pid = kGoneGroup;
+  auto events = FeedAll({seen, Switch(2000000, kWorker, 0, kGone, "gone"),
+                         Switch(2005000, kGone, 0, kWorker, "worker")});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].by.pid, kGoneGroup);
+  EXPECT_EQ(events[0].by.tid, kGone);
+}
+
+TEST_F(NoiseAttributionTest, ATaskFirstSeenRunningIsNamedByItsGroupWhenItLeaves) {
+  // Switched in with nothing known of it; its own switch out (the sample
+  // is its) says its group before the preemption ends.
+  TraceRecord out = Switch(2005000, kGone, 0, kWorker, "worker");
+  out.pid = kGoneGroup;
+  auto events = FeedAll({Switch(2000000, kWorker, 0, kGone, "gone"), out});
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].by.pid, kGoneGroup);
 }
 
 TEST_F(NoiseAttributionTest, KernelPreemptionCountsToo) {

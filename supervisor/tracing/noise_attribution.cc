@@ -153,6 +153,9 @@ void NoiseAttribution::Finish(NoiseEvent& event, int64_t end_ns, std::vector<Noi
 
 std::vector<NoiseEvent> NoiseAttribution::Feed(const TraceRecord& record) {
   std::vector<NoiseEvent> done;
+  // Every sample names its task's thread group: remembered for tasks gone
+  // from /proc by the time a record about them is read.
+  if (record.tid > 0 && record.pid > 0) tgids_[record.tid] = record.pid;
   switch (record.type) {
     case TraceEventType::kSchedSwitch:
       OnSwitch(record, &done);
@@ -204,6 +207,11 @@ std::vector<NoiseEvent> NoiseAttribution::Feed(const TraceRecord& record) {
   return done;
 }
 
+pid_t NoiseAttribution::TgidOf(pid_t tid) const {
+  auto seen = tgids_.find(tid);
+  return seen != tgids_.end() ? seen->second : options_.tgid_of(tid);
+}
+
 void NoiseAttribution::OnSwitch(const TraceRecord& record, std::vector<NoiseEvent>* done) {
   if (!record.prev_comm.empty()) comms_[record.prev_tid] = record.prev_comm;
   if (!record.next_comm.empty()) comms_[record.next_tid] = record.next_comm;
@@ -212,6 +220,8 @@ void NoiseAttribution::OnSwitch(const TraceRecord& record, std::vector<NoiseEven
   if (back != off_cpu_.end()) {
     NoiseEvent event = std::move(back->second);
     off_cpu_.erase(back);
+    // What ran may have shown its thread group since it was switched in.
+    if (event.by.pid == 0 && event.by.tid != 0) event.by.pid = TgidOf(event.by.tid);
     const StrictThread* still = StrictAt(record.next_tid, record.time_ns);
     // A ptrace stop the window ends in is the leave itself (or the
     // thread's end), not noise; any other time off the CPU is cut at the
@@ -240,7 +250,7 @@ void NoiseAttribution::OnSwitch(const TraceRecord& record, std::vector<NoiseEven
   event.by.tid = record.next_tid;
   event.by.comm = record.next_comm;
   event.by.cpu = record.cpu;
-  event.by.pid = record.next_tid == 0 ? 0 : options_.tgid_of(record.next_tid);
+  event.by.pid = record.next_tid == 0 ? 0 : TgidOf(record.next_tid);
   // Every ptrace stop of a traced thread is dpsupervise's doing.
   event.by_dpsupervise = stopped || (event.by.pid != 0 && event.by.pid == options_.own_pid);
   off_cpu_[record.prev_tid] = std::move(event);

@@ -187,6 +187,8 @@ class NoiseAttribution {
   void OnHrtimerStart(const TraceRecord& record);
   void OnWorkStart(const TraceRecord& record);
   void AttachSender(int cpu, int64_t arrival_ns, NoiseEvent* event);
+  // Thread group of `tid`: as a sample showed it, else options_.tgid_of.
+  pid_t TgidOf(pid_t tid) const;
 
   Options options_;
   std::map<pid_t, StrictThread> strict_;
@@ -195,6 +197,7 @@ class NoiseAttribution {
   std::map<pid_t, NoiseEvent> off_cpu_;  // preempted strict threads, by tid
   std::map<pid_t, NoiseThreadTally> tallies_;
   std::map<pid_t, std::string> comms_;  // task names seen in switches and renames
+  std::map<pid_t, pid_t> tgids_;        // thread groups seen in samples, by tid
   // hrtimers whose latest arming was by dpsupervise, by address.
   std::set<uint64_t> own_hrtimers_;
 };
