@@ -199,12 +199,7 @@ TEST_P(Attach, DetachEndsTheWindowsFirstAndTheVerdictComesLast) {
   kill(supervisor.pid(), SIGINT);
   RunResult r = supervisor.Wait();
   ASSERT_EQ(r.exit_status, 0) << Describe(r);
-  std::vector<Json> records;
-  std::istringstream lines(r.err);
-  for (std::string line; std::getline(lines, line);) {
-    Json j = Json::parse(line, nullptr, false);
-    if (!j.is_discarded()) records.push_back(j);
-  }
+  const std::vector<Json> records = JsonLines(r.err);
   ASSERT_GE(records.size(), 2u) << r.err;
   EXPECT_EQ(records.back()["type"], "verdict") << r.err;
   for (const Json& event : JsonRecords(r.err, "noise")) {

@@ -37,11 +37,9 @@ std::string CauseOf(const NoiseEvent& event) {
       if (event.by.comm == "dpsupervise") {
         return absl::StrCat("preemption by another dpsupervise (pid ", event.by.pid, ")");
       }
-      if (!event.work.empty()) {
-        return absl::StrCat("preemption by ", event.by.comm, "; work ",
-                            absl::StrJoin(event.work, ","));
-      }
-      return absl::StrCat("preemption by ", event.by.comm);
+      if (event.work.empty()) return absl::StrCat("preemption by ", event.by.comm);
+      return absl::StrCat("preemption by ", event.by.comm, "; work ",
+                          absl::StrJoin(event.work, ","));
     case NoiseKind::kMigration:
       return absl::StrCat("migration ", event.from_cpu, "->", event.to_cpu);
     case NoiseKind::kNmi:
@@ -220,8 +218,12 @@ void NoiseAttribution::OnSwitch(const TraceRecord& record, std::vector<NoiseEven
   if (back != off_cpu_.end()) {
     NoiseEvent event = std::move(back->second);
     off_cpu_.erase(back);
-    // What ran may have shown its thread group since it was switched in.
-    if (event.by.pid == 0 && event.by.tid != 0) event.by.pid = TgidOf(event.by.tid);
+    // What ran may have shown its thread group in a sample since it was
+    // switched in (/proc, read then, no longer knew it).
+    if (event.by.pid == 0 && event.by.tid != 0) {
+      auto seen = tgids_.find(event.by.tid);
+      if (seen != tgids_.end()) event.by.pid = seen->second;
+    }
     const StrictThread* still = StrictAt(record.next_tid, record.time_ns);
     // A ptrace stop the window ends in is the leave itself (or the
     // thread's end), not noise; any other time off the CPU is cut at the

@@ -65,13 +65,15 @@ std::string Detail(const NoiseEvent& event) {
       }
       return absl::StrCat(text, " by ", event.callsite, SenderFramesText(event));
     }
-    case NoiseKind::kPreemption:
+    case NoiseKind::kPreemption: {
       if (event.by_dpsupervise) return "by dpsupervise (its ptrace stop or its own thread)";
+      std::string text =
+          absl::StrCat("by ", event.by.comm, " (pid ", event.by.pid, " tid ", event.by.tid, ")");
       if (!event.work.empty()) {
-        return absl::StrCat("by ", event.by.comm, " (pid ", event.by.pid, " tid ", event.by.tid,
-                            "); work items run meanwhile: ", absl::StrJoin(event.work, ", "));
+        absl::StrAppend(&text, "; work items run meanwhile: ", absl::StrJoin(event.work, ", "));
       }
-      return absl::StrCat("by ", event.by.comm, " (pid ", event.by.pid, " tid ", event.by.tid, ")");
+      return text;
+    }
     case NoiseKind::kMigration:
       return absl::StrCat("cpu ", event.from_cpu, " -> ", event.to_cpu);
     case NoiseKind::kTimer:

@@ -418,7 +418,8 @@ absl::Status TracepointSession::FollowCpu(int cpu) {
   if (followed_cpus_.count(cpu) != 0) return absl::OkStatus();
   auto fds = strict_cpu_fds_.find(cpu);
   if (fds == strict_cpu_fds_.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("cpu ", cpu, " is not traced (offline when tracing started)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cpu ", cpu, " is not traced (offline when tracing started)"));
   }
   for (int fd : fds->second) {
     if (ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) != 0) {

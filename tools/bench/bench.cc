@@ -948,10 +948,16 @@ struct IpiLoadRun {
   std::vector<double> record_latency_ms;  // IPI entry -> its record read here
 };
 
+// ipi_load's command line: the worker on the workload CPU, `rate`
+// membarrier IPIs a second from a thread on the supervisor CPU.
+std::vector<std::string> IpiLoadArgv(Env& env, int seconds, int rate) {
+  return {env.workloads["ipi_load"], env.CpuFlag(),
+          "--sender-cpu=" + std::to_string(env.supervisor_cpu),
+          "--rate=" + std::to_string(rate), "--seconds=" + std::to_string(seconds)};
+}
+
 IpiLoadRun RunIpiLoad(Env& env, const std::string& noise, int seconds, int rate) {
-  const std::vector<std::string> program = {
-      env.workloads["ipi_load"], env.CpuFlag(), "--sender-cpu=" + std::to_string(env.supervisor_cpu),
-      "--rate=" + std::to_string(rate), "--seconds=" + std::to_string(seconds)};
+  const std::vector<std::string> program = IpiLoadArgv(env, seconds, rate);
   const std::vector<std::string> dp_options = {"--preflight=off", "--on-violation=log",
                                                "--format=json", "--noise=" + noise};
   RunResult r = Run({env.Supervised(dp_options, program), env.supervisor_cpu, 120});
@@ -1004,9 +1010,7 @@ struct ActionLatency {
 };
 
 ActionLatency RunIpiAction(Env& env, int seconds, int rate) {
-  const std::vector<std::string> program = {
-      env.workloads["ipi_load"], env.CpuFlag(), "--sender-cpu=" + std::to_string(env.supervisor_cpu),
-      "--rate=" + std::to_string(rate), "--seconds=" + std::to_string(seconds)};
+  const std::vector<std::string> program = IpiLoadArgv(env, seconds, rate);
   const std::vector<std::string> dp_options = {"--preflight=off", "--action=ipi=log",
                                                "--noise=off", "--report-limit=off",
                                                "--format=json"};
